@@ -1,0 +1,70 @@
+"""phonerouting: one normalized model for phone-number routing across vendors.
+
+>>> import phonerouting as pr
+>>> pr.RoutingUpdate(forwarding_number="+1 (202) 555-9999").changes()
+{'forwarding_number': '+12025559999'}
+"""
+
+from phonerouting._version import __version__
+from phonerouting.async_client import AsyncClient
+from phonerouting.client import Client
+from phonerouting.connect import connect, connect_async
+from phonerouting.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestRejectedError,
+    RoutingError,
+    ServerError,
+    TransportError,
+    UnexpectedResponseError,
+    UnsupportedFieldError,
+    ValidationError,
+)
+from phonerouting.model import (
+    CLEAR,
+    ROUTING_FIELDS,
+    UNSET,
+    Capabilities,
+    PhoneNumber,
+    RoutingUpdate,
+    Unset,
+)
+from phonerouting.protocol import AsyncPhoneNumberRouting, PhoneNumberRouting
+from phonerouting.registry import PROVIDERS
+from phonerouting.retry import RetryPolicy
+
+__all__ = [
+    "CLEAR",
+    "PROVIDERS",
+    "ROUTING_FIELDS",
+    "UNSET",
+    "AsyncClient",
+    "AsyncPhoneNumberRouting",
+    "AuthenticationError",
+    "Capabilities",
+    "Client",
+    "ConfigurationError",
+    "ConflictError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PhoneNumber",
+    "PhoneNumberRouting",
+    "RateLimitError",
+    "RequestRejectedError",
+    "RetryPolicy",
+    "RoutingError",
+    "RoutingUpdate",
+    "ServerError",
+    "TransportError",
+    "UnexpectedResponseError",
+    "Unset",
+    "UnsupportedFieldError",
+    "ValidationError",
+    "__version__",
+    "connect",
+    "connect_async",
+]

@@ -1,0 +1,1 @@
+"""Vendor adapters: one module per provider, pure (no I/O)."""

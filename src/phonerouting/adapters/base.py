@@ -1,0 +1,147 @@
+"""What a vendor adapter is: pure functions from normalized operations to requests, and
+from vendor responses to the normalized model. No I/O happens here or in any adapter.
+
+An adapter declares its capabilities as data (:attr:`Adapter.capabilities`); the shared
+:meth:`Adapter.check_supported` turns every field outside them into an
+:class:`UnsupportedFieldError` before a request is built.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import attrs
+
+from phonerouting.errors import UnsupportedFieldError
+from phonerouting.model import Capabilities, PhoneNumber, RoutingUpdate
+
+__all__ = ["Adapter", "ErrorInfo", "Page", "Request"]
+
+
+@attrs.frozen(slots=True)
+class Request:
+    """One HTTP request to send: method, path relative to the base URL, query, JSON body.
+
+    ``json`` is ``None`` when the request has no body.
+    """
+
+    method: str
+    path: str
+    params: Mapping[str, str | int] | None = None
+    json: Mapping[str, Any] | None = None
+
+
+@attrs.frozen(slots=True)
+class Page:
+    """One page of a list: the numbers on it and the request for the next page, if any."""
+
+    numbers: list[PhoneNumber]
+    next_request: Request | None = None
+
+
+@attrs.frozen(slots=True)
+class ErrorInfo:
+    """What a vendor's error body says, extracted by the adapter. Every part is optional."""
+
+    code: int | str | None = None
+    message: str | None = None
+    request_id: str | None = None
+    doc_url: str | None = None
+    details: Mapping[str, str] | None = None
+    retry_after: float | None = None
+    #: The vendor's name of the field at fault, when the body names one.
+    field: str | None = None
+
+
+class Adapter(abc.ABC):
+    """Base class of the four vendor adapters. Subclasses are stateless and pure."""
+
+    #: The provider name used everywhere (registry, CLI, errors).
+    name: ClassVar[str]
+    #: The vendor's production base URL, including its base path.
+    default_base_url: ClassVar[str]
+    #: The environment variable read when no API key is given.
+    api_key_env: ClassVar[str]
+    #: The response header carrying the vendor's request or trace id, if any.
+    request_id_header: ClassVar[str | None] = None
+    #: Which normalized fields this vendor can set and clear.
+    capabilities: ClassVar[Capabilities]
+    #: Vendor field name → normalized field name, to name the field at fault in errors.
+    wire_fields: ClassVar[Mapping[str, str]] = {}
+
+    @abc.abstractmethod
+    def auth_headers(self, api_key: str) -> dict[str, str]:
+        """The headers that authenticate every request with ``api_key``."""
+
+    @abc.abstractmethod
+    def normalize_id(self, number_id: object) -> str:
+        """The vendor id as it goes in a path; ValidationError if malformed."""
+
+    @abc.abstractmethod
+    def list_request(self) -> Request:
+        """The request for the first page of the account's numbers."""
+
+    def find_request(self, e164: str) -> Request:
+        """The first request of a search by E.164 number; by default the plain list.
+
+        The results are always filtered by exact number afterwards, so a vendor filter
+        only saves pages, it is never trusted for correctness.
+        """
+        del e164
+        return self.list_request()
+
+    def get_request(self, number_id: str) -> Request | None:
+        """The request that fetches one number, or ``None`` when the vendor has no such
+        endpoint (the driver then lists and filters by id)."""
+        del number_id
+        return None
+
+    @abc.abstractmethod
+    def parse_list(self, data: Any, request: Request) -> Page:
+        """One decoded list response → its numbers and the next page's request."""
+
+    @abc.abstractmethod
+    def parse_number(self, data: Any) -> PhoneNumber:
+        """A decoded get or update response → the number it describes."""
+
+    @abc.abstractmethod
+    def update_requests(self, number_id: str, update: RoutingUpdate) -> list[Request]:
+        """The requests that apply ``update``, in order; the last one's response is the
+        number after the update. An empty list means there is nothing to write."""
+
+    @abc.abstractmethod
+    def parse_error(self, status: int, data: Any) -> ErrorInfo:
+        """What a decoded error body says. ``data`` may be any JSON value; return an
+        empty :class:`ErrorInfo` for a body that is not the vendor's error shape."""
+
+    def retry_after_hint(self, headers: Mapping[str, str]) -> float | None:
+        """Seconds to wait taken from vendor-specific headers (beyond ``Retry-After``)."""
+        del headers
+        return None
+
+    def check_supported(self, update: RoutingUpdate) -> dict[str, Any]:
+        """The update's changes, once every one is known to be expressible here.
+
+        Raises UnsupportedFieldError naming the first field this vendor cannot set
+        (or clear), before anything is built or sent.
+        """
+        changes = update.changes()
+        caps = self.capabilities
+        for field, value in changes.items():
+            if value is None:
+                if not caps.can_clear(field):
+                    raise UnsupportedFieldError(
+                        f"the provider cannot clear {field}", field=field, provider=self.name
+                    )
+            elif not caps.can_set(field):
+                raise UnsupportedFieldError(
+                    f"the provider has no {field} to set", field=field, provider=self.name
+                )
+        return changes
+
+
+def capabilities(provider: str, fields: tuple[str, ...]) -> Capabilities:
+    """Capabilities for a vendor that can both set and clear each of ``fields``."""
+    return Capabilities(provider, frozenset(fields), frozenset(fields))

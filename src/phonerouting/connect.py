@@ -1,0 +1,187 @@
+"""Building clients: :func:`connect` and :func:`connect_async`.
+
+Everything is checked here, before any request: the provider name, the API key (given or
+read from the provider's environment variable), the base URL (https, or plain http only
+to a loopback host), the timeout, the transport's kind.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from typing import Any
+
+import httpx
+
+from phonerouting._version import __version__
+from phonerouting.adapters.base import Adapter
+from phonerouting.async_client import AsyncClient
+from phonerouting.client import Client
+from phonerouting.errors import ConfigurationError
+from phonerouting.registry import adapter_for
+from phonerouting.retry import RetryPolicy
+
+__all__ = ["connect", "connect_async"]
+
+_USER_AGENT = f"phonerouting/{__version__}"
+
+
+def _api_key(adapter: Adapter, api_key: str | None) -> str:
+    if api_key is None:
+        api_key = os.environ.get(adapter.api_key_env) or None
+        if api_key is None:
+            raise ConfigurationError(
+                f"no API key for {adapter.name}: pass api_key= or set the "
+                f"{adapter.api_key_env} environment variable",
+                provider=adapter.name,
+            )
+    if not isinstance(api_key, str) or not api_key:
+        raise ConfigurationError("api_key must be a non-empty string", provider=adapter.name)
+    # A key with whitespace or control characters would corrupt the auth header (or
+    # smuggle another one). The key itself is never quoted in the error.
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in api_key):
+        raise ConfigurationError(
+            "api_key contains whitespace or control characters; check how it was read",
+            provider=adapter.name,
+        )
+    if not api_key.isascii():
+        raise ConfigurationError("api_key must be ASCII", provider=adapter.name)
+    return api_key
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _base_url(adapter: Adapter, base_url: str | None) -> str:
+    if base_url is None:
+        return adapter.default_base_url
+    if not isinstance(base_url, str):
+        raise ConfigurationError("base_url must be a string", provider=adapter.name)
+    try:
+        url = httpx.URL(base_url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        raise ConfigurationError(
+            f"base_url {base_url!r} is not a URL", provider=adapter.name
+        ) from None
+    if url.scheme == "https" and url.host:
+        return base_url
+    if url.scheme == "http" and url.host and _is_loopback(url.host):
+        return base_url
+    raise ConfigurationError(
+        f"base_url {base_url!r} must be https:// (plain http is only allowed to a loopback "
+        "host such as 127.0.0.1, for emulators); the API key would otherwise travel in clear",
+        provider=adapter.name,
+    )
+
+
+def _timeout(adapter: Adapter, timeout: float | httpx.Timeout | None) -> httpx.Timeout:
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    if timeout is None:
+        return httpx.Timeout(None)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise ConfigurationError(
+            f"timeout must be a positive number of seconds, not {timeout!r}", provider=adapter.name
+        )
+    return httpx.Timeout(float(timeout))
+
+
+def _policy(adapter: Adapter, max_retries: int, retry_policy: RetryPolicy | None) -> RetryPolicy:
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ConfigurationError(
+            f"max_retries must be a whole number >= 0, not {max_retries!r}", provider=adapter.name
+        )
+    policy = retry_policy or RetryPolicy()
+    if policy.max_retries != max_retries:
+        import attrs
+
+        policy = attrs.evolve(policy, max_retries=max_retries)
+    return policy
+
+
+def _settings(
+    provider: str,
+    api_key: str | None,
+    base_url: str | None,
+    timeout: float | httpx.Timeout | None,
+    max_retries: int,
+    retry_policy: RetryPolicy | None,
+) -> tuple[Adapter, dict[str, Any], RetryPolicy]:
+    adapter = adapter_for(provider)
+    key = _api_key(adapter, api_key)
+    headers = {"User-Agent": _USER_AGENT, "Accept": "application/json"}
+    headers.update(adapter.auth_headers(key))
+    options: dict[str, Any] = {
+        "base_url": _base_url(adapter, base_url),
+        "headers": headers,
+        "timeout": _timeout(adapter, timeout),
+        # Never follow a redirect: it would carry the auth header to another URL.
+        "follow_redirects": False,
+    }
+    return adapter, options, _policy(adapter, max_retries, retry_policy)
+
+
+def connect(
+    provider: str,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    timeout: float | httpx.Timeout | None = 10.0,
+    max_retries: int = 2,
+    transport: httpx.BaseTransport | None = None,
+    *,
+    retry_policy: RetryPolicy | None = None,
+) -> Client:
+    """A synchronous client for ``provider`` (``"linq-v2"``, ``"linq-v3"``,
+    ``"agentmessage"`` or ``"close"``).
+
+    Args:
+        provider: the provider name.
+        api_key: the vendor API key; ``None`` reads the provider's environment variable.
+        base_url: the API root including the vendor's base path; ``None`` is production.
+        timeout: seconds for connect, read, write and pool waits (or an httpx.Timeout).
+        max_retries: retries after the first attempt for 408, 429, 5xx and network errors.
+        transport: an httpx transport used instead of the network (tests, emulators).
+        retry_policy: backoff and wait cap; ``max_retries`` overrides its own count.
+
+    Raises:
+        ConfigurationError: before any request, when an argument is unusable.
+    """
+    adapter, options, policy = _settings(
+        provider, api_key, base_url, timeout, max_retries, retry_policy
+    )
+    if transport is not None and not isinstance(transport, httpx.BaseTransport):
+        raise ConfigurationError(
+            "transport must be an httpx.BaseTransport (connect_async takes an "
+            "httpx.AsyncBaseTransport)",
+            provider=adapter.name,
+        )
+    return Client(adapter, httpx.Client(transport=transport, **options), policy)
+
+
+def connect_async(
+    provider: str,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    timeout: float | httpx.Timeout | None = 10.0,
+    max_retries: int = 2,
+    transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    retry_policy: RetryPolicy | None = None,
+) -> AsyncClient:
+    """An asynchronous client for ``provider``; the arguments are those of :func:`connect`,
+    with an ``httpx.AsyncBaseTransport`` as ``transport``."""
+    adapter, options, policy = _settings(
+        provider, api_key, base_url, timeout, max_retries, retry_policy
+    )
+    if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
+        raise ConfigurationError(
+            "transport must be an httpx.AsyncBaseTransport (connect takes an httpx.BaseTransport)",
+            provider=adapter.name,
+        )
+    return AsyncClient(adapter, httpx.AsyncClient(transport=transport, **options), policy)

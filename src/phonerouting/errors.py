@@ -1,0 +1,240 @@
+"""The one error hierarchy every provider raises.
+
+Every failure a caller can cause or meet is a :class:`RoutingError` subclass. The HTTP
+status decides the class; the vendor's body only adds its code, message, request id and
+per-field details. The message of each error ends with what to do next.
+
+No error ever holds the API key: errors are built from the vendor's response body and
+the request's method and path only, never from request headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import ClassVar
+
+__all__ = [
+    "AuthenticationError",
+    "ConfigurationError",
+    "ConflictError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestRejectedError",
+    "RoutingError",
+    "ServerError",
+    "TransportError",
+    "UnexpectedResponseError",
+    "UnsupportedFieldError",
+    "ValidationError",
+    "error_class_for_status",
+]
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+class RoutingError(Exception):
+    """Base class of every error ``phonerouting`` raises.
+
+    Attributes:
+        provider: the provider name (``"linq-v3"``…) or ``None`` when the error is not
+            tied to one (e.g. a :class:`~phonerouting.RoutingUpdate` that fails validation).
+        status: the HTTP status the vendor answered, or ``None`` when no response was had.
+        code: the vendor's own error code as it gave it (``int`` for linq-v3, ``str``
+            for the others), or ``None``.
+        message: what happened, in the vendor's words when it gave any.
+        request_id: the vendor's request or trace id, to quote to its support.
+        doc_url: the vendor's documentation link for this error, when given.
+        details: a read-only mapping of field name → message, when the vendor gave one.
+    """
+
+    #: What the caller should do about this kind of error; ends every ``str(error)``.
+    hint: ClassVar[str] = "See the message and the vendor's documentation."
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str | None = None,
+        status: int | None = None,
+        code: int | str | None = None,
+        request_id: str | None = None,
+        doc_url: str | None = None,
+        details: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+        self.doc_url = doc_url
+        self.details: Mapping[str, str] = MappingProxyType(dict(details)) if details else _EMPTY
+
+    def _context(self) -> list[str]:
+        parts: list[str] = []
+        if self.status is not None:
+            parts.append(f"HTTP {self.status}")
+        if self.code is not None:
+            parts.append(f"code {self.code!r}")
+        if self.request_id:
+            parts.append(f"request id {self.request_id}")
+        return parts
+
+    def __str__(self) -> str:
+        head = f"{self.provider}: " if self.provider else ""
+        context = self._context()
+        ctx = f" [{', '.join(context)}]" if context else ""
+        details = ""
+        if self.details:
+            details = " (" + "; ".join(f"{k}: {v}" for k, v in self.details.items()) + ")"
+        doc = f" See {self.doc_url}." if self.doc_url else ""
+        return f"{head}{self.message}{details}{ctx}.{doc} {self.hint}"
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(provider={self.provider!r}, status={self.status!r}, "
+            f"code={self.code!r}, message={self.message!r}, request_id={self.request_id!r})"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only constructors do not pickle by default; errors cross process
+        # boundaries (multiprocessing, task queues), so rebuild them field by field.
+        return (_rebuild, (type(self), self.message, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[RoutingError], message: str, state: dict[str, object]) -> RoutingError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
+
+class ConfigurationError(RoutingError):
+    """The client cannot be built: unknown provider, missing API key, unsafe base URL."""
+
+    hint = "Fix the arguments given to connect() or the environment; no request was sent."
+
+
+class ValidationError(RoutingError):
+    """The input is invalid, whether caught before sending or refused by the vendor (400/422).
+
+    ``field`` names the offending field by its normalized name when known.
+    """
+
+    hint = "Correct the value of the field named and try again."
+
+    def __init__(self, message: str, *, field: str | None = None, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.field = field
+
+    def _context(self) -> list[str]:
+        parts = super()._context()
+        if self.field:
+            parts.insert(0, f"field {self.field}")
+        return parts
+
+
+class UnsupportedFieldError(ValidationError):
+    """The provider cannot set or clear this normalized field; nothing was sent."""
+
+    hint = (
+        "Leave this field UNSET for this provider; client.capabilities lists what it "
+        "can set and clear."
+    )
+
+
+class AuthenticationError(RoutingError):
+    """The vendor refused the credentials (HTTP 401)."""
+
+    hint = "Check the API key (and that it belongs to this provider and environment)."
+
+
+class PermissionDeniedError(RoutingError):
+    """The credentials are valid but not allowed to do this (HTTP 403)."""
+
+    hint = (
+        "Use a key with the needed scope or permission, and check that the number "
+        "belongs to this account."
+    )
+
+
+class NotFoundError(RoutingError):
+    """The number (or resource) does not exist for this account (HTTP 404, or no match)."""
+
+    hint = "Check the id or number; list_numbers() shows what this account holds."
+
+
+class ConflictError(RoutingError):
+    """The vendor refused because of the state of another resource (HTTP 409)."""
+
+    hint = "Resolve the state the vendor names (e.g. an inactive campaign) and retry."
+
+
+class RateLimitError(RoutingError):
+    """The vendor is rate limiting (HTTP 429) and the retry budget or wait cap was reached.
+
+    ``retry_after`` is the number of seconds the vendor asked to wait, or ``None``.
+    """
+
+    hint = "Wait retry_after seconds (or back off) before sending more requests."
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+    def _context(self) -> list[str]:
+        parts = super()._context()
+        if self.retry_after is not None:
+            parts.append(f"retry after {self.retry_after:g} s")
+        return parts
+
+
+class ServerError(RoutingError):
+    """The vendor failed (HTTP 5xx) and kept failing through the retries."""
+
+    hint = "The vendor is failing; retry later and quote the request id to its support."
+
+
+class TransportError(RoutingError):
+    """No usable response: connection refused or dropped, timeout, HTTP 408."""
+
+    hint = "Check connectivity and the base URL, or raise the timeout; then retry."
+
+
+class UnexpectedResponseError(RoutingError):
+    """The vendor answered a success status with a body that is not its documented shape."""
+
+    hint = (
+        "The vendor's API may have changed; nothing was assumed from the body. "
+        "Report it with the request id."
+    )
+
+
+class RequestRejectedError(RoutingError):
+    """The vendor refused the request with another 4xx status (e.g. Close 402 plan limit)."""
+
+    hint = "Read the vendor's message; the request will not succeed if sent again unchanged."
+
+
+_BY_STATUS: dict[int, type[RoutingError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    408: TransportError,
+    409: ConflictError,
+    422: ValidationError,
+    429: RateLimitError,
+}
+
+
+def error_class_for_status(status: int) -> type[RoutingError]:
+    """The error class for an HTTP error status: the one status → exception map."""
+    cls = _BY_STATUS.get(status)
+    if cls is not None:
+        return cls
+    if status >= 500:
+        return ServerError
+    return RequestRejectedError

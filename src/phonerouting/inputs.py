@@ -1,0 +1,135 @@
+"""Checks and normalization of what callers give us, done before any request is built.
+
+Each function returns the normalized value or raises :class:`ValidationError` naming the
+field, so bad input never reaches a vendor.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+from phonerouting.errors import ValidationError
+
+__all__ = [
+    "MAX_LABEL_LENGTH",
+    "MAX_URL_LENGTH",
+    "normalize_e164",
+    "normalize_https_url",
+    "normalize_label",
+    "normalize_user_id",
+    "normalize_uuid",
+]
+
+#: The longest label we send. No vendor documents a limit; 255 keeps a runaway value
+#: (a whole file pasted into a label) from being sent at all.
+MAX_LABEL_LENGTH = 255
+#: The longest webhook or greeting URL we send (the common browser/server limit).
+MAX_URL_LENGTH = 2048
+
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_HUMAN_PHONE = re.compile(r"[0-9+()\-. /\u00a0]{1,40}")
+_USER_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
+
+
+def _require_str(value: object, field: str) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(f"{field} must be a string, not {type(value).__name__}", field=field)
+    return value
+
+
+def _has_control(value: str) -> bool:
+    return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value)
+
+
+def normalize_e164(value: object, field: str) -> str:
+    """A phone number in a common human form (``"+1 (202) 555-9999"``) → E.164.
+
+    The number must carry its country code and be a valid number for its region.
+    """
+    text = _require_str(value, field).strip()
+    if _E164.fullmatch(text) is None and _HUMAN_PHONE.fullmatch(text) is None:
+        raise ValidationError(
+            f"{field} {value!r} is not a phone number; give it in E.164, e.g. +12025559999",
+            field=field,
+        )
+    if not text.startswith("+"):
+        raise ValidationError(
+            f"{field} {value!r} has no country code; give it in E.164, e.g. +12025559999",
+            field=field,
+        )
+    # phonenumbers is imported here, not at module import: it is only needed when a
+    # caller hands us a number, and it keeps `import phonerouting` fast.
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        raise ValidationError(
+            f"{field} {value!r} is not a valid phone number; give it in E.164, e.g. +12025559999",
+            field=field,
+        )
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_https_url(value: object, field: str) -> str:
+    """An absolute ``https://`` URL with a host; every vendor here requires https."""
+    text = _require_str(value, field)
+    if len(text) > MAX_URL_LENGTH:
+        raise ValidationError(
+            f"{field} is {len(text)} characters; at most {MAX_URL_LENGTH} are allowed",
+            field=field,
+        )
+    if text != text.strip() or any(ch.isspace() for ch in text) or _has_control(text):
+        raise ValidationError(f"{field} must not contain spaces or control characters", field=field)
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        host = None
+        parts = None
+    if parts is None or parts.scheme.lower() != "https" or not host:
+        raise ValidationError(
+            f"{field} {text!r} must be an absolute https:// URL, e.g. https://example.com/hook",
+            field=field,
+        )
+    return text
+
+
+def normalize_label(value: object, field: str = "label") -> str:
+    """A display label: no control characters, at most :data:`MAX_LABEL_LENGTH` characters."""
+    text = _require_str(value, field)
+    if _has_control(text):
+        raise ValidationError(f"{field} must not contain control characters", field=field)
+    if len(text) > MAX_LABEL_LENGTH:
+        raise ValidationError(
+            f"{field} is {len(text)} characters; at most {MAX_LABEL_LENGTH} are allowed",
+            field=field,
+        )
+    return text
+
+
+def normalize_uuid(value: object, field: str) -> str:
+    """A UUID in its canonical 8-4-4-4-12 form, lower-cased (UUIDs are case-insensitive)."""
+    text = _require_str(value, field)
+    if _UUID.fullmatch(text) is None:
+        raise ValidationError(
+            f"{field} {value!r} is not a UUID (8-4-4-4-12 hex digits)",
+            field=field,
+        )
+    return text.lower()
+
+
+def normalize_user_id(value: object, field: str) -> str:
+    """A vendor user id (letters, digits, ``_`` and ``-``), as in Close ring groups."""
+    text = _require_str(value, field)
+    if _USER_ID.fullmatch(text) is None:
+        raise ValidationError(
+            f"{field} holds {value!r}, which is not a user id (letters, digits, _ and -)",
+            field=field,
+        )
+    return text

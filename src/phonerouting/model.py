@@ -1,0 +1,280 @@
+"""The normalized model: one phone number, one routing update, one capability set.
+
+A field of a :class:`RoutingUpdate` is in one of three states:
+
+* :data:`UNSET` — leave it alone; it is never sent.
+* ``None`` (or its alias :data:`CLEAR`, or ``""`` for a string field, ``()`` for a list
+  field) — clear it; each provider's adapter decides how "clear" goes on the wire.
+* a value — set it. Values are validated and normalized when the update is built, so an
+  invalid update cannot exist and nothing invalid is ever sent.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Final, Literal, TypeAlias, TypeVar
+
+import attrs
+
+from phonerouting import inputs
+from phonerouting.errors import ValidationError
+
+__all__ = [
+    "CLEAR",
+    "ROUTING_FIELDS",
+    "UNSET",
+    "Capabilities",
+    "PhoneNumber",
+    "RoutingUpdate",
+    "Unset",
+]
+
+
+class _UnsetType(enum.Enum):
+    """The type of :data:`UNSET`; an enum so type checkers can narrow on ``is UNSET``."""
+
+    UNSET = "UNSET"
+
+    def __bool__(self) -> Literal[False]:
+        return False
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    __str__ = __repr__
+
+
+#: Leave this field alone: it is not sent and the vendor keeps its current value.
+UNSET: Final = _UnsetType.UNSET
+#: The type of :data:`UNSET`, for annotations.
+Unset: TypeAlias = Literal[_UnsetType.UNSET]
+#: Clear this field. A readable alias of ``None``.
+CLEAR: Final[None] = None
+
+#: The ten routable fields, in the order of the provider support table.
+ROUTING_FIELDS: Final[tuple[str, ...]] = (
+    "forwarding_number",
+    "inbound_url",
+    "status_url",
+    "label",
+    "campaign_id",
+    "voicemail_greeting_url",
+    "ring_duration",
+    "participants",
+    "external_numbers",
+    "press_1_to_accept",
+)
+
+_T = TypeVar("_T")
+
+
+def _tri_state(
+    value: object, normalize: Callable[[object, str], _T], field: str
+) -> _T | Unset | None:
+    """UNSET and None kept, "" → None (clear), anything else normalized."""
+    if value is UNSET or value is None:
+        return value
+    if isinstance(value, str) and value == "":
+        return None
+    return normalize(value, field)
+
+
+def _normalize_ring_duration(value: object, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(
+            f"{field} must be a whole number of seconds, not {type(value).__name__}",
+            field=field,
+        )
+    if not 15 <= value <= 90:
+        message = f"{field} must be between 15 and 90 seconds, not {value}"
+        raise ValidationError(message, field=field)
+    return value
+
+
+def _normalize_bool(value: object, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(f"{field} must be True or False, not {value!r}", field=field)
+    return value
+
+
+def _list_state(
+    value: object, normalize: Callable[[object, str], str], field: str
+) -> tuple[str, ...] | Unset | None:
+    """UNSET and None kept; a list normalized item by item; an empty list → None (clear)."""
+    if value is UNSET or value is None:
+        return value
+    # A bare string is iterable too; treating "+1202..." as a list of digits would
+    # silently send garbage, so refuse it.
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ValidationError(f"{field} must be a list of strings", field=field)
+    items = tuple(normalize(item, f"{field}[{i}]") for i, item in enumerate(value))
+    if len(set(items)) != len(items):
+        raise ValidationError(f"{field} lists the same entry twice", field=field)
+    return items or None
+
+
+# One named converter per field: attrs' mypy plugin only understands named functions.
+def _forwarding_number(value: object) -> str | Unset | None:
+    return _tri_state(value, inputs.normalize_e164, "forwarding_number")
+
+
+def _inbound_url(value: object) -> str | Unset | None:
+    return _tri_state(value, inputs.normalize_https_url, "inbound_url")
+
+
+def _status_url(value: object) -> str | Unset | None:
+    return _tri_state(value, inputs.normalize_https_url, "status_url")
+
+
+def _label(value: object) -> str | Unset | None:
+    return _tri_state(value, inputs.normalize_label, "label")
+
+
+def _campaign_id(value: object) -> str | Unset | None:
+    return _tri_state(value, inputs.normalize_uuid, "campaign_id")
+
+
+def _voicemail_greeting_url(value: object) -> str | Unset | None:
+    return _tri_state(value, inputs.normalize_https_url, "voicemail_greeting_url")
+
+
+def _ring_duration(value: object) -> int | Unset | None:
+    if value == "":
+        raise ValidationError(
+            "ring_duration must be a whole number of seconds, not ''", field="ring_duration"
+        )
+    return _tri_state(value, _normalize_ring_duration, "ring_duration")
+
+
+def _participants(value: object) -> tuple[str, ...] | Unset | None:
+    return _list_state(value, inputs.normalize_user_id, "participants")
+
+
+def _external_numbers(value: object) -> tuple[str, ...] | Unset | None:
+    return _list_state(value, inputs.normalize_e164, "external_numbers")
+
+
+def _press_1_to_accept(value: object) -> bool | Unset | None:
+    if value == "":
+        raise ValidationError(
+            "press_1_to_accept must be True or False, not ''", field="press_1_to_accept"
+        )
+    return _tri_state(value, _normalize_bool, "press_1_to_accept")
+
+
+@attrs.frozen(kw_only=True)
+class RoutingUpdate:
+    """A change to a number's routing. Every field defaults to :data:`UNSET` (leave alone).
+
+    ``None`` (or :data:`CLEAR`) clears a field; for string fields ``""`` clears too, and
+    for list fields an empty list does. Phone numbers are accepted in common human forms
+    and normalized to E.164; URLs must be ``https://``; ``ring_duration`` is 15..90
+    seconds. Invalid values raise :class:`~phonerouting.ValidationError` here, at
+    construction, so no invalid update is ever sent.
+    """
+
+    forwarding_number: str | Unset | None = attrs.field(default=UNSET, converter=_forwarding_number)
+    inbound_url: str | Unset | None = attrs.field(default=UNSET, converter=_inbound_url)
+    status_url: str | Unset | None = attrs.field(default=UNSET, converter=_status_url)
+    label: str | Unset | None = attrs.field(default=UNSET, converter=_label)
+    campaign_id: str | Unset | None = attrs.field(default=UNSET, converter=_campaign_id)
+    voicemail_greeting_url: str | Unset | None = attrs.field(
+        default=UNSET, converter=_voicemail_greeting_url
+    )
+    ring_duration: int | Unset | None = attrs.field(default=UNSET, converter=_ring_duration)
+    participants: tuple[str, ...] | Unset | None = attrs.field(
+        default=UNSET, converter=_participants
+    )
+    external_numbers: tuple[str, ...] | Unset | None = attrs.field(
+        default=UNSET, converter=_external_numbers
+    )
+    press_1_to_accept: bool | Unset | None = attrs.field(
+        default=UNSET, converter=_press_1_to_accept
+    )
+
+    def changes(self) -> dict[str, Any]:
+        """The fields that are not UNSET: name → value (``None`` meaning clear)."""
+        return {
+            name: value for name in ROUTING_FIELDS if (value := getattr(self, name)) is not UNSET
+        }
+
+    def is_empty(self) -> bool:
+        """True when every field is UNSET: applying it writes nothing."""
+        return not self.changes()
+
+
+def _freeze(value: Any) -> Any:
+    """A read-only copy of a decoded JSON value (dicts → mapping proxies, lists → tuples)."""
+    if isinstance(value, dict):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def freeze_raw(payload: dict[str, Any]) -> Mapping[str, Any]:
+    """The vendor payload as stored on :attr:`PhoneNumber.raw`: read-only all the way down."""
+    frozen: Mapping[str, Any] = _freeze(payload)
+    return frozen
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class PhoneNumber:
+    """One phone number and its routing, as any provider reports it.
+
+    A field the provider cannot express is ``None``, and so is a field the provider
+    reports as empty (``""`` or null). ``raw`` is the vendor's own payload, read-only.
+    """
+
+    provider: str
+    id: str
+    number: str
+    forwarding_number: str | None = None
+    inbound_url: str | None = None
+    status_url: str | None = None
+    label: str | None = None
+    campaign_id: str | None = None
+    voicemail_greeting_url: str | None = None
+    ring_duration: int | None = None
+    participants: tuple[str, ...] | None = None
+    external_numbers: tuple[str, ...] | None = None
+    press_1_to_accept: bool | None = None
+    sms_enabled: bool | None = None
+    mms_enabled: bool | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False)
+
+    def routing(self) -> dict[str, Any]:
+        """The ten routable fields of this number: name → value (``None`` when empty)."""
+        return {name: getattr(self, name) for name in ROUTING_FIELDS}
+
+    def __repr__(self) -> str:
+        # Only what is set, so a repr of a list of numbers stays readable; raw is left
+        # out (it is large, and available as .raw).
+        shown = [f"provider={self.provider!r}", f"id={self.id!r}", f"number={self.number!r}"]
+        for name in (*ROUTING_FIELDS, "sms_enabled", "mms_enabled", "created_at", "updated_at"):
+            value = getattr(self, name)
+            if value is not None:
+                shown.append(f"{name}={value!r}")
+        return f"PhoneNumber({', '.join(shown)})"
+
+
+@attrs.frozen
+class Capabilities:
+    """Which normalized routing fields a provider can set and which it can clear."""
+
+    provider: str
+    settable: frozenset[str]
+    clearable: frozenset[str]
+
+    def can_set(self, field: str) -> bool:
+        """True when the provider can set ``field`` to a value."""
+        return field in self.settable
+
+    def can_clear(self, field: str) -> bool:
+        """True when the provider can clear ``field``."""
+        return field in self.clearable

@@ -1,0 +1,128 @@
+"""The I/O-free steps of each client operation, shared by the sync and async drivers."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import httpx
+
+from phonerouting.adapters.base import Adapter, Request
+from phonerouting.errors import (
+    NotFoundError,
+    TransportError,
+    UnexpectedResponseError,
+    ValidationError,
+)
+from phonerouting.inputs import normalize_e164
+from phonerouting.model import RoutingUpdate
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = [
+    "PageGuard",
+    "id_not_found",
+    "log_exchange",
+    "normalize_id",
+    "normalize_number",
+    "number_not_found",
+    "plan_update",
+    "transport_error",
+]
+
+logger = logging.getLogger("phonerouting")
+
+#: A listing that goes on for more pages than this is a vendor paging bug, not data.
+MAX_PAGES = 100_000
+
+
+def _with_provider(adapter: Adapter, call: Callable[[], str]) -> str:
+    try:
+        return call()
+    except ValidationError as exc:
+        exc.provider = adapter.name
+        raise
+
+
+def normalize_id(adapter: Adapter, number_id: object) -> str:
+    """The vendor id for a path, or ValidationError naming the provider."""
+    return _with_provider(adapter, lambda: adapter.normalize_id(number_id))
+
+
+def normalize_number(adapter: Adapter, number: object) -> str:
+    """An E.164 number to search for, or ValidationError naming the provider."""
+    return _with_provider(adapter, lambda: normalize_e164(number, "number"))
+
+
+def plan_update(
+    adapter: Adapter, number_id: object, update: RoutingUpdate
+) -> tuple[str, list[Request]]:
+    """The normalized id and the requests that apply ``update`` (none when it is empty)."""
+    if not isinstance(update, RoutingUpdate):
+        raise TypeError(f"update must be a phonerouting.RoutingUpdate, not {type(update).__name__}")
+    nid = normalize_id(adapter, number_id)
+    return nid, adapter.update_requests(nid, update)
+
+
+def id_not_found(adapter: Adapter, number_id: str) -> NotFoundError:
+    """The error for an id absent from the account's listing."""
+    return NotFoundError(f"no number with id {number_id} in this account", provider=adapter.name)
+
+
+def number_not_found(adapter: Adapter, e164: str) -> NotFoundError:
+    """The error for an E.164 number absent from the account's listing."""
+    return NotFoundError(f"no number {e164} in this account", provider=adapter.name)
+
+
+def transport_error(adapter: Adapter, request: Request, exc: httpx.HTTPError) -> TransportError:
+    """A TransportError for an httpx failure. Only the exception's type and text are
+    kept: httpx messages carry the URL, never request headers, so no key leaks."""
+    if isinstance(exc, httpx.TimeoutException):
+        what = f"timed out ({type(exc).__name__})"
+    elif isinstance(exc, httpx.ConnectError):
+        what = "could not connect"
+    else:
+        what = f"failed in transport ({type(exc).__name__})"
+    detail = str(exc)
+    return TransportError(
+        f"{request.method} {request.path} {what}" + (f": {detail}" if detail else ""),
+        provider=adapter.name,
+    )
+
+
+def log_exchange(adapter: Adapter, request: Request, response: httpx.Response) -> None:
+    """Debug log of one exchange: method, path, status, request id. Never headers."""
+    request_id = (
+        response.headers.get(adapter.request_id_header) if adapter.request_id_header else None
+    )
+    logger.debug(
+        "%s %s %s -> HTTP %d%s",
+        adapter.name,
+        request.method,
+        request.path,
+        response.status_code,
+        f" (request id {request_id})" if request_id else "",
+    )
+
+
+class PageGuard:
+    """Stops a listing whose vendor keeps handing back the same page or never ends."""
+
+    __slots__ = ("_adapter", "_count", "_seen")
+
+    def __init__(self, adapter: Adapter) -> None:
+        self._adapter = adapter
+        self._seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+        self._count = 0
+
+    def check(self, request: Request) -> None:
+        """Raise UnexpectedResponseError if ``request`` was already sent in this listing."""
+        key = (request.path, tuple(sorted((k, str(v)) for k, v in (request.params or {}).items())))
+        self._count += 1
+        if key in self._seen or self._count > MAX_PAGES:
+            raise UnexpectedResponseError(
+                f"the listing at {request.path} repeats a page; stopped instead of looping",
+                provider=self._adapter.name,
+            )
+        self._seen.add(key)

@@ -1,0 +1,153 @@
+"""When and how long to retry, on tenacity.
+
+Retried: connection failures and timeouts (:class:`TransportError`, which includes
+HTTP 408), :class:`RateLimitError` (429) and :class:`ServerError` (5xx). Never retried:
+any other 4xx, and unexpected bodies. Every operation this library sends is idempotent
+(GET, PUT, PATCH, DELETE of a campaign link), so a retry never applies a change twice.
+
+The first attempt runs outside tenacity: a call that succeeds (nearly all of them)
+pays nothing for the retry machinery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import attrs
+import tenacity
+
+from phonerouting.errors import RateLimitError, RoutingError, ServerError, TransportError
+
+__all__ = ["RetryPolicy"]
+
+_T = TypeVar("_T")
+logger = logging.getLogger("phonerouting")
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """How a client retries. The defaults suit production; tests shorten the backoff.
+
+    Attributes:
+        max_retries: retries after the first attempt (so ``max_retries + 1`` attempts).
+        backoff_initial: the first backoff in seconds, doubled on each retry.
+        backoff_max: the longest backoff between two attempts, in seconds.
+        jitter: up to this many seconds of random jitter added to each backoff.
+        max_wait: a vendor asking us to wait longer than this (``Retry-After``,
+            linq-v3 ``retry_after``, Close ``RateLimit reset``) is not slept on: the
+            :class:`RateLimitError` is raised at once so a bulk caller can schedule.
+        sleep: the function that sleeps (sync clients).
+        async_sleep: the coroutine function that sleeps (async clients).
+    """
+
+    max_retries: int = attrs.field(default=2, validator=attrs.validators.ge(0))
+    backoff_initial: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
+    backoff_max: float = attrs.field(default=8.0, validator=attrs.validators.ge(0))
+    jitter: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
+    max_wait: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
+    sleep: Callable[[float], None] = time.sleep
+    async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+    def is_retryable(self, error: BaseException) -> bool:
+        """True when ``error`` is worth another attempt under this policy."""
+        if isinstance(error, RateLimitError):
+            return error.retry_after is None or error.retry_after <= self.max_wait
+        return isinstance(error, TransportError | ServerError)
+
+    def wait_seconds(self, error: BaseException | None, attempt: int) -> float:
+        """How long to wait after failed attempt number ``attempt`` (1-based)."""
+        if isinstance(error, RateLimitError) and error.retry_after is not None:
+            return error.retry_after
+        backoff = min(self.backoff_max, self.backoff_initial * 2.0 ** (attempt - 1))
+        return backoff + random.uniform(0, self.jitter)  # noqa: S311 - jitter, not crypto
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None else None
+        return self.wait_seconds(error, state.attempt_number)
+
+    def _retry(self, state: tenacity.RetryCallState) -> bool:
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None else None
+        return error is not None and self.is_retryable(error)
+
+    def _log(self, state: tenacity.RetryCallState) -> None:
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None else None
+        wait = state.next_action.sleep if state.next_action is not None else 0.0
+        logger.warning(
+            "retrying after %s (attempt %d of %d) in %.2f s",
+            _describe(error),
+            state.attempt_number + 1,
+            self.max_retries + 1,
+            wait,
+        )
+
+    def _options(self) -> dict[str, object]:
+        return {
+            "stop": tenacity.stop_after_attempt(self.max_retries + 1),
+            "wait": self._wait,
+            "retry": self._retry,
+            "before_sleep": self._log,
+            "reraise": True,
+        }
+
+    def call(self, attempt: Callable[[], _T]) -> _T:
+        """Run ``attempt`` and retry it as this policy says (sync)."""
+        try:
+            return attempt()
+        except RoutingError as error:
+            if self.max_retries == 0 or not self.is_retryable(error):
+                raise
+            first = error
+        retrying = tenacity.Retrying(sleep=self.sleep, **self._options())  # type: ignore[arg-type]
+        return retrying(_replay_first(first, attempt))
+
+    async def acall(self, attempt: Callable[[], Awaitable[_T]]) -> _T:
+        """Run ``attempt`` and retry it as this policy says (async)."""
+        try:
+            return await attempt()
+        except RoutingError as error:
+            if self.max_retries == 0 or not self.is_retryable(error):
+                raise
+            first = error
+        retrying = tenacity.AsyncRetrying(sleep=self.async_sleep, **self._options())  # type: ignore[arg-type]
+        return await retrying(_areplay_first(first, attempt))
+
+
+def _replay_first(first: RoutingError, attempt: Callable[[], _T]) -> Callable[[], _T]:
+    # Hands tenacity the failure we already had as its attempt 1, so its wait, logging
+    # and stop rules apply to it exactly as to every later failure.
+    pending = [first]
+
+    def replay() -> _T:
+        if pending:
+            raise pending.pop()
+        return attempt()
+
+    return replay
+
+
+def _areplay_first(
+    first: RoutingError, attempt: Callable[[], Awaitable[_T]]
+) -> Callable[[], Awaitable[_T]]:
+    pending = [first]
+
+    async def replay() -> _T:
+        if pending:
+            raise pending.pop()
+        return await attempt()
+
+    return replay
+
+
+def _describe(error: BaseException | None) -> str:
+    if isinstance(error, RoutingError):
+        status = f"HTTP {error.status}" if error.status is not None else "no response"
+        return f"{type(error).__name__} ({status}) from {error.provider}"
+    return repr(error)
