@@ -101,13 +101,17 @@ class RoutingError(Exception):
     def __reduce__(self) -> tuple[object, ...]:
         # Keyword-only constructors do not pickle by default; errors cross process
         # boundaries (multiprocessing, task queues), so rebuild them field by field.
-        return (_rebuild, (type(self), self.message, dict(self.__dict__)))
+        state = dict(self.__dict__)
+        state["details"] = dict(self.details)
+        return (_rebuild, (type(self), self.message, state))
 
 
 def _rebuild(cls: type[RoutingError], message: str, state: dict[str, object]) -> RoutingError:
     error = cls.__new__(cls)
     Exception.__init__(error, message)
+    details = state.pop("details", None)
     error.__dict__.update(state)
+    error.details = MappingProxyType(dict(details)) if isinstance(details, dict) else _EMPTY
     return error
 
 

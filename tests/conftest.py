@@ -1,0 +1,26 @@
+"""Shared fixtures: fast retry policies that record their sleeps instead of sleeping."""
+
+from __future__ import annotations
+
+import pytest
+from tests.support import SleepRecorder
+
+from phonerouting import RetryPolicy
+
+
+@pytest.fixture
+def sleeps() -> SleepRecorder:
+    """The waits a client asked for, in order."""
+    return SleepRecorder()
+
+
+@pytest.fixture
+def fast_policy(sleeps: SleepRecorder) -> RetryPolicy:
+    """A retry policy with fixed, tiny backoff (no jitter) that records its waits."""
+    return RetryPolicy(
+        backoff_initial=0.01,
+        backoff_max=0.04,
+        jitter=0.0,
+        sleep=sleeps,
+        async_sleep=sleeps.asleep,
+    )
