@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tests.support import SleepRecorder
 
 from phonerouting import RetryPolicy
+from tests.support import SleepRecorder
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import httpx
 from phonerouting import operations
 from phonerouting.adapters.base import Adapter, Request
 from phonerouting.model import Capabilities, PhoneNumber, RoutingUpdate
-from phonerouting.responses import error_from_response, parse_success
+from phonerouting.responses import error_from_response, parse_success, redact
 from phonerouting.retry import RetryPolicy
 
 __all__ = ["AsyncClient"]
@@ -27,12 +27,19 @@ class AsyncClient:
     :func:`phonerouting.connect_async`; use it as an async context manager, or await
     :meth:`close`."""
 
-    __slots__ = ("_adapter", "_http", "_policy")
+    __slots__ = ("_adapter", "_http", "_policy", "_secrets")
 
-    def __init__(self, adapter: Adapter, http: httpx.AsyncClient, policy: RetryPolicy) -> None:
+    def __init__(
+        self,
+        adapter: Adapter,
+        http: httpx.AsyncClient,
+        policy: RetryPolicy,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
         self._adapter = adapter
         self._http = http
         self._policy = policy
+        self._secrets = secrets
 
     @property
     def provider(self) -> str:
@@ -58,9 +65,10 @@ class AsyncClient:
         if logger.isEnabledFor(logging.DEBUG):
             operations.log_exchange(self._adapter, request, response)
         if not 200 <= response.status_code < 300:
-            raise error_from_response(
+            error = error_from_response(
                 self._adapter, request, response.status_code, response.headers, response.content
             )
+            raise redact(error, self._secrets)
         return response
 
     async def _send(self, request: Request) -> httpx.Response:

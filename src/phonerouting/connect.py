@@ -19,6 +19,7 @@ from phonerouting.async_client import AsyncClient
 from phonerouting.client import Client
 from phonerouting.errors import ConfigurationError
 from phonerouting.registry import adapter_for
+from phonerouting.responses import secret_forms
 from phonerouting.retry import RetryPolicy
 
 __all__ = ["connect", "connect_async"]
@@ -112,11 +113,11 @@ def _settings(
     timeout: float | httpx.Timeout | None,
     max_retries: int,
     retry_policy: RetryPolicy | None,
-) -> tuple[Adapter, dict[str, Any], RetryPolicy]:
+) -> tuple[Adapter, dict[str, Any], RetryPolicy, tuple[str, ...]]:
     adapter = adapter_for(provider)
     key = _api_key(adapter, api_key)
-    headers = {"User-Agent": _USER_AGENT, "Accept": "application/json"}
-    headers.update(adapter.auth_headers(key))
+    auth = adapter.auth_headers(key)
+    headers = {"User-Agent": _USER_AGENT, "Accept": "application/json", **auth}
     options: dict[str, Any] = {
         "base_url": _base_url(adapter, base_url),
         "headers": headers,
@@ -124,7 +125,8 @@ def _settings(
         # Never follow a redirect: it would carry the auth header to another URL.
         "follow_redirects": False,
     }
-    return adapter, options, _policy(adapter, max_retries, retry_policy)
+    policy = _policy(adapter, max_retries, retry_policy)
+    return adapter, options, policy, secret_forms(key, auth)
 
 
 def connect(
@@ -152,7 +154,7 @@ def connect(
     Raises:
         ConfigurationError: before any request, when an argument is unusable.
     """
-    adapter, options, policy = _settings(
+    adapter, options, policy, secrets = _settings(
         provider, api_key, base_url, timeout, max_retries, retry_policy
     )
     if transport is not None and not isinstance(transport, httpx.BaseTransport):
@@ -161,7 +163,7 @@ def connect(
             "httpx.AsyncBaseTransport)",
             provider=adapter.name,
         )
-    return Client(adapter, httpx.Client(transport=transport, **options), policy)
+    return Client(adapter, httpx.Client(transport=transport, **options), policy, secrets)
 
 
 def connect_async(
@@ -176,7 +178,7 @@ def connect_async(
 ) -> AsyncClient:
     """An asynchronous client for ``provider``; the arguments are those of :func:`connect`,
     with an ``httpx.AsyncBaseTransport`` as ``transport``."""
-    adapter, options, policy = _settings(
+    adapter, options, policy, secrets = _settings(
         provider, api_key, base_url, timeout, max_retries, retry_policy
     )
     if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
@@ -184,4 +186,5 @@ def connect_async(
             "transport must be an httpx.AsyncBaseTransport (connect takes an httpx.BaseTransport)",
             provider=adapter.name,
         )
-    return AsyncClient(adapter, httpx.AsyncClient(transport=transport, **options), policy)
+    http = httpx.AsyncClient(transport=transport, **options)
+    return AsyncClient(adapter, http, policy, secrets)

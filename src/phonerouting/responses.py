@@ -10,6 +10,7 @@ import email.utils
 import json
 import time
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from phonerouting.adapters.base import Adapter, ErrorInfo, Request
@@ -22,7 +23,13 @@ from phonerouting.errors import (
     error_class_for_status,
 )
 
-__all__ = ["error_from_response", "parse_retry_after", "parse_success"]
+__all__ = [
+    "error_from_response",
+    "parse_retry_after",
+    "parse_success",
+    "redact",
+    "secret_forms",
+]
 
 _T = TypeVar("_T")
 
@@ -147,3 +154,42 @@ def _normalized_field(adapter: Adapter, info: ErrorInfo) -> str | None:
     if wire is None:
         return None
     return adapter.wire_fields.get(wire, wire)
+
+
+_REDACTED = "[REDACTED]"
+
+
+def secret_forms(api_key: str, auth_headers: Mapping[str, str]) -> tuple[str, ...]:
+    """Every form in which the key travels: itself, each auth header value, and the
+    credential part of each (``Bearer <key>``, ``Basic <base64>``), longest first."""
+    forms = {api_key}
+    for value in auth_headers.values():
+        forms.add(value)
+        _, _, credential = value.partition(" ")
+        if credential:
+            forms.add(credential)
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def redact(error: RoutingError, secrets: tuple[str, ...]) -> RoutingError:
+    """Remove every secret form from what a vendor put into ``error``.
+
+    A misbehaving proxy or server can echo request headers into its error body; the
+    error would then carry the key into logs. Only error paths pay for this.
+    """
+
+    def clean(text: str) -> str:
+        for secret in secrets:
+            if secret in text:
+                text = text.replace(secret, _REDACTED)
+        return text
+
+    error.message = clean(error.message)
+    error.args = (error.message,)
+    if error.request_id:
+        error.request_id = clean(error.request_id)
+    if error.doc_url:
+        error.doc_url = clean(error.doc_url)
+    if error.details:
+        error.details = MappingProxyType({clean(k): clean(v) for k, v in error.details.items()})
+    return error

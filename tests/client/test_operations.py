@@ -7,9 +7,9 @@ import json
 
 import httpx
 import pytest
-from tests.client.drive import call, close, list_all, make_client
 
 import phonerouting as pr
+from tests.client.drive import call, close, list_all, make_client
 
 U1 = "11111111-1111-4111-8111-111111111111"
 U2 = "22222222-2222-4222-8222-222222222222"

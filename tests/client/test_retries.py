@@ -8,10 +8,10 @@ from email.utils import format_datetime
 
 import httpx
 import pytest
-from tests.client.drive import call, close, make_client
-from tests.support import SleepRecorder
 
 import phonerouting as pr
+from tests.client.drive import call, close, make_client
+from tests.support import SleepRecorder
 
 V3_ID = "550e8400-e29b-41d4-a716-446655440000"
 V3_OK = {"id": V3_ID, "phone_number": "+12025551234", "forwarding_number": "+12025559999"}
