@@ -1,0 +1,35 @@
+"""Migrating routing between accounts and vendors: plan, apply, verify, rollback.
+
+>>> from phonerouting import migration
+>>> # plan = await migration.plan(source, target)
+>>> # report = await migration.apply(plan, target, journal="run.sqlite", concurrency=16)
+>>> # check = await migration.verify(plan, target)
+>>> # undone = await migration.rollback(target, journal="run.sqlite")
+"""
+
+from phonerouting.migration.engine import (
+    Difference,
+    Failure,
+    Report,
+    VerifyReport,
+    apply,
+    plan,
+    rollback,
+    verify,
+)
+from phonerouting.migration.plan import Change, NumberPlan, Plan, make_plan
+
+__all__ = [
+    "Change",
+    "Difference",
+    "Failure",
+    "NumberPlan",
+    "Plan",
+    "Report",
+    "VerifyReport",
+    "apply",
+    "make_plan",
+    "plan",
+    "rollback",
+    "verify",
+]

@@ -1,0 +1,186 @@
+"""The crash-safe record of a migration, in SQLite.
+
+Every number's step is written to the journal *before* its write is sent (state
+``writing``, with the target's prior values and the values to write) and *after* it
+answers (``done`` with the vendor's result, or ``failed`` with the error). A run that is
+killed at any point, even with SIGKILL, leaves at most the numbers it was writing in
+state ``writing``; a resumed run re-reads those from the target and only writes the
+ones that do not already hold the planned values, so no number is written twice.
+
+WAL mode with ``synchronous=NORMAL`` makes each commit durable against a process crash
+(the stated requirement); ``durable=True`` switches to ``synchronous=FULL`` for power
+loss too, at the price of an fsync per commit. The journal holds routing values only,
+never credentials.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from phonerouting.errors import ConfigurationError
+
+__all__ = ["Journal", "Step"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS steps (
+    number     TEXT PRIMARY KEY,
+    target_id  TEXT NOT NULL,
+    prior      TEXT NOT NULL,
+    desired    TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    result     TEXT,
+    error      TEXT,
+    writes     INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL
+);
+"""
+
+#: The states a step goes through.
+STATES = (
+    "planned",
+    "writing",
+    "done",
+    "failed",
+    "rolling_back",
+    "rolled_back",
+    "rollback_failed",
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _dump(values: Mapping[str, Any]) -> str:
+    return json.dumps(
+        {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}, sort_keys=True
+    )
+
+
+@attrs.frozen
+class Step:
+    """One number's row in the journal."""
+
+    number: str
+    target_id: str
+    prior: dict[str, Any]
+    desired: dict[str, Any]
+    state: str
+    result: dict[str, Any] | None
+    error: str | None
+    writes: int
+
+
+class Journal:
+    """A migration journal file. Open with :meth:`open`; close with :meth:`close`."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+        self.path = path
+        self._db = connection
+
+    @classmethod
+    def open(cls, path: str | Path, *, durable: bool = False) -> Journal:
+        """Open (creating if needed) the journal at ``path``."""
+        path = Path(path)
+        try:
+            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise ConfigurationError(f"cannot open the journal {str(path)!r}: {exc}") from None
+        return cls(path, db)
+
+    def close(self) -> None:
+        """Close the file."""
+        self._db.close()
+
+    def meta(self) -> dict[str, str]:
+        """The run's identity: source, target, plan fingerprint, creation time."""
+        return dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+
+    def start(
+        self, meta: Mapping[str, str], steps: list[tuple[str, str, dict[str, Any], dict[str, Any]]]
+    ) -> bool:
+        """Record a new run: its identity and one ``planned`` step per number.
+
+        Returns False (and changes nothing) when the journal already holds a run; the
+        caller then checks that it is the same plan and resumes it.
+        """
+        if self.meta():
+            return False
+        now = _now()
+        with self._transaction():
+            self._db.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)", sorted(meta.items())
+            )
+            self._db.executemany(
+                "INSERT INTO steps (number, target_id, prior, desired, state, updated_at) "
+                "VALUES (?, ?, ?, ?, 'planned', ?)",
+                [(n, t, _dump(p), _dump(d), now) for n, t, p, d in steps],
+            )
+        return True
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        # The connection is in autocommit mode (isolation_level=None) so that every
+        # mark() is its own commit; the run's first record is one explicit transaction.
+        self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def mark(
+        self,
+        number: str,
+        state: str,
+        *,
+        result: Mapping[str, Any] | None = None,
+        error: str | None = None,
+        wrote: bool = False,
+    ) -> None:
+        """Move one step to ``state``, committing at once."""
+        if state not in STATES:
+            raise ValueError(state)
+        self._db.execute(
+            "UPDATE steps SET state = ?, result = COALESCE(?, result), error = ?, "
+            "writes = writes + ?, updated_at = ? WHERE number = ?",
+            (state, None if result is None else _dump(result), error, int(wrote), _now(), number),
+        )
+
+    def steps(self, *states: str) -> Iterator[Step]:
+        """The steps, in number order, optionally only those in ``states``."""
+        query = "SELECT number, target_id, prior, desired, state, result, error, writes FROM steps"
+        args: tuple[str, ...] = ()
+        if states:
+            query += f" WHERE state IN ({', '.join('?' for _ in states)})"
+            args = states
+        for row in self._db.execute(query + " ORDER BY number", args).fetchall():
+            number, target_id, prior, desired, state, result, error, writes = row
+            yield Step(
+                number,
+                target_id,
+                json.loads(prior),
+                json.loads(desired),
+                state,
+                None if result is None else json.loads(result),
+                error,
+                writes,
+            )
+
+    def counts(self) -> dict[str, int]:
+        """How many steps are in each state."""
+        rows = self._db.execute("SELECT state, COUNT(*) FROM steps GROUP BY state").fetchall()
+        return dict(rows)

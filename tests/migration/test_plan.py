@@ -1,0 +1,116 @@
+"""make_plan: matching by E.164, scope by source capabilities, nothing silently dropped."""
+
+from __future__ import annotations
+
+import pytest
+
+import phonerouting as pr
+from phonerouting.migration import Change, NumberPlan, make_plan
+from phonerouting.registry import adapter_for
+
+
+def caps(provider: str) -> pr.Capabilities:
+    return adapter_for(provider).capabilities
+
+
+def n(provider: str, id_: str, number: str, **fields: object) -> pr.PhoneNumber:
+    return pr.PhoneNumber(provider=provider, id=id_, number=number, **fields)  # type: ignore[arg-type]
+
+
+def test_linq_v2_to_v3_sets_and_clears_forwarding() -> None:
+    source = [
+        n("linq-v2", "1", "+12025550101", forwarding_number="+12025559999"),
+        n("linq-v2", "2", "+12025550102"),
+        n("linq-v2", "3", "+12025550103", forwarding_number="+12025558888"),
+        n("linq-v2", "4", "+12025550104"),
+    ]
+    target = [
+        n("linq-v3", "u1", "+12025550101"),
+        n("linq-v3", "u2", "+12025550102", forwarding_number="+12025557777"),
+        n("linq-v3", "u3", "+12025550103", forwarding_number="+12025558888"),
+        n("linq-v3", "u5", "+12025550105"),
+    ]
+    plan = make_plan(source, target, caps("linq-v2"), caps("linq-v3"))
+    assert plan.numbers == (
+        NumberPlan("+12025550101", "1", "u1", (Change("forwarding_number", None, "+12025559999"),)),
+        NumberPlan("+12025550102", "2", "u2", (Change("forwarding_number", "+12025557777", None),)),
+        NumberPlan("+12025550103", "3", "u3", ()),
+    )
+    assert plan.only_in_source == ("+12025550104",)
+    assert plan.only_in_target == ("+12025550105",)
+    assert plan.summary() == {
+        "matched": 3,
+        "to_write": 2,
+        "unchanged": 1,
+        "with_unsupported_fields": 0,
+        "only_in_source": 1,
+        "only_in_target": 1,
+        "conflicts": 0,
+    }
+    assert plan.numbers[0].update() == pr.RoutingUpdate(forwarding_number="+12025559999")
+    assert plan.numbers[1].prior() == pr.RoutingUpdate(forwarding_number="+12025557777")
+
+
+def test_fields_the_target_cannot_hold_are_listed_not_dropped() -> None:
+    source = [
+        n(
+            "close",
+            "phon_a",
+            "+12025550101",
+            forwarding_number="+12025559999",
+            label="Sales",
+            ring_duration=20,
+            participants=("user_1",),
+        )
+    ]
+    target = [n("agentmessage", "u1", "+12025550101", label="old")]
+    plan = make_plan(source, target, caps("close"), caps("agentmessage"))
+    (item,) = plan.numbers
+    assert item.changes == (Change("label", "old", "Sales"),)
+    assert item.unsupported == (
+        Change("forwarding_number", None, "+12025559999"),
+        Change("ring_duration", None, 20),
+        Change("participants", None, ("user_1",)),
+    )
+    assert plan.fields == (
+        "forwarding_number",
+        "label",
+        "voicemail_greeting_url",
+        "ring_duration",
+        "participants",
+        "external_numbers",
+        "press_1_to_accept",
+    )
+
+
+def test_fields_the_source_cannot_express_leave_the_target_alone() -> None:
+    source = [n("linq-v3", "u1", "+12025550101", forwarding_number="+12025559999")]
+    target = [n("close", "phon_a", "+12025550101", label="Keep me", ring_duration=45)]
+    plan = make_plan(source, target, caps("linq-v3"), caps("close"))
+    assert plan.numbers[0].changes == (Change("forwarding_number", None, "+12025559999"),)
+    assert plan.fields == ("forwarding_number",)
+
+
+def test_duplicates_are_conflicts_and_left_out() -> None:
+    source = [n("close", "phon_a", "+12025550101"), n("close", "phon_b", "+12025550101")]
+    target = [n("close", "phon_c", "+12025550101", label="x")]
+    plan = make_plan(source, target, caps("close"), caps("close"))
+    assert plan.conflicts == ("+12025550101",)
+    assert plan.numbers == ()
+    assert plan.only_in_target == ()
+
+
+def test_fields_narrow_the_scope_and_unknown_fields_are_refused() -> None:
+    source = [n("close", "phon_a", "+12025550101", label="A", ring_duration=20)]
+    target = [n("close", "phon_b", "+12025550101")]
+    plan = make_plan(source, target, caps("close"), caps("close"), fields=["ring_duration"])
+    assert plan.numbers[0].changes == (Change("ring_duration", None, 20),)
+    with pytest.raises(pr.ValidationError, match="unknown field"):
+        make_plan(source, target, caps("close"), caps("close"), fields=["colour"])
+
+
+def test_empty_values_are_equal_whatever_their_form() -> None:
+    source = [n("close", "phon_a", "+12025550101", participants=None, label=None)]
+    target = [n("close", "phon_b", "+12025550101", participants=(), label="")]
+    plan = make_plan(source, target, caps("close"), caps("close"))
+    assert plan.to_write == ()
