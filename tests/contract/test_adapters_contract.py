@@ -1,0 +1,147 @@
+"""Our adapters against the vendor contracts: every request they build validates against
+providers/<name>/openapi.yaml, and every golden sample parses into the normalized model
+or the right typed error."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import httpx
+import pytest
+
+import phonerouting as pr
+from phonerouting.adapters.base import Request
+from phonerouting.errors import error_class_for_status
+from phonerouting.registry import adapter_for
+from phonerouting.responses import error_from_response, parse_success
+from tests.contract.openapi_contract import Sample, iter_samples, validate_request
+
+IDS = {
+    "linq-v2": "42",
+    "linq-v3": "550e8400-e29b-41d4-a716-446655440000",
+    "agentmessage": "497f6eca-6276-4993-bfeb-53cbbbba6f08",
+    "close": "phon_" + "A1b2" * 10 + "xyz",
+}
+#: A value for setting each field.
+VALUES: dict[str, object] = {
+    "forwarding_number": "+12025559999",
+    "inbound_url": "https://customer.example/v2/inbound",
+    "status_url": "https://customer.example/v2/status",
+    "label": "Front desk",
+    "campaign_id": "78614b6c-fe7c-41e2-8e25-c9b3a3c91904",
+    "voicemail_greeting_url": "https://cdn.example/greeting.mp3",
+    "ring_duration": 25,
+    "participants": ["user_abc123"],
+    "external_numbers": ["+16503334444"],
+    "press_1_to_accept": True,
+}
+
+
+def updates(provider: str) -> list[pr.RoutingUpdate]:
+    """Set, clear, and every pair of (set|clear) across the provider's fields."""
+    fields = sorted(adapter_for(provider).capabilities.settable)
+    result = [pr.RoutingUpdate(**{f: VALUES[f]}) for f in fields]
+    result += [pr.RoutingUpdate(**{f: None}) for f in fields]
+    for a, b in itertools.combinations(fields, 2):
+        for va, vb in itertools.product((VALUES[a], None), (VALUES[b], None)):
+            result.append(pr.RoutingUpdate(**{a: va, b: vb}))
+    result.append(pr.RoutingUpdate(**{f: VALUES[f] for f in fields}))
+    result.append(pr.RoutingUpdate(**dict.fromkeys(fields)))
+    return result
+
+
+def built_requests(provider: str) -> list[Request]:
+    adapter = adapter_for(provider)
+    requests = [adapter.list_request(), adapter.find_request("+12025551234")]
+    get = adapter.get_request(IDS[provider])
+    if get is not None:
+        requests.append(get)
+    for update in updates(provider):
+        requests.extend(adapter.update_requests(IDS[provider], update))
+    return requests
+
+
+@pytest.mark.parametrize("provider", list(IDS))
+def test_every_request_the_adapter_builds_is_in_the_contract(provider: str) -> None:
+    adapter = adapter_for(provider)
+    headers = {"Content-Type": "application/json", **adapter.auth_headers("test-key")}
+    requests = built_requests(provider)
+    assert len(requests) > 3
+    for request in requests:
+        url = httpx.URL(adapter.default_base_url.rstrip("/") + request.path)
+        if request.params:
+            url = url.copy_merge_params(dict(request.params))
+        validate_request(provider, request.method, str(url), request.json, headers=headers)
+
+
+def _samples(kind: str) -> list[Sample]:
+    return [s for p in IDS for s in iter_samples(p) if s.kind == kind]
+
+
+@pytest.mark.parametrize(
+    "sample", [s for s in _samples("response") if s.status and s.status < 300], ids=lambda s: s.name
+)
+def test_every_success_sample_parses(sample: Sample) -> None:
+    adapter = adapter_for(sample.provider)
+    request = Request("GET", "/sample")
+    content = json.dumps(sample.body).encode()
+    if sample.operation_id == "list":
+        page = parse_success(
+            adapter, lambda d: adapter.parse_list(d, request), request, 200, {}, content
+        )
+        assert page.numbers
+        for number in page.numbers:
+            assert number.provider == sample.provider
+            assert number.number.startswith("+")
+    elif sample.operation_id == "delete":
+        assert sample.body == {}
+    else:
+        number = parse_success(adapter, adapter.parse_number, request, 200, {}, content)
+        assert number.provider == sample.provider
+        assert number.number.startswith("+")
+        assert (
+            dict(number.raw).keys()
+            == (
+                sample.body.get("data", sample.body)
+                if sample.provider == "agentmessage"
+                else sample.body
+            ).keys()
+        )
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [s for s in _samples("response") if s.status and s.status >= 400],
+    ids=lambda s: s.name,
+)
+def test_every_error_sample_becomes_the_typed_error(sample: Sample) -> None:
+    adapter = adapter_for(sample.provider)
+    assert sample.status is not None
+    request = Request("PUT", "/sample")
+    error = error_from_response(
+        adapter, request, sample.status, {}, json.dumps(sample.body).encode()
+    )
+    assert type(error) is error_class_for_status(sample.status)
+    assert error.provider == sample.provider
+    assert error.status == sample.status
+    body = sample.body
+    if sample.provider == "linq-v3":
+        assert error.code == body["error"]["code"]
+        assert isinstance(error.code, int)
+        assert error.message == body["error"]["message"]
+        assert error.request_id == body["trace_id"]
+    elif sample.provider == "agentmessage":
+        assert error.code == body["error"]["code"]
+        assert error.request_id == body["error"]["request_id"]
+        assert dict(error.details) == body["error"].get("details", {})
+    elif sample.provider == "linq-v2":
+        first = body["errors"][0]
+        assert error.code == first["code"]
+        assert first["title"] in error.message
+    else:
+        assert error.code is None
+        if isinstance(body.get("error"), str):
+            assert error.message == body["error"]
+        if "field-errors" in body:
+            assert dict(error.details) == body["field-errors"]
