@@ -124,11 +124,13 @@ def error_from_response(
     }
     cls = error_class_for_status(status) if status >= 400 else UnexpectedResponseError
     if issubclass(cls, RateLimitError):
-        retry_after = info.retry_after
+        # The vendor's own signals first (its rate-limit header, then its body), the
+        # generic Retry-After last.
+        retry_after = adapter.retry_after_hint(headers)
+        if retry_after is None:
+            retry_after = info.retry_after
         if retry_after is None:
             retry_after = parse_retry_after(headers.get("retry-after"))
-        if retry_after is None:
-            retry_after = adapter.retry_after_hint(headers)
         return cls(message, retry_after=retry_after, **common)
     if issubclass(cls, ValidationError):
         return cls(message, field=_normalized_field(adapter, info), **common)

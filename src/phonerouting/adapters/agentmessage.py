@@ -55,8 +55,12 @@ class AgentMessageAdapter(Adapter):
         """``data`` is the page; ``meta.next_cursor`` (null on the last page) the next."""
         envelope = self._envelope(data)
         items = wire.req_list(envelope, "data")
-        meta = envelope.get("meta")
-        cursor = meta.get("next_cursor") if isinstance(meta, dict) else None
+        # A page without meta.next_cursor is not taken as the last page: stopping there
+        # would silently drop the rest of the listing.
+        meta = wire.req_dict(envelope.get("meta"), "'meta'")
+        if "next_cursor" not in meta:
+            raise wire.ShapeError("'meta.next_cursor' is missing")
+        cursor = meta["next_cursor"]
         if cursor is not None and (not isinstance(cursor, str) or not cursor):
             raise wire.ShapeError("'meta.next_cursor' is not a string or null")
         following = None
@@ -82,7 +86,8 @@ class AgentMessageAdapter(Adapter):
         campaign = wire.opt_str(obj, "campaign_id")
         return PhoneNumber(
             provider=self.name,
-            id=wire.req_id(obj, "id", _UUID),
+            # Lower-cased like normalize_id(), so a get-by-id always finds it.
+            id=wire.req_id(obj, "id", _UUID).lower(),
             number=wire.req_phone(obj, "number"),
             inbound_url=wire.opt_str(obj, "inbound_url"),
             status_url=wire.opt_str(obj, "status_url"),

@@ -152,6 +152,14 @@ class CloseAdapter(Adapter):
         if not isinstance(data, dict):
             return ErrorInfo()
         message = wire.error_str(data, "error")
+        legacy = data.get("error")
+        retry_after = None
+        if message is None and isinstance(legacy, dict):
+            # The older 429 body nests the message: {"error": {"message", "rate_reset"}}.
+            message = wire.error_str(legacy, "message")
+            reset = legacy.get("rate_reset")
+            if isinstance(reset, int | float) and not isinstance(reset, bool):
+                retry_after = max(0.0, float(reset))
         errors = data.get("errors")
         if message is None and isinstance(errors, list):
             texts = [e for e in errors if isinstance(e, str) and e]
@@ -159,7 +167,7 @@ class CloseAdapter(Adapter):
         details = wire.error_details(data.get("field-errors"))
         if message is None and details:
             message = "validation failed"
-        return ErrorInfo(message=message, details=details)
+        return ErrorInfo(message=message, details=details, retry_after=retry_after)
 
     def retry_after_hint(self, headers: Mapping[str, str]) -> float | None:
         """The ``reset`` of Close's ``RateLimit: limit=N, remaining=N, reset=S`` header."""

@@ -18,8 +18,10 @@ from phonerouting.model import PhoneNumber, RoutingUpdate, freeze_raw
 
 __all__ = ["LinqV2Adapter"]
 
-# Linq's integer ids; 19 digits bounds them to a signed 64-bit integer.
+# Linq's integer ids. The digit count bounds the regex's work; _MAX_ID bounds the value
+# to a signed 64-bit integer, the widest id a JSON API can hand out safely.
 _ID = re.compile(r"[0-9]{1,19}")
+_MAX_ID = 2**63 - 1
 
 
 class LinqV2Adapter(Adapter):
@@ -38,7 +40,11 @@ class LinqV2Adapter(Adapter):
         """An integer id, given as ``int`` or as a string of digits."""
         if isinstance(number_id, int) and not isinstance(number_id, bool) and number_id >= 0:
             number_id = str(number_id)
-        if not isinstance(number_id, str) or _ID.fullmatch(number_id) is None:
+        if (
+            not isinstance(number_id, str)
+            or _ID.fullmatch(number_id) is None
+            or int(number_id) > _MAX_ID
+        ):
             raise ValidationError(
                 f"number_id {number_id!r} is not a linq-v2 id (a whole number)",
                 field="number_id",
@@ -64,7 +70,8 @@ class LinqV2Adapter(Adapter):
         obj = wire.req_dict(item, "a phone number")
         return PhoneNumber(
             provider=self.name,
-            id=wire.req_id(obj, "id", _ID),
+            # The canonical form normalize_id() gives, so a get-by-id always finds it.
+            id=str(int(wire.req_id(obj, "id", _ID))),
             number=wire.req_phone(obj, "phone_number"),
             forwarding_number=wire.opt_phone(obj, "forwarding_number"),
             raw=freeze_raw(obj),

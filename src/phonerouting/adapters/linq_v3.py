@@ -60,7 +60,8 @@ class LinqV3Adapter(Adapter):
         obj = wire.req_dict(item, "a phone number")
         return PhoneNumber(
             provider=self.name,
-            id=wire.req_id(obj, "id", _UUID),
+            # Lower-cased like normalize_id(), so a get-by-id always finds it.
+            id=wire.req_id(obj, "id", _UUID).lower(),
             number=wire.req_phone(obj, "phone_number"),
             forwarding_number=wire.opt_phone(obj, "forwarding_number"),
             raw=freeze_raw(obj),
