@@ -1,0 +1,71 @@
+"""Faithful, stateful emulators of the four vendors, for your own tests.
+
+In process, as an httpx transport::
+
+    from phonerouting import testing
+    import phonerouting as pr
+
+    emu = testing.emulator("close", numbers=10, seed=1)
+    client = pr.connect("close", api_key=emu.api_key, transport=emu.transport())
+
+Over real HTTP on loopback::
+
+    with emu.serve() as base_url:
+        client = pr.connect("close", api_key=emu.api_key, base_url=base_url)
+
+Or from a shell: ``python -m phonerouting.testing serve --provider close --port 0``
+(the first line printed is the base URL). Program faults with ``emu.faults`` and read
+what reached the vendor with ``emu.requests``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from phonerouting.testing.agentmessage import AgentMessageEmulator
+from phonerouting.testing.close import CloseEmulator
+from phonerouting.testing.core import AsyncEmulatorTransport, Emulator, EmulatorTransport
+from phonerouting.testing.faults import Fault, Faults
+from phonerouting.testing.linq_v2 import LinqV2Emulator
+from phonerouting.testing.linq_v3 import LinqV3Emulator
+from phonerouting.testing.seeding import e164_numbers
+from phonerouting.testing.wire import LoggedRequest
+
+__all__ = [
+    "EMULATORS",
+    "AgentMessageEmulator",
+    "AsyncEmulatorTransport",
+    "CloseEmulator",
+    "Emulator",
+    "EmulatorTransport",
+    "Fault",
+    "Faults",
+    "LinqV2Emulator",
+    "LinqV3Emulator",
+    "LoggedRequest",
+    "e164_numbers",
+    "emulator",
+]
+
+#: Provider name → emulator class.
+EMULATORS: dict[str, type[Emulator]] = {
+    "linq-v2": LinqV2Emulator,
+    "linq-v3": LinqV3Emulator,
+    "agentmessage": AgentMessageEmulator,
+    "close": CloseEmulator,
+}
+
+
+def emulator(provider: str, numbers: int = 0, **options: Any) -> Emulator:
+    """A new emulator of ``provider`` seeded with ``numbers`` numbers.
+
+    Options: ``seed`` (repeatable data), ``api_key`` (accepted with every scope),
+    ``populate`` (the fraction of seeded numbers given routing values).
+    """
+    try:
+        cls = EMULATORS[provider]
+    except KeyError:
+        raise ValueError(
+            f"unknown provider {provider!r}; choose one of: {', '.join(EMULATORS)}"
+        ) from None
+    return cls(numbers, **options)

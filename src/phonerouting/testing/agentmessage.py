@@ -1,0 +1,333 @@
+"""Emulator of AgentMessage (``agentmessage``).
+
+Bearer keys with scopes (``numbers:read``, ``numbers:write``); the ``{"success", "data",
+"meta", "error"}`` envelope and an ``X-Request-Id`` (ULID) on every response; cursor
+pagination, newest first; ``PATCH`` of ``inbound_url``, ``status_url``, ``label``,
+``campaign_id`` where omitted or null leaves a field alone, ``""`` clears (and is a 422
+for ``campaign_id``), any other field is a 400 and a non-https URL a 422; the campaign
+attach (``POST``) and detach (``DELETE``, idempotent) endpoints.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import attrs
+
+from phonerouting.testing.core import Emulator
+from phonerouting.testing.seeding import e164_numbers, rng, ulid, uuid_from
+from phonerouting.testing.wire import (
+    EmuRequest,
+    EmuResponse,
+    is_https_url,
+    is_uuid,
+    json_response,
+    now_iso,
+)
+
+__all__ = ["AgentMessageEmulator"]
+
+_ITEM = re.compile(r"/v1/phone-numbers/([^/]+)(/campaign)?")
+_CODES = {
+    400: ("INVALID_INPUT", "invalid input"),
+    401: ("UNAUTHORIZED", "authentication failed"),
+    403: ("FORBIDDEN", "missing required scope"),
+    404: ("NOT_FOUND", "not found"),
+    405: ("NOT_FOUND", "not found"),
+    409: ("CAMPAIGN_NOT_ACTIVE", "campaign is not active"),
+    422: ("VALIDATION_FAILED", "validation failed"),
+    429: ("RATE_LIMITED", "rate limit exceeded"),
+}
+_PATCHABLE = ("inbound_url", "status_url", "label", "campaign_id")
+_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+ALL_SCOPES = frozenset({"numbers:read", "numbers:write"})
+OWN_ORG, OTHER_ORG = "org_own", "org_other"
+
+
+@attrs.define
+class AgentMessageNumber:
+    """A stored AgentMessage number."""
+
+    id: str
+    number: str
+    created_at: str
+    updated_at: str
+    number_type: str = "local"
+    inbound_url: str | None = None
+    status_url: str | None = None
+    label: str | None = None
+    campaign_id: str | None = None
+    organization_id: str = OWN_ORG
+    sms_enabled: bool = True
+    mms_enabled: bool = True
+
+    def to_wire(self) -> dict[str, Any]:
+        """The vendor's PhoneNumber object."""
+        return {
+            "id": self.id,
+            "number": self.number,
+            "number_type": self.number_type,
+            "inbound_url": self.inbound_url,
+            "status_url": self.status_url,
+            "label": self.label,
+            "campaign_id": self.campaign_id,
+            "carrier_line_option_status": "active" if self.campaign_id else "pending",
+            "carrier_line_option_propagated_at": self.updated_at if self.campaign_id else None,
+            "sms_enabled": self.sms_enabled,
+            "mms_enabled": self.mms_enabled,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+class AgentMessageEmulator(Emulator):
+    """A stateful AgentMessage organization with campaigns and scoped keys."""
+
+    provider: ClassVar[str] = "agentmessage"
+    key_prefix: ClassVar[str] = "am_live_"
+
+    def setup(self) -> None:
+        """Empty organization; the default key has every scope."""
+        self.numbers: dict[str, AgentMessageNumber] = {}
+        #: campaign id → active?
+        self.campaigns: dict[str, bool] = {}
+        self.keys: dict[str, frozenset[str]] = {self.api_key: ALL_SCOPES}
+        self._ids = rng(self.seed, "agentmessage-ids")
+        self._clock = 0
+
+    # ------------------------------------------------------------ state helpers
+
+    def add_key(self, scopes: Iterable[str] = ("numbers:read",)) -> str:
+        """A new key with only ``scopes``; returns it."""
+        key = f"{self.key_prefix}{uuid_from(self._ids).replace('-', '')}"
+        with self.lock:
+            self.keys[key] = frozenset(scopes)
+        return key
+
+    def add_campaign(self, *, active: bool = True) -> str:
+        """A new campaign; returns its id."""
+        with self.lock:
+            campaign = uuid_from(self._ids)
+            self.campaigns[campaign] = active
+            return campaign
+
+    def _stamp(self) -> str:
+        # Strictly increasing timestamps keep "newest first" a total order.
+        self._clock += 1
+        stamp = _EPOCH + timedelta(seconds=self._clock)
+        return stamp.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+    def add_number(
+        self,
+        number: str,
+        *,
+        inbound_url: str | None = None,
+        status_url: str | None = None,
+        label: str | None = None,
+        campaign_id: str | None = None,
+        number_type: str = "local",
+        organization_id: str = OWN_ORG,
+    ) -> AgentMessageNumber:
+        """Add a number; returns the stored record (its ``id`` is the vendor id)."""
+        with self.lock:
+            stamp = self._stamp()
+            record = AgentMessageNumber(
+                id=uuid_from(self._ids),
+                number=number,
+                created_at=stamp,
+                updated_at=stamp,
+                number_type=number_type,
+                inbound_url=inbound_url,
+                status_url=status_url,
+                label=label,
+                campaign_id=campaign_id,
+                organization_id=organization_id,
+            )
+            self.numbers[record.id] = record
+            return record
+
+    def add_foreign_number(self, number: str) -> AgentMessageNumber:
+        """A number of another organization: it answers 404, as the vendor documents."""
+        return self.add_number(number, organization_id=OTHER_ORG)
+
+    def get(self, number_id: str) -> AgentMessageNumber:
+        """The stored record with this id."""
+        return self.numbers[number_id]
+
+    def seed_numbers(self, count: int, *, seed: int, populate: float) -> None:
+        """``count`` numbers; ``populate`` of them with webhooks, a label, a campaign."""
+        r = rng(seed, "agentmessage")
+        campaign = self.add_campaign()
+        for i, number in enumerate(e164_numbers(count, seed)):
+            filled = r.random() < populate
+            self.add_number(
+                number,
+                inbound_url=f"https://hooks.example.com/in/{i}" if filled else None,
+                status_url=f"https://hooks.example.com/status/{i}" if filled else None,
+                label=f"Line {i}" if filled else None,
+                campaign_id=campaign if filled and r.random() < 0.5 else None,
+            )
+
+    # ------------------------------------------------------------ protocol
+
+    def common_headers(self) -> dict[str, str]:
+        """``X-Request-Id`` on every response."""
+        return {"X-Request-Id": ulid()}
+
+    def authenticate(self, request: EmuRequest) -> EmuResponse | None:
+        """A known Bearer key with the scope the method needs."""
+        header = request.headers.get("authorization", "")
+        scopes = self.keys.get(header[7:]) if header.startswith("Bearer ") else None
+        if scopes is None:
+            return self.error(401)
+        needed = "numbers:read" if request.method == "GET" else "numbers:write"
+        if needed not in scopes:
+            return self.error(403)
+        return None
+
+    def error(self, status: int, message: str | None = None, **extra: Any) -> EmuResponse:
+        """The envelope with ``success: false`` and the error object."""
+        code, default = _CODES.get(status, ("INTERNAL", "internal error"))
+        request_id = ulid()
+        error: dict[str, Any] = {
+            "code": extra.get("code", code),
+            "message": message or default,
+            "request_id": request_id,
+        }
+        if extra.get("details"):
+            error["details"] = extra["details"]
+        headers = {"X-Request-Id": request_id}
+        if status == 429:
+            headers["Retry-After"] = str(int(extra.get("retry_after") or 1))
+        return json_response(status, {"success": False, "error": error}, headers)
+
+    @staticmethod
+    def _ok(data: Any, meta: dict[str, Any] | None = None) -> EmuResponse:
+        return json_response(200, {"success": True, "data": data, "meta": meta or {}})
+
+    def route(self, request: EmuRequest) -> EmuResponse:
+        """List, get, patch, campaign attach and detach."""
+        if request.path == "/v1/phone-numbers":
+            return self._list(request) if request.method == "GET" else self.error(405)
+        match = _ITEM.fullmatch(request.path)
+        if match is None:
+            return self.error(404)
+        if not is_uuid(match.group(1)):
+            return self.error(400, "id must be a UUID", details={"id": "must be a UUID"})
+        record = self.numbers.get(match.group(1))
+        if record is None or record.organization_id != OWN_ORG:
+            return self.error(404)
+        if match.group(2):
+            if request.method == "DELETE":
+                return self._detach(record)
+            if request.method == "POST":
+                return self._attach(record, request)
+            return self.error(405)
+        if request.method == "GET":
+            return self._ok(record.to_wire())
+        if request.method == "PATCH":
+            return self._patch(record, request)
+        return self.error(405)
+
+    def _list(self, request: EmuRequest) -> EmuResponse:
+        limit_text = request.query.get("limit", "20")
+        if not limit_text.isdigit() or not 1 <= int(limit_text) <= 100:
+            return self.error(422, details={"limit": "must be between 1 and 100"})
+        limit = int(limit_text)
+        rows = sorted(
+            (n for n in self.numbers.values() if n.organization_id == OWN_ORG),
+            key=lambda n: (n.created_at, n.id),
+            reverse=True,
+        )
+        q = request.query
+        if "number_type" in q:
+            rows = [n for n in rows if n.number_type == q["number_type"]]
+        if "campaign_id" in q:
+            rows = [n for n in rows if n.campaign_id == q["campaign_id"]]
+        if q.get("search"):
+            rows = [n for n in rows if q["search"] in n.number or q["search"] in (n.label or "")]
+        if "cursor" in q:
+            try:
+                after = json.loads(base64.urlsafe_b64decode(q["cursor"].encode()))
+                position = (after["created_at"], after["id"])
+            except (ValueError, KeyError, TypeError):
+                return self.error(400, "invalid cursor", details={"cursor": "is not valid"})
+            rows = [n for n in rows if (n.created_at, n.id) < position]
+        page = rows[:limit]
+        cursor = None
+        if len(rows) > limit:
+            last = page[-1]
+            marker = json.dumps({"created_at": last.created_at, "id": last.id}).encode()
+            cursor = base64.urlsafe_b64encode(marker).decode()
+        return self._ok([n.to_wire() for n in page], {"limit": limit, "next_cursor": cursor})
+
+    def _campaign_problem(self, value: Any) -> EmuResponse | None:
+        if value == "":
+            return self.error(
+                422,
+                details={"campaign_id": "must not be empty; detach with DELETE .../campaign"},
+            )
+        if not is_uuid(value):
+            return self.error(422, details={"campaign_id": "must be a UUID"})
+        if not self.campaigns.get(value, False):
+            return self.error(409, "campaign is not active", code="CAMPAIGN_NOT_ACTIVE")
+        return None
+
+    def _patch(self, record: AgentMessageNumber, request: EmuRequest) -> EmuResponse:
+        try:
+            body = request.json()
+        except ValueError:
+            return self.error(400, "body must be a JSON object")
+        if not isinstance(body, dict):
+            return self.error(400, "body must be a JSON object")
+        unknown = sorted(set(body) - set(_PATCHABLE))
+        if unknown:
+            return self.error(
+                400,
+                f"field(s) cannot be updated: {', '.join(unknown)}",
+                details=dict.fromkeys(unknown, "is not an updatable field"),
+            )
+        details: dict[str, str] = {}
+        for field in ("inbound_url", "status_url"):
+            value = body.get(field)
+            if value not in (None, "") and not is_https_url(value):
+                details[field] = "must use https://"
+        if body.get("label") not in (None, "") and not isinstance(body.get("label"), str):
+            details["label"] = "must be a string"
+        if details:
+            return self.error(422, details=details)
+        if body.get("campaign_id") is not None:
+            problem = self._campaign_problem(body["campaign_id"])
+            if problem is not None:
+                return problem
+        for field in _PATCHABLE:
+            value = body.get(field)
+            if value is not None:
+                setattr(record, field, value or None)
+        record.updated_at = now_iso()
+        return self._ok(record.to_wire())
+
+    def _attach(self, record: AgentMessageNumber, request: EmuRequest) -> EmuResponse:
+        try:
+            body = request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or "campaign_id" not in body:
+            return self.error(422, details={"campaign_id": "is required"})
+        problem = self._campaign_problem(body["campaign_id"])
+        if problem is not None:
+            return problem
+        record.campaign_id = body["campaign_id"]
+        record.updated_at = now_iso()
+        return self._ok(record.to_wire())
+
+    def _detach(self, record: AgentMessageNumber) -> EmuResponse:
+        if record.campaign_id is not None:
+            record.campaign_id = None
+            record.updated_at = now_iso()
+        return self._ok(record.to_wire())

@@ -1,0 +1,330 @@
+"""Emulator of Close's phone numbers (``close``).
+
+HTTP Basic auth with the key as user name and an empty password; base path ``/api/v1``
+and every path ending with ``/``; ``_skip``/``_limit``/``has_more`` paging with the
+``number`` and ``participant_user_id`` filters; ``PUT`` as a partial update that checks
+each field (ring duration 15..90 or null, https greeting URL, E.164 lists, known user
+ids) and answers 400 ``field-errors`` for anything else; group numbers need the
+"Manage Group Phone Numbers" permission; 429 with ``RateLimit`` and ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any, ClassVar
+
+import attrs
+
+from phonerouting.testing.core import Emulator
+from phonerouting.testing.seeding import close_id, e164_numbers, rng
+from phonerouting.testing.wire import (
+    EmuRequest,
+    EmuResponse,
+    is_https_url,
+    is_valid_e164,
+    json_response,
+    now_iso,
+)
+
+__all__ = ["CloseEmulator"]
+
+_ITEM = re.compile(r"/phone_number/([^/]+)/")
+_MESSAGES = {
+    400: "Bad request.",
+    401: "The API key is invalid or missing.",
+    402: "Your plan does not allow this.",
+    403: "You don't have permission to do this.",
+    404: "Empty query: PhoneNumber matching query does not exist.",
+    405: "Method not allowed.",
+    429: "API call count exceeded for this 15 second window",
+}
+_UPDATABLE = (
+    "label",
+    "forward_to",
+    "forward_to_enabled",
+    "voicemail_greeting_url",
+    "participants",
+    "phone_numbers",
+    "press_1_to_accept",
+    "inbound_ring_duration",
+    "participant_groups",
+)
+ORG_ID = "orga_" + "x" * 43
+RATE_LIMIT = 40
+
+
+def _formatted(number: str | None) -> str | None:
+    if number is None:
+        return None
+    if number.startswith("+1") and len(number) == 12:
+        return f"+1 {number[2:5]}-{number[5:8]}-{number[8:]}"
+    return number
+
+
+@attrs.define
+class CloseNumber:
+    """A stored Close number."""
+
+    id: str
+    number: str
+    date_created: str
+    date_updated: str
+    label: str = ""
+    type: str = "internal"
+    user_id: str | None = None
+    is_group_number: bool = False
+    forward_to: str | None = None
+    forward_to_enabled: bool = False
+    voicemail_greeting_url: str | None = None
+    inbound_ring_duration: int | None = None
+    participants: list[str] = attrs.Factory(list)
+    phone_numbers: list[str] = attrs.Factory(list)
+    participant_groups: list[str] = attrs.Factory(list)
+    press_1_to_accept: bool = False
+
+    def to_wire(self) -> dict[str, Any]:
+        """The vendor's full PhoneNumber object."""
+        return {
+            "id": self.id,
+            "organization_id": ORG_ID,
+            "number": self.number,
+            "number_formatted": _formatted(self.number),
+            "label": self.label,
+            "type": self.type,
+            "carrier": "twilio",
+            "carrier_type": "mobile",
+            "country": "US",
+            "address_id": None,
+            "bundle_id": None,
+            "user_id": self.user_id,
+            "is_group_number": self.is_group_number,
+            "is_premium": False,
+            "is_verified": True,
+            "was_ported": False,
+            "forward_to": self.forward_to,
+            "forward_to_enabled": self.forward_to_enabled,
+            "forward_to_formatted": _formatted(self.forward_to),
+            "inbound_ring_duration": self.inbound_ring_duration,
+            "voicemail_greeting_url": self.voicemail_greeting_url,
+            "participants": list(self.participants),
+            "participant_groups": list(self.participant_groups),
+            "phone_numbers": list(self.phone_numbers),
+            "phone_numbers_formatted": [_formatted(n) for n in self.phone_numbers],
+            "press_1_to_accept": self.press_1_to_accept,
+            "sms_enabled": True,
+            "mms_enabled": False,
+            "supports_sms_to_countries": ["US", "CA"],
+            "supports_mms_to_countries": ["US"],
+            "last_billed_price": 1.0,
+            "next_billing_on": None,
+            "date_created": self.date_created,
+            "date_updated": self.date_updated,
+        }
+
+
+class CloseEmulator(Emulator):
+    """A stateful Close organization: users, personal and group numbers."""
+
+    provider: ClassVar[str] = "close"
+    base_path: ClassVar[str] = "/api/v1"
+    key_prefix: ClassVar[str] = "api_"
+
+    def setup(self) -> None:
+        """Empty organization with three users; the default key may manage groups."""
+        self.numbers: dict[str, CloseNumber] = {}
+        self._ids = rng(self.seed, "close-ids")
+        self.users = [close_id(self._ids, "user_") for _ in range(3)]
+        #: key → may it manage group numbers?
+        self.keys: dict[str, bool] = {self.api_key: True}
+
+    def add_key(self, *, manage_group_numbers: bool = False) -> str:
+        """Another key, by default without the "Manage Group Phone Numbers" permission."""
+        key = self.key_prefix + close_id(self._ids, "")[:32]
+        with self.lock:
+            self.keys[key] = manage_group_numbers
+        return key
+
+    def add_number(
+        self,
+        number: str,
+        *,
+        label: str = "",
+        forward_to: str | None = None,
+        forward_to_enabled: bool | None = None,
+        is_group_number: bool = False,
+        **fields: Any,
+    ) -> CloseNumber:
+        """Add a number; returns the stored record (its ``id`` is the vendor id)."""
+        with self.lock:
+            stamp = now_iso()
+            record = CloseNumber(
+                id=close_id(self._ids),
+                number=number,
+                date_created=stamp,
+                date_updated=stamp,
+                label=label,
+                user_id=None if is_group_number else self.users[0],
+                is_group_number=is_group_number,
+                forward_to=forward_to,
+                forward_to_enabled=forward_to is not None
+                if forward_to_enabled is None
+                else forward_to_enabled,
+                **fields,
+            )
+            self.numbers[record.id] = record
+            return record
+
+    def get(self, number_id: str) -> CloseNumber:
+        """The stored record with this id."""
+        return self.numbers[number_id]
+
+    def seed_numbers(self, count: int, *, seed: int, populate: float) -> None:
+        """``count`` numbers; ``populate`` of them with forwarding, label, ring settings."""
+        r = rng(seed, "close")
+        targets = e164_numbers(count + 50, seed + 1)[count:]
+        for i, number in enumerate(e164_numbers(count, seed)):
+            if r.random() < populate:
+                group = r.random() < 0.3
+                self.add_number(
+                    number,
+                    label=f"Line {i}",
+                    forward_to=r.choice(targets),
+                    is_group_number=group,
+                    inbound_ring_duration=r.choice((None, 20, 30, 45)),
+                    participants=self.users[:2] if group else [],
+                )
+            else:
+                self.add_number(number)
+
+    def authenticate(self, request: EmuRequest) -> EmuResponse | None:
+        """HTTP Basic: a known key as user name, an empty password."""
+        header = request.headers.get("authorization", "")
+        if not header.startswith("Basic "):
+            return self.error(401)
+        try:
+            user, _, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return self.error(401)
+        if user not in self.keys or password:
+            return self.error(401)
+        return None
+
+    def error(self, status: int, message: str | None = None, **extra: Any) -> EmuResponse:
+        """``{"error": msg}``, or for 400 ``{"errors": [...], "field-errors": {...}}``."""
+        headers = {}
+        if status == 429:
+            wait = int(extra.get("retry_after") or 1)
+            headers["RateLimit"] = f"limit={RATE_LIMIT}, remaining=0, reset={wait}"
+            headers["Retry-After"] = str(wait)
+        if status == 400:
+            payload: dict[str, Any] = {
+                "errors": [message] if message else [],
+                "field-errors": extra.get("field_errors", {}),
+            }
+        else:
+            payload = {"error": message or _MESSAGES.get(status, "Internal server error.")}
+        return json_response(status, payload, headers)
+
+    def route(self, request: EmuRequest) -> EmuResponse:
+        """List, get, update, delete."""
+        if request.path == "/phone_number/":
+            return self._list(request) if request.method == "GET" else self.error(405)
+        match = _ITEM.fullmatch(request.path)
+        record = self.numbers.get(match.group(1)) if match else None
+        if record is None:
+            return self.error(404)
+        if request.method == "GET":
+            return json_response(200, record.to_wire())
+        if record.is_group_number and not self._may_manage_groups(request):
+            return self.error(403, "You need the Manage Group Phone Numbers permission.")
+        if request.method == "PUT":
+            return self._update(record, request)
+        if request.method == "DELETE":
+            del self.numbers[record.id]
+            return json_response(200, {})
+        return self.error(405)
+
+    def _may_manage_groups(self, request: EmuRequest) -> bool:
+        header = request.headers.get("authorization", "")
+        user = base64.b64decode(header[6:]).decode().partition(":")[0]
+        return self.keys.get(user, False)
+
+    def _list(self, request: EmuRequest) -> EmuResponse:
+        q = request.query
+        try:
+            skip = int(q.get("_skip", "0"))
+            limit = int(q.get("_limit", "100"))
+        except ValueError:
+            return self.error(400, "_skip and _limit must be integers")
+        if skip < 0 or limit < 1:
+            return self.error(400, "_skip must be >= 0 and _limit >= 1")
+        limit = min(limit, 100)
+        rows = list(self.numbers.values())
+        if "number" in q:
+            rows = [n for n in rows if n.number == q["number"]]
+        if "participant_user_id" in q:
+            rows = [n for n in rows if q["participant_user_id"] in n.participants]
+        page = rows[skip : skip + limit]
+        return json_response(
+            200, {"data": [n.to_wire() for n in page], "has_more": skip + limit < len(rows)}
+        )
+
+    def _field_errors(self, body: dict[str, Any], record: CloseNumber) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        for field in sorted(set(body) - set(_UPDATABLE)):
+            errors[field] = "This field cannot be updated."
+        if "label" in body and not isinstance(body["label"], str):
+            errors["label"] = "Must be a string."
+        if (
+            "forward_to" in body
+            and body["forward_to"] is not None
+            and not is_valid_e164(body["forward_to"])
+        ):
+            errors["forward_to"] = "Must be a valid phone number in E.164 format."
+        for field in ("forward_to_enabled", "press_1_to_accept"):
+            if field in body and not isinstance(body[field], bool):
+                errors[field] = "Must be a boolean."
+        url = body.get("voicemail_greeting_url")
+        if url is not None and not is_https_url(url):
+            errors["voicemail_greeting_url"] = "Must be a secure URL (https://)."
+        ring = body.get("inbound_ring_duration")
+        if ring is not None and (
+            isinstance(ring, bool) or not isinstance(ring, int) or not 15 <= ring <= 90
+        ):
+            errors["inbound_ring_duration"] = "Must be an integer between 15 and 90."
+        for field, check, what in (
+            ("participants", lambda v: v in self.users, "a user id of this organization"),
+            ("phone_numbers", is_valid_e164, "a phone number in E.164 format"),
+            ("participant_groups", lambda v: isinstance(v, str), "a group id"),
+        ):
+            if field in body and (
+                not isinstance(body[field], list) or not all(check(v) for v in body[field])
+            ):
+                errors[field] = f"Must be a list; each item {what}."
+        enabled = body.get("forward_to_enabled", record.forward_to_enabled)
+        forward_to = body.get("forward_to", record.forward_to)
+        if enabled is True and forward_to is None and "forward_to" not in errors:
+            errors["forward_to"] = "Required when forward_to_enabled is true."
+        return errors
+
+    def _update(self, record: CloseNumber, request: EmuRequest) -> EmuResponse:
+        try:
+            body = request.json()
+        except ValueError:
+            return self.error(400, "The body must be JSON.")
+        if not isinstance(body, dict):
+            return self.error(400, "The body must be a JSON object.")
+        errors = self._field_errors(body, record)
+        if errors:
+            return self.error(400, field_errors=errors)
+        for field in _UPDATABLE:
+            if field in body:
+                setattr(
+                    record,
+                    field,
+                    list(body[field]) if isinstance(body[field], list) else body[field],
+                )
+        record.date_updated = now_iso()
+        return json_response(200, record.to_wire())

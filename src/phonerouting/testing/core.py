@@ -1,0 +1,279 @@
+"""What every emulator shares: state lock, request log, faults, rate limit, dispatch,
+and the httpx transports. Everything vendor-specific is in the vendor's module."""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl
+
+import httpx
+
+from phonerouting.testing.faults import Fault, Faults
+from phonerouting.testing.wire import EmuRequest, EmuResponse, LoggedRequest
+
+__all__ = ["AsyncEmulatorTransport", "Emulator", "EmulatorTransport", "Outcome"]
+
+_HTML_PAGE = (
+    b"<html><head><title>{status} Bad Gateway</title></head><body><center>"
+    b"<h1>{status} Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
+)
+
+#: What the emulator decided for one request: a response, a delay before it, or a drop.
+Outcome = tuple[EmuResponse | None, float]
+
+
+class Emulator(abc.ABC):
+    """Base class of the four vendor emulators.
+
+    Args:
+        numbers: how many numbers to seed.
+        seed: makes the seeded numbers (and fault dice) repeatable.
+        api_key: the key accepted with every scope; generated when not given.
+        populate: the fraction of seeded numbers given routing values.
+    """
+
+    #: The provider name, as in phonerouting.connect().
+    provider: ClassVar[str]
+    #: The vendor's base path, which the emulator serves under (``""`` for none).
+    base_path: ClassVar[str] = ""
+    #: The prefix of generated keys.
+    key_prefix: ClassVar[str] = "emu_"
+
+    def __init__(
+        self,
+        numbers: int = 0,
+        *,
+        seed: int = 0,
+        api_key: str | None = None,
+        populate: float = 0.5,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.seed = seed
+        self.api_key = api_key or self.key_prefix + secrets.token_hex(16)
+        self.faults = Faults(seed)
+        self._log: list[LoggedRequest] = []
+        self._rate: float | None = None
+        self._bucket = 0.0
+        self._bucket_at = 0.0
+        self.setup()
+        if numbers:
+            self.seed_numbers(numbers, seed=seed, populate=populate)
+
+    # ------------------------------------------------------------ vendor hooks
+
+    @abc.abstractmethod
+    def setup(self) -> None:
+        """Create the vendor's empty state (called once by ``__init__``)."""
+
+    @abc.abstractmethod
+    def seed_numbers(self, count: int, *, seed: int, populate: float) -> None:
+        """Add ``count`` realistic numbers, deterministic for ``seed``."""
+
+    @abc.abstractmethod
+    def authenticate(self, request: EmuRequest) -> EmuResponse | None:
+        """``None`` when the request's credentials are good, else the vendor's refusal."""
+
+    @abc.abstractmethod
+    def route(self, request: EmuRequest) -> EmuResponse:
+        """Answer an authenticated request (holding :attr:`lock`)."""
+
+    @abc.abstractmethod
+    def error(self, status: int, message: str | None = None, **extra: Any) -> EmuResponse:
+        """The vendor's own error response for ``status``.
+
+        ``extra`` may carry ``retry_after`` (seconds) for 429s.
+        """
+
+    def common_headers(self) -> dict[str, str]:
+        """Headers every response carries (trace or request ids)."""
+        return {}
+
+    # ------------------------------------------------------------ public API
+
+    @property
+    def requests(self) -> list[LoggedRequest]:
+        """Every request received so far, oldest first (a copy)."""
+        with self.lock:
+            return list(self._log)
+
+    def clear_requests(self) -> None:
+        """Forget the request log."""
+        with self.lock:
+            self._log.clear()
+
+    def count(self, method: str, path_contains: str = "") -> int:
+        """How many logged requests used ``method`` on a path containing the text."""
+        return sum(1 for r in self.requests if r.method == method and path_contains in r.path)
+
+    def set_rate_limit(self, per_second: float | None) -> None:
+        """Answer the vendor's 429 beyond ``per_second`` requests (``None`` lifts it)."""
+        with self.lock:
+            self._rate = per_second
+            self._bucket = per_second or 0.0
+            self._bucket_at = time.monotonic()
+
+    def transport(self) -> EmulatorTransport:
+        """An ``httpx`` transport answering from this emulator, whatever the URL's host."""
+        return EmulatorTransport(self)
+
+    def async_transport(self) -> AsyncEmulatorTransport:
+        """The async twin of :meth:`transport`."""
+        return AsyncEmulatorTransport(self)
+
+    @contextmanager
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Serve this emulator over real HTTP on loopback; yields the base URL to pass to
+        ``phonerouting.connect(base_url=...)``, vendor base path included."""
+        from phonerouting.testing.server import EmulatorServer
+
+        server = EmulatorServer(self, host, port)
+        server.start()
+        try:
+            yield server.base_url
+        finally:
+            server.stop()
+
+    # ------------------------------------------------------------ dispatch
+
+    def handle(
+        self, method: str, raw_path: str, query: str, headers: dict[str, str], body: bytes
+    ) -> Outcome:
+        """Answer one request: (response, delay). A ``None`` response means drop the
+        connection. ``headers`` must have lower-case names."""
+        method = method.upper()
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        try:
+            parsed: Any = json.loads(body) if body else None
+        except ValueError:
+            parsed = None
+        with self.lock:
+            self._log.append(LoggedRequest(method, raw_path, params, dict(headers), parsed, body))
+        fault = self.faults.take(method, raw_path)
+        delay = 0.0
+        if fault is not None:
+            if fault.kind == "delay":
+                delay = fault.delay
+            else:
+                return self._fault_response(fault), 0.0
+        if self._rate is not None and not self._take_token():
+            return self._finish(self.error(429, retry_after=1.0)), delay
+        if not raw_path.startswith(self.base_path + "/"):
+            return self._finish(self.error(404, "Not found")), delay
+        path = raw_path[len(self.base_path) :]
+        request = EmuRequest(method, path, params, headers, body)
+        refusal = self.authenticate(request)
+        if refusal is not None:
+            return self._finish(refusal), delay
+        with self.lock:
+            response = self.route(request)
+        return self._finish(response), delay
+
+    def _finish(self, response: EmuResponse) -> EmuResponse:
+        extra = self.common_headers()
+        if extra:
+            response.headers.update({k: v for k, v in extra.items() if k not in response.headers})
+        return response
+
+    def _take_token(self) -> bool:
+        with self.lock:
+            rate = self._rate or 0.0
+            now = time.monotonic()
+            self._bucket = min(rate, self._bucket + (now - self._bucket_at) * rate)
+            self._bucket_at = now
+            if self._bucket >= 1.0:
+                self._bucket -= 1.0
+                return True
+            return False
+
+    def _fault_response(self, fault: Fault) -> EmuResponse | None:
+        if fault.kind == "drop":
+            return None
+        if fault.kind == "html":
+            page = _HTML_PAGE.replace(b"{status}", str(fault.status).encode())
+            return EmuResponse(fault.status, {"Content-Type": "text/html"}, page)
+        if fault.kind == "malformed":
+            return self._finish(
+                EmuResponse(200, {"Content-Type": "application/json"}, b'{"data": [{"id": ')
+            )
+        return self._finish(self.error(fault.status, retry_after=fault.retry_after))
+
+
+def _httpx_response(response: EmuResponse, request: httpx.Request) -> httpx.Response:
+    return httpx.Response(
+        response.status, headers=response.headers, content=response.body, request=request
+    )
+
+
+def _read_timeout(request: httpx.Request) -> float | None:
+    timeout = request.extensions.get("timeout", {})
+    value = timeout.get("read") if isinstance(timeout, dict) else None
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _dropped(request: httpx.Request) -> httpx.RemoteProtocolError:
+    return httpx.RemoteProtocolError(
+        "Server disconnected without sending a response.", request=request
+    )
+
+
+class EmulatorTransport(httpx.BaseTransport):
+    """Answers httpx requests from an emulator, in process (see Emulator.transport)."""
+
+    def __init__(self, emulator: Emulator, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.emulator = emulator
+        self._sleep = sleep
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request, honouring delay and drop faults like a socket would."""
+        body = request.read()
+        response, delay = self.emulator.handle(
+            request.method,
+            request.url.path,
+            request.url.query.decode(),
+            {k.lower(): v for k, v in request.headers.items()},
+            body,
+        )
+        if delay:
+            timeout = _read_timeout(request)
+            if timeout is not None and delay > timeout:
+                self._sleep(timeout)
+                raise httpx.ReadTimeout("timed out", request=request)
+            self._sleep(delay)
+        if response is None:
+            raise _dropped(request)
+        return _httpx_response(response, request)
+
+
+class AsyncEmulatorTransport(httpx.AsyncBaseTransport):
+    """The async twin of :class:`EmulatorTransport`."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request, honouring delay and drop faults like a socket would."""
+        body = await request.aread()
+        response, delay = self.emulator.handle(
+            request.method,
+            request.url.path,
+            request.url.query.decode(),
+            {k.lower(): v for k, v in request.headers.items()},
+            body,
+        )
+        if delay:
+            timeout = _read_timeout(request)
+            if timeout is not None and delay > timeout:
+                await asyncio.sleep(timeout)
+                raise httpx.ReadTimeout("timed out", request=request)
+            await asyncio.sleep(delay)
+        if response is None:
+            raise _dropped(request)
+        return _httpx_response(response, request)

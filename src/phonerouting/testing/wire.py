@@ -1,0 +1,113 @@
+"""The emulators' view of HTTP: one request in, one response (or a fault) out."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import attrs
+
+__all__ = [
+    "EmuRequest",
+    "EmuResponse",
+    "LoggedRequest",
+    "is_https_url",
+    "is_uuid",
+    "is_valid_e164",
+    "json_response",
+    "now_iso",
+]
+
+
+@attrs.frozen
+class EmuRequest:
+    """A request as an emulator sees it. ``path`` is relative to the vendor's base path."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+
+    def json(self) -> Any:
+        """The JSON body; raises ValueError when there is none or it is not JSON."""
+        return json.loads(self.body)
+
+
+@attrs.frozen
+class EmuResponse:
+    """What an emulator answers: status, headers, body bytes."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+@attrs.frozen
+class LoggedRequest:
+    """One request as it reached an emulator, for assertions in tests.
+
+    ``path`` is the full path (base path included); ``json`` is the parsed body, or
+    ``None`` when the request had none (or it was not JSON: see ``body``).
+    """
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    json: Any
+    body: bytes
+
+
+def json_response(
+    status: int, payload: Any, headers: Mapping[str, str] | None = None
+) -> EmuResponse:
+    """A JSON response with compact encoding."""
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    out = {"Content-Type": "application/json"}
+    if headers:
+        out.update(headers)
+    return EmuResponse(status, out, body)
+
+
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+
+
+def is_valid_e164(value: object) -> bool:
+    """Whether ``value`` is a valid number written in E.164, as the vendors require."""
+    if not isinstance(value, str) or _E164.fullmatch(value) is None:
+        return False
+    import phonenumbers
+
+    try:
+        return bool(phonenumbers.is_valid_number(phonenumbers.parse(value, None)))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def is_https_url(value: object) -> bool:
+    """Whether ``value`` is an absolute https URL with a host."""
+    if not isinstance(value, str) or any(ch.isspace() for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        return parts.scheme == "https" and bool(parts.hostname)
+    except ValueError:
+        return False
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def is_uuid(value: object) -> bool:
+    """Whether ``value`` is a lower-case canonical UUID."""
+    return isinstance(value, str) and _UUID.fullmatch(value) is not None
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601 with a ``Z``, to the millisecond."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
