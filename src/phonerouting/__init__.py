@@ -5,6 +5,8 @@
 {'forwarding_number': '+12025559999'}
 """
 
+import logging
+
 from phonerouting._version import __version__
 from phonerouting.async_client import AsyncClient
 from phonerouting.client import Client
@@ -68,3 +70,6 @@ __all__ = [
     "connect",
     "connect_async",
 ]
+
+# A library logs; the application decides where it goes (nothing, by default).
+logging.getLogger("phonerouting").addHandler(logging.NullHandler())

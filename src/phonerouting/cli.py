@@ -1,0 +1,424 @@
+"""The ``phonerouting`` command line.
+
+Exit codes: 0 success; 1 some numbers failed or differ (or a vendor refused); 2 usage or
+configuration error. ``--json`` prints machine-readable output on every command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from phonerouting.accounts import Account, resolve_account
+from phonerouting.errors import ConfigurationError, RoutingError, ValidationError
+from phonerouting.model import ROUTING_FIELDS, PhoneNumber, RoutingUpdate
+from phonerouting.registry import PROVIDERS, adapter_for
+from phonerouting.serialize import to_data
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
+
+
+class _UsageError(Exception):
+    """A usage error found after parsing (exit 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+# ---------------------------------------------------------------- output helpers
+
+
+def _table(rows: Sequence[Sequence[str]], headers: Sequence[str], out: TextIO) -> None:
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    print(line.rstrip(), file=out)
+    print("  ".join("-" * w for w in widths), file=out)
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(), file=out)
+
+
+def _show_value(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, tuple | list):
+        return ",".join(str(v) for v in value) or "-"
+    return str(value)
+
+
+def _routing_summary(number: PhoneNumber) -> str:
+    parts = [f"{k}={_show_value(v)}" for k, v in number.routing().items() if v is not None]
+    return " ".join(parts) or "-"
+
+
+def _emit(args: argparse.Namespace, data: Any, text: Callable[[TextIO], None]) -> None:
+    if args.json:
+        json.dump(to_data(data), sys.stdout, indent=2, sort_keys=False)
+        sys.stdout.write("\n")
+    else:
+        text(sys.stdout)
+
+
+class _ProgressBar:
+    """count, rate and ETA on one refreshed stderr line, only on a terminal."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.start = time.monotonic()
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        elapsed = max(time.monotonic() - self.start, 1e-9)
+        rate = done / elapsed
+        eta = (total - done) / rate if rate > 0 else 0.0
+        sys.stderr.write(f"\r{self.label} {done}/{total}  {rate:7.1f}/s  ETA {eta:5.1f} s")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+# ---------------------------------------------------------------- commands
+
+
+def _cmd_providers(args: argparse.Namespace) -> int:
+    caps = [adapter_for(p).capabilities for p in PROVIDERS]
+
+    def text(out: TextIO) -> None:
+        rows = [
+            [
+                c.provider,
+                adapter_for(c.provider).api_key_env,
+                ", ".join(f for f in ROUTING_FIELDS if c.can_set(f)),
+                ", ".join(f for f in ROUTING_FIELDS if c.can_clear(f)),
+            ]
+            for c in caps
+        ]
+        _table(rows, ["provider", "key env var", "can set", "can clear"], out)
+
+    _emit(args, caps, text)
+    return EXIT_OK
+
+
+def _account(args: argparse.Namespace, name: str) -> Account:
+    return resolve_account(name, args.config)
+
+
+def _lookup(client: Any, number_or_id: str) -> PhoneNumber:
+    # A leading "+" marks an E.164 number; anything else is the vendor's id (linq-v2
+    # ids are digits too, so digits alone cannot be told apart from a number).
+    if number_or_id.strip().startswith("+"):
+        number: PhoneNumber = client.find_number(number_or_id)
+    else:
+        number = client.get_number(number_or_id)
+    return number
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    with _account(args, args.account).connect() as client:
+        numbers = list(client.list_numbers())
+
+    def text(out: TextIO) -> None:
+        rows = [[n.id, n.number, _routing_summary(n)] for n in numbers]
+        _table(rows, ["id", "number", "routing"], out)
+        print(f"{len(numbers)} numbers", file=out)
+
+    _emit(args, numbers, text)
+    return EXIT_OK
+
+
+def _print_number(number: PhoneNumber, out: TextIO) -> None:
+    rows = [["provider", number.provider], ["id", number.id], ["number", number.number]]
+    rows += [[k, _show_value(v)] for k, v in number.routing().items()]
+    for extra in ("sms_enabled", "mms_enabled", "created_at", "updated_at"):
+        rows.append([extra, _show_value(getattr(number, extra))])
+    _table(rows, ["field", "value"], out)
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    with _account(args, args.account).connect() as client:
+        number = _lookup(client, args.number)
+    _emit(args, number, lambda out: _print_number(number, out))
+    return EXIT_OK
+
+
+def _apply_update(args: argparse.Namespace, update: RoutingUpdate) -> int:
+    with _account(args, args.account).connect() as client:
+        target = _lookup(client, args.number)
+        after = client.update_routing(target.id, update)
+    _emit(args, after, lambda out: _print_number(after, out))
+    return EXIT_OK
+
+
+def _cmd_set(args: argparse.Namespace) -> int:
+    values: dict[str, Any] = {}
+    for field in ROUTING_FIELDS:
+        value = getattr(args, field, None)
+        if value is not None:
+            values[field] = value
+    if not values:
+        raise _UsageError(
+            "set needs at least one field option, e.g. --forwarding-number +12025559999"
+        )
+    return _apply_update(args, RoutingUpdate(**values))
+
+
+def _cmd_clear(args: argparse.Namespace) -> int:
+    unknown = [f for f in args.fields if f not in ROUTING_FIELDS]
+    if unknown:
+        raise _UsageError(
+            f"unknown field(s) {', '.join(unknown)}; choose from {', '.join(ROUTING_FIELDS)}"
+        )
+    return _apply_update(args, RoutingUpdate(**dict.fromkeys(args.fields)))
+
+
+# ---------------------------------------------------------------- migration
+
+
+def _plan_text(plan: Any, out: TextIO) -> None:
+    s = plan.summary()
+    print(
+        f"plan {plan.source} -> {plan.target}: {s['matched']} matched, {s['to_write']} to write, "
+        f"{s['unchanged']} unchanged, {s['only_in_source']} only in source, "
+        f"{s['only_in_target']} only in target, {s['conflicts']} conflicts",
+        file=out,
+    )
+    unsupported = [(n.number, c) for n in plan.numbers for c in n.unsupported]
+    if unsupported:
+        print(f"{len(unsupported)} value(s) the target cannot hold (not carried over):", file=out)
+        for number, change in unsupported[:20]:
+            print(f"  {number} {change.field}={_show_value(change.after)}", file=out)
+        if len(unsupported) > 20:
+            print(f"  ... and {len(unsupported) - 20} more (see --json)", file=out)
+    for item in plan.to_write[:10]:
+        changes = ", ".join(
+            f"{c.field}: {_show_value(c.before)} -> {_show_value(c.after)}" for c in item.changes
+        )
+        print(f"  {item.number} ({item.target_id}): {changes}", file=out)
+    if len(plan.to_write) > 10:
+        print(f"  ... and {len(plan.to_write) - 10} more", file=out)
+
+
+def _report_text(title: str, report: Any, out: TextIO) -> None:
+    print(
+        f"{title}: {report.total} in the journal, {report.written} written, "
+        f"{report.already_done} already done, {report.confirmed_without_write} confirmed "
+        f"without writing, {len(report.failed)} failed",
+        file=out,
+    )
+    for failure in report.failed:
+        print(f"  FAILED {failure.number} ({failure.target_id}): {failure.error}", file=out)
+
+
+def _verify_text(report: Any, out: TextIO) -> None:
+    state = "OK" if report.ok else "DIFFERS"
+    print(
+        f"verify: {state}: {report.checked} checked, {len(report.differences)} field(s) differ, "
+        f"{len(report.missing)} missing",
+        file=out,
+    )
+    for diff in report.differences[:50]:
+        print(
+            f"  {diff.number} {diff.field}: expected {_show_value(diff.expected)}, "
+            f"found {_show_value(diff.actual)}",
+            file=out,
+        )
+
+
+async def _migrate(args: argparse.Namespace) -> int:
+    from phonerouting import migration
+
+    source = _account(args, args.source).connect_async() if args.source else None
+    target = _account(args, args.target).connect_async()
+    try:
+        if args.action == "rollback":
+            if not args.journal:
+                raise _UsageError("migrate rollback needs --journal FILE")
+            report = await migration.rollback(
+                target,
+                journal=args.journal,
+                concurrency=args.concurrency,
+                max_requests_per_second=args.max_rps,
+                progress=_ProgressBar("rollback"),
+            )
+            _emit(args, report, lambda out: _report_text("rollback", report, out))
+            return EXIT_OK if report.ok else EXIT_PARTIAL
+        if source is None:
+            raise _UsageError(f"migrate {args.action} needs --from ACCOUNT")
+        plan = await migration.plan(source, target, args.fields)
+        if args.action == "plan":
+            _emit(args, plan, lambda out: _plan_text(plan, out))
+            return EXIT_OK
+        if args.action == "verify":
+            check = await migration.verify(plan, target)
+            # The plan was made from the target's current state, so whatever it would
+            # still write is exactly what differs from the source.
+            _emit(args, check, lambda out: _verify_text(check, out))
+            return EXIT_OK if not plan.to_write else EXIT_PARTIAL
+        if not args.journal:
+            raise _UsageError("migrate apply needs --journal FILE (it makes the run resumable)")
+        report = await migration.apply(
+            plan,
+            target,
+            journal=args.journal,
+            concurrency=args.concurrency,
+            max_requests_per_second=args.max_rps,
+            progress=_ProgressBar("apply"),
+        )
+        _emit(args, report, lambda out: _report_text("apply", report, out))
+        return EXIT_OK if report.ok else EXIT_PARTIAL
+    finally:
+        if source is not None:
+            await source.close()
+        await target.close()
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    return asyncio.run(_migrate(args))
+
+
+# ---------------------------------------------------------------- parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _bool(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in ("true", "yes", "on", "1"):
+        return True
+    if lowered in ("false", "no", "off", "0"):
+        return False
+    raise argparse.ArgumentTypeError("must be true or false")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for the docs' CLI reference)."""
+    common = _Parser(add_help=False)
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    common.add_argument("--verbose", "-v", action="store_true", help="more detail on errors")
+    common.add_argument("--config", help="accounts file (default: phonerouting.toml)")
+
+    parser = _Parser(prog="phonerouting", description=__doc__, parents=[common])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("providers", parents=[common], help="the providers and their fields")
+    p.set_defaults(func=_cmd_providers)
+
+    p = sub.add_parser("list", parents=[common], help="every number of an account")
+    p.add_argument("account")
+    p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("show", parents=[common], help="one number (+E164 or vendor id)")
+    p.add_argument("account")
+    p.add_argument("number", metavar="NUMBER_OR_ID")
+    p.set_defaults(func=_cmd_show)
+
+    p = sub.add_parser("set", parents=[common], help="set routing fields of one number")
+    p.add_argument("account")
+    p.add_argument("number", metavar="NUMBER_OR_ID")
+    p.add_argument("--forwarding-number", dest="forwarding_number")
+    p.add_argument("--inbound-url", dest="inbound_url")
+    p.add_argument("--status-url", dest="status_url")
+    p.add_argument("--label")
+    p.add_argument("--campaign-id", dest="campaign_id")
+    p.add_argument("--voicemail-greeting-url", dest="voicemail_greeting_url")
+    p.add_argument("--ring-duration", dest="ring_duration", type=int)
+    p.add_argument("--participant", dest="participants", action="append", metavar="USER_ID")
+    p.add_argument("--external-number", dest="external_numbers", action="append", metavar="E164")
+    p.add_argument("--press-1-to-accept", dest="press_1_to_accept", type=_bool)
+    p.set_defaults(func=_cmd_set)
+
+    p = sub.add_parser("clear", parents=[common], help="clear routing fields of one number")
+    p.add_argument("account")
+    p.add_argument("number", metavar="NUMBER_OR_ID")
+    p.add_argument("fields", nargs="+", metavar="FIELD", help=", ".join(ROUTING_FIELDS))
+    p.set_defaults(func=_cmd_clear)
+
+    p = sub.add_parser("migrate", parents=[common], help="plan, apply, verify, rollback")
+    p.add_argument("action", choices=["plan", "apply", "verify", "rollback"])
+    p.add_argument("--from", dest="source", metavar="ACCOUNT")
+    p.add_argument("--to", dest="target", metavar="ACCOUNT", required=True)
+    p.add_argument("--journal", metavar="FILE")
+    p.add_argument("--concurrency", type=_positive_int, default=8)
+    p.add_argument("--max-rps", dest="max_rps", type=float, default=None)
+    p.add_argument("--fields", nargs="+", metavar="FIELD", choices=ROUTING_FIELDS)
+    p.set_defaults(func=_cmd_migrate)
+
+    from phonerouting.demo import add_commands
+
+    add_commands(sub, common)
+    return parser
+
+
+def _configure_logging(verbose: bool) -> None:
+    # Retries and other warnings of the library go to stderr only when asked for.
+    if verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("phonerouting: %(message)s"))
+        logger = logging.getLogger("phonerouting")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    try:
+        code: int = args.func(args)
+    except _UsageError as exc:
+        print(f"phonerouting: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ConfigurationError, ValidationError) as exc:
+        _print_error(args, exc)
+        return (
+            EXIT_USAGE
+            if isinstance(exc, ConfigurationError) or exc.status is None
+            else EXIT_PARTIAL
+        )
+    except RoutingError as exc:
+        _print_error(args, exc)
+        return EXIT_PARTIAL
+    except KeyboardInterrupt:
+        print("phonerouting: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+def _print_error(args: argparse.Namespace, exc: RoutingError) -> None:
+    print(f"phonerouting: error: {exc}", file=sys.stderr)
+    if args.verbose:
+        print(f"  type: {type(exc).__name__}", file=sys.stderr)
+        for name in ("provider", "status", "code", "request_id", "doc_url"):
+            print(f"  {name}: {getattr(exc, name)}", file=sys.stderr)
+        for key, value in exc.details.items():
+            print(f"  details.{key}: {value}", file=sys.stderr)
+        if exc.__cause__ is not None:
+            print(f"  cause: {type(exc.__cause__).__name__}: {exc.__cause__}", file=sys.stderr)
+        if args.verbose and exc.status is None and exc.__cause__ is not None:
+            traceback.print_exception(exc.__cause__, file=sys.stderr)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
