@@ -1,0 +1,86 @@
+"""Run the installed ``phonerouting`` console script against emulator servers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import attrs
+import pytest
+
+from phonerouting import testing
+
+SCRIPT = Path(sys.executable).parent / "phonerouting"
+
+
+@attrs.frozen
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@attrs.define
+class Cli:
+    """The console script with a config file naming emulator-backed accounts."""
+
+    folder: Path
+    env: dict[str, str]
+
+    def run(self, *args: str, timeout: float = 60) -> Result:
+        done = subprocess.run(
+            [str(SCRIPT), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=self.env,
+            cwd=self.folder,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+        return Result(done.returncode, done.stdout, done.stderr)
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [str(SCRIPT), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.env,
+            cwd=self.folder,
+            stdin=subprocess.DEVNULL,
+        )
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Cli, dict[str, testing.Emulator]]]:
+    """Four emulator servers on loopback and a config naming them old/new/close/am."""
+    emulators: dict[str, testing.Emulator] = {
+        "old": testing.LinqV2Emulator(30, seed=21, populate=1.0, api_key="key-old-0001"),
+        "new": testing.LinqV3Emulator(30, seed=21, populate=0.0, api_key="key-new-0002"),
+        "crm": testing.CloseEmulator(5, seed=21, api_key="key-crm-0003"),
+        "am": testing.AgentMessageEmulator(5, seed=21, api_key="am_live_key0004"),
+    }
+    contexts = {name: emu.serve() for name, emu in emulators.items()}
+    urls = {name: ctx.__enter__() for name, ctx in contexts.items()}
+    lines = []
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHONEROUTING")}
+    for name, emu in emulators.items():
+        variable = f"TEST_{name.upper()}_KEY"
+        env[variable] = emu.api_key
+        lines += [
+            f"[accounts.{name}]",
+            f'provider = "{emu.provider}"',
+            f'key_env = "{variable}"',
+            f'base_url = "{urls[name]}"',
+            "",
+        ]
+    (tmp_path / "phonerouting.toml").write_text("\n".join(lines))
+    try:
+        yield Cli(tmp_path, env), emulators
+    finally:
+        for ctx in contexts.values():
+            ctx.__exit__(None, None, None)

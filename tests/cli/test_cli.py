@@ -1,0 +1,205 @@
+"""The installed console script, in a subprocess, against emulator servers."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import time
+from collections import Counter
+
+from phonerouting import testing
+from tests.cli.conftest import Cli
+
+Served = tuple[Cli, dict[str, testing.Emulator]]
+
+
+def test_providers_table_and_json() -> None:
+    import subprocess
+
+    from tests.cli.conftest import SCRIPT
+
+    done = subprocess.run(
+        [str(SCRIPT), "providers", "--json"], capture_output=True, text=True, timeout=30, check=True
+    )
+    data = json.loads(done.stdout)
+    assert [p["provider"] for p in data] == ["linq-v2", "linq-v3", "agentmessage", "close"]
+    assert data[2]["settable"] == ["campaign_id", "inbound_url", "label", "status_url"]
+    table = subprocess.run(
+        [str(SCRIPT), "providers"], capture_output=True, text=True, timeout=30, check=True
+    ).stdout
+    assert "LINQ_API_V3_API_KEY" in table
+    assert table.splitlines()[0].split() == [
+        "provider",
+        "key",
+        "env",
+        "var",
+        "can",
+        "set",
+        "can",
+        "clear",
+    ]
+
+
+def test_list_show_set_clear(served: Served) -> None:
+    cli, emus = served
+    new = emus["new"]
+    listed = cli.run("list", "new", "--json")
+    assert listed.code == 0, listed.err
+    numbers = json.loads(listed.out)
+    assert len(numbers) == 30
+    target = numbers[0]
+
+    shown = cli.run("show", "new", target["number"], "--json")
+    assert json.loads(shown.out)["id"] == target["id"]
+
+    set_ = cli.run("set", "new", target["id"], "--forwarding-number", "+1 (202) 555-9999")
+    assert set_.code == 0, set_.err
+    assert "+12025559999" in set_.out
+    assert new.get(target["id"]).forwarding_number == "+12025559999"  # type: ignore[attr-defined]
+
+    cleared = cli.run("clear", "new", target["number"], "forwarding_number", "--json")
+    assert cleared.code == 0
+    assert json.loads(cleared.out)["forwarding_number"] is None
+    assert new.get(target["id"]).forwarding_number is None  # type: ignore[attr-defined]
+
+    close_number = next(iter(emus["crm"].numbers.values()))  # type: ignore[attr-defined]
+    crm = cli.run(
+        "set", "crm", close_number.id, "--label", "Front desk", "--ring-duration", "25", "--json"
+    )
+    assert crm.code == 0, crm.err
+    assert (json.loads(crm.out)["label"], json.loads(crm.out)["ring_duration"]) == (
+        "Front desk",
+        25,
+    )
+
+
+def test_errors_are_one_line_with_exit_codes(served: Served) -> None:
+    cli, emus = served
+    unsupported = cli.run(
+        "set", "am", next(iter(emus["am"].numbers)), "--forwarding-number", "+12025559999"
+    )
+    assert unsupported.code == 2
+    assert unsupported.err.count("\n") == 1
+    assert "UNSET" in unsupported.err
+    assert "forwarding_number" in unsupported.err
+
+    invalid = cli.run("set", "new", "+12025550000", "--ring-duration", "5")
+    assert invalid.code == 2
+    assert "ring_duration must be between 15 and 90" in invalid.err
+
+    missing = cli.run("show", "new", "+12029999999")
+    assert missing.code == 1
+    assert "no number +12029999999" in missing.err
+
+    emus["new"].faults.server_error(500, count=3)
+    failing = cli.run("list", "new", "--verbose")
+    assert failing.code == 1
+    assert "code 3006" in failing.err
+    assert "request id" in failing.err
+    assert "type: ServerError" in failing.err
+
+    no_key = cli.run("list", "linq-v3", timeout=30)
+    assert no_key.code == 2
+    assert "LINQ_API_V3_API_KEY" in no_key.err
+
+    usage = cli.run("migrate", "apply", "--from", "old", "--to", "new")
+    assert usage.code == 2
+    assert "--journal" in usage.err
+
+    bad_account = cli.run("list", "nope")
+    assert bad_account.code == 2
+    assert "unknown account 'nope'" in bad_account.err
+
+
+def test_migrate_plan_apply_verify_rollback(served: Served) -> None:
+    cli, emus = served
+    old, new = emus["old"], emus["new"]
+    plan = cli.run("migrate", "plan", "--from", "old", "--to", "new", "--json")
+    assert plan.code == 0, plan.err
+    data = json.loads(plan.out)
+    assert len(data["numbers"]) == 30
+    assert new.count("PUT") == 0
+
+    before = cli.run("migrate", "verify", "--from", "old", "--to", "new")
+    assert before.code == 1
+
+    applied = cli.run("migrate", "apply", "--from", "old", "--to", "new", "--journal", "j.sqlite")
+    assert applied.code == 0, applied.err
+    assert "30 written" in applied.out
+    assert cli.run("migrate", "verify", "--from", "old", "--to", "new").code == 0
+
+    rolled = cli.run("migrate", "rollback", "--to", "new", "--journal", "j.sqlite", "--json")
+    assert rolled.code == 0
+    assert json.loads(rolled.out)["written"] == 30
+    assert all(n.forwarding_number is None for n in new.numbers.values())  # type: ignore[attr-defined]
+    del old
+
+
+def test_apply_killed_with_sigkill_resumes_without_writing_twice(served: Served) -> None:
+    cli, emus = served
+    old, new = emus["old"], emus["new"]
+    process = cli.popen(
+        "migrate",
+        "apply",
+        "--from",
+        "old",
+        "--to",
+        "new",
+        "--journal",
+        "j.sqlite",
+        "--concurrency",
+        "3",
+        "--max-rps",
+        "40",
+    )
+    deadline = time.monotonic() + 30
+    while new.count("PUT") < 8 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    assert process.returncode == -signal.SIGKILL
+    written_before = new.count("PUT")
+    assert 8 <= written_before < 30
+
+    with sqlite3.connect(cli.folder / "j.sqlite") as db:
+        states = dict(db.execute("SELECT state, COUNT(*) FROM steps GROUP BY state").fetchall())
+    assert states.get("done", 0) + states.get("writing", 0) >= 1
+    assert sum(states.values()) == 30
+
+    resumed = cli.run(
+        "migrate", "apply", "--from", "old", "--to", "new", "--journal", "j.sqlite", "--json"
+    )
+    assert resumed.code == 0, resumed.err
+    report = json.loads(resumed.out)
+    assert report["failed"] == []
+    per_number = Counter(r.path for r in new.requests if r.method == "PUT")
+    assert len(per_number) == 30
+    assert set(per_number.values()) == {1}, "a number was written twice"
+    assert {n.phone_number: n.forwarding_number for n in new.numbers.values()} == {  # type: ignore[attr-defined]
+        n.phone_number: n.forwarding_number
+        for n in old.numbers.values()  # type: ignore[attr-defined]
+    }
+    assert cli.run("migrate", "verify", "--from", "old", "--to", "new").code == 0
+
+
+def test_demo_runs_with_no_keys(tmp_path: object) -> None:
+    import os
+    import subprocess
+
+    from tests.cli.conftest import SCRIPT
+
+    env = {k: v for k, v in os.environ.items() if "KEY" not in k and "TOKEN" not in k}
+    done = subprocess.run(
+        [str(SCRIPT), "demo", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["plan"]["to_write"] == 300
+    assert data["apply"]["written"] == 300
+    assert data["verify"]["differences"] == []
