@@ -77,6 +77,9 @@ async def _connection(
             await writer.drain()
             if not keep_alive:
                 return
+    except asyncio.CancelledError:
+        # The server is shutting down with this connection idle: nothing to finish.
+        return
     finally:
         with contextlib.suppress(Exception):
             writer.close()
