@@ -3,6 +3,7 @@ over one ``httpx.AsyncClient``. It shares every non-I/O step with the sync drive
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
@@ -92,7 +93,7 @@ class AsyncClient:
             response = await self._send(request)
             page = parse_success(
                 self._adapter,
-                lambda data, req=request: self._adapter.parse_list(data, req),  # type: ignore[misc]
+                functools.partial(self._adapter.parse_list, request=request),
                 request,
                 response.status_code,
                 response.headers,

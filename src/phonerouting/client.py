@@ -6,6 +6,7 @@ Everything vendor-specific is in the adapter and everything about reading respon
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator
 from types import TracebackType
@@ -96,7 +97,7 @@ class Client:
             response = self._send(request)
             page = parse_success(
                 self._adapter,
-                lambda data, req=request: self._adapter.parse_list(data, req),  # type: ignore[misc]
+                functools.partial(self._adapter.parse_list, request=request),
                 request,
                 response.status_code,
                 response.headers,

@@ -153,6 +153,16 @@ class _Run:
     confirmed: int = 0
     failures: list[Failure] = attrs.Factory(list)
 
+    def report(self, already_done: int) -> Report:
+        """What this run did."""
+        return Report(
+            total=self.total,
+            written=self.written,
+            already_done=already_done,
+            confirmed_without_write=self.confirmed,
+            failed=tuple(sorted(self.failures, key=lambda f: f.number)),
+        )
+
     def tick(self) -> None:
         self.finished += 1
         if self.progress is not None:
@@ -275,13 +285,7 @@ async def apply(
         await _run_steps(
             run, pending, concurrency, lambda s: s.desired, "done", "writing", "failed"
         )
-        return Report(
-            total=total,
-            written=run.written,
-            already_done=total - len(pending),
-            confirmed_without_write=run.confirmed,
-            failed=tuple(sorted(run.failures, key=lambda f: f.number)),
-        )
+        return run.report(already_done=total - len(pending))
     finally:
         book.close()
 
@@ -343,12 +347,6 @@ async def rollback(
             "rolling_back",
             "rollback_failed",
         )
-        return Report(
-            total=total,
-            written=run.written,
-            already_done=total - len(pending),
-            confirmed_without_write=run.confirmed,
-            failed=tuple(sorted(run.failures, key=lambda f: f.number)),
-        )
+        return run.report(already_done=total - len(pending))
     finally:
         book.close()
