@@ -203,3 +203,40 @@ def test_demo_runs_with_no_keys(tmp_path: object) -> None:
     assert data["plan"]["to_write"] == 300
     assert data["apply"]["written"] == 300
     assert data["verify"]["differences"] == []
+
+
+def test_apply_shows_a_progress_bar_on_a_terminal(served: Served) -> None:
+    import os
+    import pty
+    import subprocess
+
+    from tests.cli.conftest import SCRIPT
+
+    cli, _ = served
+    master, slave = pty.openpty()
+    done = subprocess.run(
+        [str(SCRIPT), "migrate", "apply", "--from", "old", "--to", "new", "--journal", "p.sqlite"],
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        stdin=subprocess.DEVNULL,
+        env=cli.env,
+        cwd=cli.folder,
+        timeout=60,
+        check=False,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    terminal = b"".join(chunks).decode()
+    assert done.returncode == 0
+    assert "\rapply 30/30" in terminal
+    assert "/s  ETA" in terminal
+    assert "\r" not in done.stdout.decode()
