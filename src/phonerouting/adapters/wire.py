@@ -14,7 +14,8 @@ from typing import Any
 
 __all__ = [
     "ShapeError",
-    "empty_to_none",
+    "error_details",
+    "error_str",
     "opt_bool",
     "opt_datetime",
     "opt_int",
@@ -80,11 +81,6 @@ def opt_str(obj: Mapping[str, Any], key: str) -> str | None:
     if not isinstance(value, str):
         raise ShapeError(f"{key!r} is not a string")
     return value
-
-
-def empty_to_none(value: str | None) -> str | None:
-    """``""`` → ``None``: an empty vendor value means "not set" in the normalized model."""
-    return value or None
 
 
 def _phone(value: str) -> str:
