@@ -90,7 +90,9 @@ class RoutingError(Exception):
         if self.details:
             details = " (" + "; ".join(f"{k}: {v}" for k, v in self.details.items()) + ")"
         doc = f" See {self.doc_url}." if self.doc_url else ""
-        return f"{head}{self.message}{details}{ctx}.{doc} {self.hint}"
+        # Vendors end some messages with a period; do not print two.
+        message = self.message.rstrip(".") if not details and not ctx else self.message
+        return f"{head}{message}{details}{ctx}.{doc} {self.hint}"
 
     def __repr__(self) -> str:
         return (
