@@ -22,6 +22,7 @@ import pytest
 
 import phonerouting as pr
 from phonerouting import testing
+from phonerouting.registry import adapter_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -42,9 +43,7 @@ def emulators() -> dict[str, testing.Emulator]:
 
 
 @pytest.fixture
-def patched(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[dict[str, testing.Emulator]]:
+def patched(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, testing.Emulator]:
     emus = emulators()
     real_connect, real_connect_async = pr.connect, pr.connect_async
 
@@ -61,11 +60,9 @@ def patched(
     monkeypatch.setattr(pr, "connect", fake(real_connect, False))
     monkeypatch.setattr(pr, "connect_async", fake(real_connect_async, True))
     for provider, emu in emus.items():
-        from phonerouting.registry import adapter_for
-
         monkeypatch.setenv(adapter_for(provider).api_key_env, emu.api_key)
     monkeypatch.chdir(tmp_path)
-    yield emus
+    return emus
 
 
 PY_PAGES = [p for p in PAGES if blocks(p, "python")]
@@ -85,9 +82,11 @@ def _is_cli(line: str) -> bool:
     return line.startswith(("phonerouting ", ".venv/bin/phonerouting ", "python -m phonerouting"))
 
 
-SHELL_PAGES = [
-    p for p in PAGES if any(_is_cli(l.strip()) for b in blocks(p, "bash") for l in b.splitlines())
-]
+def _has_cli(page: Path) -> bool:
+    return any(_is_cli(line.strip()) for b in blocks(page, "bash") for line in b.splitlines())
+
+
+SHELL_PAGES = [p for p in PAGES if _has_cli(p)]
 
 
 @pytest.fixture
