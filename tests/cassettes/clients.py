@@ -1,0 +1,87 @@
+"""Drive the sync and the async client with one test body, and describe results."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import phonerouting as pr
+
+Client = pr.Client | pr.AsyncClient
+
+
+@asynccontextmanager
+async def open_client(
+    mode: str,
+    provider: str,
+    *,
+    api_key: str,
+    base_url: str | None,
+    policy: pr.RetryPolicy | None = None,
+) -> AsyncIterator[Client]:
+    """``pr.connect`` (mode ``sync``) or ``pr.connect_async`` (mode ``async``), closed
+    on exit. Both go through httpx's own transports, which vcrpy patches."""
+    if mode == "sync":
+        with pr.connect(provider, api_key=api_key, base_url=base_url, retry_policy=policy) as sync:
+            yield sync
+    else:
+        async with pr.connect_async(
+            provider, api_key=api_key, base_url=base_url, retry_policy=policy
+        ) as client:
+            yield client
+
+
+async def call(client: Client, method: str, *args: Any) -> Any:
+    """``client.<method>(*args)``, awaited when the client is async."""
+    result = getattr(client, method)(*args)
+    return await result if inspect.isawaitable(result) else result
+
+
+async def list_all(client: Client) -> list[pr.PhoneNumber]:
+    """Every number ``list_numbers()`` yields, for either kind of client."""
+    numbers = client.list_numbers()
+    if isinstance(numbers, AsyncIterator):
+        return [number async for number in numbers]
+    return list(numbers)
+
+
+async def raised(client: Client, method: str, *args: Any) -> pr.RoutingError:
+    """The RoutingError ``client.<method>(*args)`` raises (fails if it returns)."""
+    try:
+        if method == "list_numbers":
+            result: Any = await list_all(client)
+        else:
+            result = await call(client, method, *args)
+    except pr.RoutingError as error:
+        return error
+    raise AssertionError(f"{method} returned {result!r} instead of raising")
+
+
+def error_fields(error: pr.RoutingError) -> dict[str, Any]:
+    """Everything a caller can read from an error, as plain data."""
+    return {
+        "type": type(error).__name__,
+        "provider": error.provider,
+        "status": error.status,
+        "code": error.code,
+        "message": error.message,
+        "request_id": error.request_id,
+        "doc_url": error.doc_url,
+        "details": dict(error.details),
+        "field": getattr(error, "field", None),
+        "retry_after": getattr(error, "retry_after", None),
+    }
+
+
+def wire(cassette: Any) -> list[tuple[str, str, Any]]:
+    """The requests a cassette holds: method, path (with query) and decoded JSON body."""
+    out = []
+    for request in cassette.requests:
+        query = urlsplit(request.uri).query
+        path = request.path + (f"?{query}" if query else "")
+        out.append((request.method, path, json.loads(request.body) if request.body else None))
+    return out
