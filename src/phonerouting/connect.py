@@ -8,9 +8,11 @@ to a loopback host), the timeout, the transport's kind.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from typing import Any
 
+import attrs
 import httpx
 
 from phonerouting._version import __version__
@@ -20,7 +22,7 @@ from phonerouting.client import Client
 from phonerouting.errors import ConfigurationError
 from phonerouting.registry import adapter_for
 from phonerouting.responses import secret_forms
-from phonerouting.retry import RetryPolicy
+from phonerouting.retry import MAX_SECONDS, RetryPolicy
 
 __all__ = ["connect", "connect_async"]
 
@@ -82,15 +84,30 @@ def _base_url(adapter: Adapter, base_url: str | None) -> str:
 
 
 def _timeout(adapter: Adapter, timeout: float | httpx.Timeout | None) -> httpx.Timeout:
-    if isinstance(timeout, httpx.Timeout):
-        return timeout
     if timeout is None:
         return httpx.Timeout(None)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-        raise ConfigurationError(
-            f"timeout must be a positive number of seconds, not {timeout!r}", provider=adapter.name
-        )
-    return httpx.Timeout(float(timeout))
+    if isinstance(timeout, httpx.Timeout):
+        parts = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+        if all(part is None or _is_duration(part) for part in parts):
+            return timeout
+    elif _is_duration(timeout):
+        return httpx.Timeout(float(timeout))
+    # An infinite or 1e300 s timeout passes a "> 0" check and then makes the socket
+    # layer raise OverflowError on the first request; refuse it here instead.
+    raise ConfigurationError(
+        f"timeout must be a number of seconds above 0 and at most {MAX_SECONDS:g} "
+        f"(or None for no timeout), not {timeout!r}",
+        provider=adapter.name,
+    )
+
+
+def _is_duration(value: object) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and 0 < value <= MAX_SECONDS
+    )
 
 
 def _policy(adapter: Adapter, max_retries: int, retry_policy: RetryPolicy | None) -> RetryPolicy:
@@ -98,12 +115,16 @@ def _policy(adapter: Adapter, max_retries: int, retry_policy: RetryPolicy | None
         raise ConfigurationError(
             f"max_retries must be a whole number >= 0, not {max_retries!r}", provider=adapter.name
         )
-    policy = retry_policy or RetryPolicy()
-    if policy.max_retries != max_retries:
-        import attrs
-
-        policy = attrs.evolve(policy, max_retries=max_retries)
-    return policy
+    if retry_policy is None:
+        return RetryPolicy(max_retries=max_retries)
+    if not isinstance(retry_policy, RetryPolicy):
+        raise ConfigurationError(
+            f"retry_policy must be a phonerouting.RetryPolicy, not {type(retry_policy).__name__}",
+            provider=adapter.name,
+        )
+    if retry_policy.max_retries != max_retries:
+        return attrs.evolve(retry_policy, max_retries=max_retries)
+    return retry_policy
 
 
 def _settings(

@@ -21,6 +21,7 @@ __all__ = [
     "normalize_label",
     "normalize_user_id",
     "normalize_uuid",
+    "shown",
 ]
 
 #: The longest label we send. No vendor documents a limit; 255 keeps a runaway value
@@ -33,6 +34,26 @@ _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HUMAN_PHONE = re.compile(r"[0-9+()\-. /\u00a0]{1,40}")
 _USER_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
+
+
+#: How much of a refused value an error message quotes.
+_SHOWN_LENGTH = 80
+
+
+def shown(value: object) -> str:
+    """``repr(value)`` for an error message: bounded in length, and never raising.
+
+    A caller's value can be a 5 MB string, an integer too large for ``repr()`` (which
+    raises ValueError past 4,300 digits) or an object whose ``__repr__`` fails; the
+    error about it must still be a short, typed one.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"<an integer of {value.bit_length()} bits>"
+    try:
+        text = repr(value)
+    except Exception:  # a hostile __repr__ must not replace the error being raised
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= _SHOWN_LENGTH else text[: _SHOWN_LENGTH - 1] + "…"
 
 
 def _require_str(value: object, field: str) -> str:
@@ -53,18 +74,19 @@ def normalize_e164(value: object, field: str) -> str:
     text = _require_str(value, field).strip()
     if _E164.fullmatch(text) is None and _HUMAN_PHONE.fullmatch(text) is None:
         raise ValidationError(
-            f"{field} {value!r} is not a phone number; give it in E.164, e.g. +12025559999",
+            f"{field} {shown(value)} is not a phone number; give it in E.164, e.g. +12025559999",
             field=field,
         )
     if not text.startswith("+"):
         raise ValidationError(
-            f"{field} {value!r} has no country code; give it in E.164, e.g. +12025559999",
+            f"{field} {shown(value)} has no country code; give it in E.164, e.g. +12025559999",
             field=field,
         )
     e164 = _parse_valid(text)
     if e164 is None:
         raise ValidationError(
-            f"{field} {value!r} is not a valid phone number; give it in E.164, e.g. +12025559999",
+            f"{field} {shown(value)} is not a valid phone number; "
+            "give it in E.164, e.g. +12025559999",
             field=field,
         )
     return e164
@@ -105,7 +127,7 @@ def normalize_https_url(value: object, field: str) -> str:
         parts = None
     if parts is None or parts.scheme.lower() != "https" or not host:
         raise ValidationError(
-            f"{field} {text!r} must be an absolute https:// URL, e.g. https://example.com/hook",
+            f"{field} {shown(text)} must be an absolute https:// URL, e.g. https://example.com/hook",
             field=field,
         )
     return text
@@ -129,7 +151,7 @@ def normalize_uuid(value: object, field: str) -> str:
     text = _require_str(value, field)
     if _UUID.fullmatch(text) is None:
         raise ValidationError(
-            f"{field} {value!r} is not a UUID (8-4-4-4-12 hex digits)",
+            f"{field} {shown(value)} is not a UUID (8-4-4-4-12 hex digits)",
             field=field,
         )
     return text.lower()
@@ -140,7 +162,7 @@ def normalize_user_id(value: object, field: str) -> str:
     text = _require_str(value, field)
     if _USER_ID.fullmatch(text) is None:
         raise ValidationError(
-            f"{field} holds {value!r}, which is not a user id (letters, digits, _ and -)",
+            f"{field} holds {shown(value)}, which is not a user id (letters, digits, _ and -)",
             field=field,
         )
     return text

@@ -89,14 +89,16 @@ def _normalize_ring_duration(value: object, field: str) -> int:
             field=field,
         )
     if not 15 <= value <= 90:
-        message = f"{field} must be between 15 and 90 seconds, not {value}"
+        message = f"{field} must be between 15 and 90 seconds, not {inputs.shown(value)}"
         raise ValidationError(message, field=field)
     return value
 
 
 def _normalize_bool(value: object, field: str) -> bool:
     if not isinstance(value, bool):
-        raise ValidationError(f"{field} must be True or False, not {value!r}", field=field)
+        raise ValidationError(
+            f"{field} must be True or False, not {inputs.shown(value)}", field=field
+        )
     return value
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -21,12 +22,44 @@ from typing import TypeVar
 import attrs
 import tenacity
 
-from phonerouting.errors import RateLimitError, RoutingError, ServerError, TransportError
+from phonerouting.errors import (
+    ConfigurationError,
+    RateLimitError,
+    RoutingError,
+    ServerError,
+    TransportError,
+)
 
 __all__ = ["RetryPolicy"]
 
 _T = TypeVar("_T")
 logger = logging.getLogger("phonerouting")
+
+#: The longest any one wait may be, in seconds. Past it ``time.sleep`` itself fails
+#: (an infinite or 1e300 s backoff), and no retry of one request is worth a day.
+MAX_SECONDS = 86_400.0
+
+
+def _count(instance: object, attribute: attrs.Attribute[int], value: object) -> None:
+    del instance
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigurationError(
+            f"RetryPolicy.{attribute.name} must be a whole number >= 0, not {value!r}"
+        )
+
+
+def _seconds(instance: object, attribute: attrs.Attribute[float], value: object) -> None:
+    del instance
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 <= value <= MAX_SECONDS
+    ):
+        raise ConfigurationError(
+            f"RetryPolicy.{attribute.name} must be a number of seconds from 0 to "
+            f"{MAX_SECONDS:g}, not {value!r}"
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -43,13 +76,17 @@ class RetryPolicy:
             :class:`RateLimitError` is raised at once so a bulk caller can schedule.
         sleep: the function that sleeps (sync clients).
         async_sleep: the coroutine function that sleeps (async clients).
+
+    Raises:
+        ConfigurationError: a count that is not a whole number >= 0, or a duration
+            that is not a finite number of seconds from 0 to a day.
     """
 
-    max_retries: int = attrs.field(default=2, validator=attrs.validators.ge(0))
-    backoff_initial: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
-    backoff_max: float = attrs.field(default=8.0, validator=attrs.validators.ge(0))
-    jitter: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
-    max_wait: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
+    max_retries: int = attrs.field(default=2, validator=_count)
+    backoff_initial: float = attrs.field(default=0.5, validator=_seconds)
+    backoff_max: float = attrs.field(default=8.0, validator=_seconds)
+    jitter: float = attrs.field(default=0.5, validator=_seconds)
+    max_wait: float = attrs.field(default=60.0, validator=_seconds)
     sleep: Callable[[float], None] = time.sleep
     async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
@@ -63,7 +100,9 @@ class RetryPolicy:
         """How long to wait after failed attempt number ``attempt`` (1-based)."""
         if isinstance(error, RateLimitError) and error.retry_after is not None:
             return error.retry_after
-        backoff = min(self.backoff_max, self.backoff_initial * 2.0 ** (attempt - 1))
+        # The exponent is capped: 2.0 ** 1100 overflows, and 2 ** 60 already exceeds
+        # any backoff_max.
+        backoff = min(self.backoff_max, self.backoff_initial * 2.0 ** min(attempt - 1, 60))
         return backoff + random.uniform(0, self.jitter)  # noqa: S311 - jitter, not crypto
 
     def _wait(self, state: tenacity.RetryCallState) -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
+from phonerouting import inputs
 from phonerouting.adapters import wire
 from phonerouting.adapters.base import Adapter, ErrorInfo, Page, Request, capabilities
 from phonerouting.errors import ValidationError
@@ -38,20 +39,20 @@ class LinqV2Adapter(Adapter):
 
     def normalize_id(self, number_id: object) -> str:
         """An integer id, given as ``int`` or as a string of digits."""
-        if isinstance(number_id, int) and not isinstance(number_id, bool) and number_id >= 0:
-            number_id = str(number_id)
-        if (
-            not isinstance(number_id, str)
-            or _ID.fullmatch(number_id) is None
-            or int(number_id) > _MAX_ID
-        ):
+        text: str | None = None
+        if isinstance(number_id, int) and not isinstance(number_id, bool):
+            # Bounded before str(): an integer past 4,300 digits makes str() raise.
+            text = str(number_id) if 0 <= number_id <= _MAX_ID else None
+        elif isinstance(number_id, str) and _ID.fullmatch(number_id):
+            text = number_id if int(number_id) <= _MAX_ID else None
+        if text is None:
             raise ValidationError(
-                f"number_id {number_id!r} is not a linq-v2 id (a whole number)",
+                f"number_id {inputs.shown(number_id)} is not a linq-v2 id (a whole number)",
                 field="number_id",
                 provider=self.name,
             )
         # "007" and "7" are the same number; the canonical form is what matches listings.
-        return str(int(number_id))
+        return str(int(text))
 
     def list_request(self) -> Request:
         """``GET /api/partner/v2/phone_numbers`` returns every number at once."""
