@@ -15,7 +15,7 @@ import httpx
 from phonerouting import operations
 from phonerouting.adapters.base import Adapter, Request
 from phonerouting.model import Capabilities, PhoneNumber, RoutingUpdate
-from phonerouting.responses import error_from_response, parse_success, redact
+from phonerouting.responses import error_from_response, parse_success
 from phonerouting.retry import RetryPolicy
 
 __all__ = ["AsyncClient"]
@@ -62,14 +62,19 @@ class AsyncClient:
                 request.method, request.path, params=request.params, json=request.json
             )
         except httpx.HTTPError as exc:
-            raise operations.transport_error(self._adapter, request, exc) from exc
+            error = operations.transport_error(self._adapter, request, exc, self._secrets)
+            raise error from operations.safe_cause(exc, self._secrets)
         if logger.isEnabledFor(logging.DEBUG):
-            operations.log_exchange(self._adapter, request, response)
+            operations.log_exchange(self._adapter, request, response, self._secrets)
         if not 200 <= response.status_code < 300:
-            error = error_from_response(
-                self._adapter, request, response.status_code, response.headers, response.content
+            raise error_from_response(
+                self._adapter,
+                request,
+                response.status_code,
+                response.headers,
+                response.content,
+                self._secrets,
             )
-            raise redact(error, self._secrets)
         return response
 
     async def _send(self, request: Request) -> httpx.Response:
@@ -84,6 +89,7 @@ class AsyncClient:
             response.status_code,
             response.headers,
             response.content,
+            self._secrets,
         )
 
     async def _pages(self, request: Request | None) -> AsyncGenerator[PhoneNumber, None]:
@@ -98,6 +104,7 @@ class AsyncClient:
                 response.status_code,
                 response.headers,
                 response.content,
+                self._secrets,
             )
             for number in page.numbers:
                 yield number

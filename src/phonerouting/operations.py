@@ -16,6 +16,7 @@ from phonerouting.errors import (
 )
 from phonerouting.inputs import normalize_e164
 from phonerouting.model import RoutingUpdate
+from phonerouting.responses import scrub
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -28,6 +29,7 @@ __all__ = [
     "normalize_number",
     "number_not_found",
     "plan_update",
+    "safe_cause",
     "transport_error",
 ]
 
@@ -35,6 +37,8 @@ logger = logging.getLogger("phonerouting")
 
 #: A listing that goes on for more pages than this is a vendor paging bug, not data.
 MAX_PAGES = 100_000
+#: How much of a transport failure's text (or a logged request id) is kept.
+_MAX_DETAIL = 500
 
 
 def _with_provider(adapter: Adapter, call: Callable[[], str]) -> str:
@@ -75,27 +79,52 @@ def number_not_found(adapter: Adapter, e164: str) -> NotFoundError:
     return NotFoundError(f"no number {e164} in this account", provider=adapter.name)
 
 
-def transport_error(adapter: Adapter, request: Request, exc: httpx.HTTPError) -> TransportError:
-    """A TransportError for an httpx failure. Only the exception's type and text are
-    kept: httpx messages carry the URL, never request headers, so no key leaks."""
+def transport_error(
+    adapter: Adapter, request: Request, exc: httpx.HTTPError, secrets: tuple[str, ...]
+) -> TransportError:
+    """A TransportError for an httpx failure: its type and its text, scrubbed of
+    ``secrets`` and bounded. httpx's own messages carry the URL, not the request's
+    headers, but a garbled response is quoted back in them, and a broken server can
+    echo the auth header into one."""
     if isinstance(exc, httpx.TimeoutException):
         what = f"timed out ({type(exc).__name__})"
     elif isinstance(exc, httpx.ConnectError):
         what = "could not connect"
     else:
         what = f"failed in transport ({type(exc).__name__})"
-    detail = str(exc)
+    detail = scrub(str(exc), secrets)
+    if len(detail) > _MAX_DETAIL:
+        detail = detail[:_MAX_DETAIL] + "…"
     return TransportError(
         f"{request.method} {request.path} {what}" + (f": {detail}" if detail else ""),
         provider=adapter.name,
     )
 
 
-def log_exchange(adapter: Adapter, request: Request, response: httpx.Response) -> None:
-    """Debug log of one exchange: method, path, status, request id. Never headers."""
+def safe_cause(exc: BaseException, secrets: tuple[str, ...]) -> BaseException | None:
+    """``exc`` to chain as the cause of our error, or ``None`` when its text, or that of
+    anything in its own chain, holds a secret (tracebacks print the whole chain)."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        text = f"{link!s} {link.args!r}"
+        if any(secret in text for secret in secrets):
+            return None
+        link = link.__cause__ or link.__context__
+    return exc
+
+
+def log_exchange(
+    adapter: Adapter, request: Request, response: httpx.Response, secrets: tuple[str, ...]
+) -> None:
+    """Debug log of one exchange: method, path, status, request id. Never headers; the
+    request id is the vendor's text, so it is scrubbed and bounded like an error's."""
     request_id = (
         response.headers.get(adapter.request_id_header) if adapter.request_id_header else None
     )
+    if request_id:
+        request_id = scrub(request_id, secrets)[:_MAX_DETAIL]
     logger.debug(
         "%s %s %s -> HTTP %d%s",
         adapter.name,

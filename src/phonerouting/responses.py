@@ -10,7 +10,6 @@ import email.utils
 import json
 import time
 from collections.abc import Callable, Mapping
-from types import MappingProxyType
 from typing import Any, TypeVar
 
 from phonerouting.adapters.base import Adapter, ErrorInfo, Request
@@ -27,7 +26,7 @@ __all__ = [
     "error_from_response",
     "parse_retry_after",
     "parse_success",
-    "redact",
+    "scrub",
     "secret_forms",
 ]
 
@@ -36,6 +35,8 @@ _T = TypeVar("_T")
 # What the vendors' error bodies say is capped before it goes into an exception: a
 # proxy's error page can be megabytes, and exceptions end up in logs.
 _MAX_MESSAGE = 500
+_MAX_TOKEN = 200  # a code, a request id, a field name
+_MAX_DETAILS = 20
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -62,6 +63,44 @@ def _decode(content: bytes) -> Any:
     return json.loads(content)
 
 
+#: What decoding and parsing a hostile body can raise. RecursionError comes from JSON
+#: nested thousands deep (in json.loads, or in freezing ``raw``).
+_UNREADABLE = (ValueError, UnicodeDecodeError, RecursionError)
+
+
+_REDACTED = "[REDACTED]"
+
+
+def scrub(text: str, secrets: tuple[str, ...]) -> str:
+    """``text`` with every secret form replaced by ``[REDACTED]``.
+
+    A misbehaving proxy or server can echo request headers into its error body, its
+    request id header or a garbled status line; whatever it sends passes here before it
+    goes into an error or a log record. Only error and debug paths pay for this.
+    """
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, _REDACTED)
+    return text
+
+
+def _text(text: str, limit: int, secrets: tuple[str, ...]) -> str:
+    # Scrubbed before it is cut, so a cut can never leave part of a secret behind.
+    text = scrub(text, secrets)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _opt_text(text: str | None, limit: int, secrets: tuple[str, ...]) -> str | None:
+    return None if text is None else _text(text, limit, secrets)
+
+
+def _details(details: Mapping[str, str] | None, secrets: tuple[str, ...]) -> dict[str, str] | None:
+    if not details:
+        return None
+    items = list(details.items())[:_MAX_DETAILS]
+    return {_text(k, _MAX_TOKEN, secrets): _text(v, _MAX_MESSAGE, secrets) for k, v in items}
+
+
 def parse_success(
     adapter: Adapter,
     parse: Callable[[Any], _T],
@@ -69,19 +108,26 @@ def parse_success(
     status: int,
     headers: Mapping[str, str],
     content: bytes,
+    secrets: tuple[str, ...] = (),
 ) -> _T:
     """Decode a 2xx body and hand it to ``parse``; any deviation from the documented
-    shape becomes UnexpectedResponseError."""
+    shape becomes UnexpectedResponseError (with ``secrets`` scrubbed from what the
+    vendor sent)."""
     try:
         return parse(_decode(content))
-    except (ValueError, UnicodeDecodeError, ShapeError) as exc:
+    except (*_UNREADABLE, ShapeError) as exc:
         # ValueError covers JSONDecodeError; ShapeError is the adapter's own complaint.
-        reason = str(exc) if isinstance(exc, ShapeError) else "the body is not valid JSON"
+        if isinstance(exc, ShapeError):
+            reason = str(exc)
+        elif isinstance(exc, RecursionError):
+            reason = "the body is nested too deeply to read"
+        else:
+            reason = "the body is not valid JSON"
         raise UnexpectedResponseError(
             f"{request.method} {request.path} answered HTTP {status} but {reason}",
             provider=adapter.name,
             status=status,
-            request_id=_header_request_id(adapter, headers),
+            request_id=_opt_text(_header_request_id(adapter, headers), _MAX_TOKEN, secrets),
         ) from None
 
 
@@ -97,13 +143,15 @@ def error_from_response(
     status: int,
     headers: Mapping[str, str],
     content: bytes,
+    secrets: tuple[str, ...] = (),
 ) -> RoutingError:
     """The typed error for a non-2xx response. The status decides the class; whatever
-    the vendor's body says adds code, message, request id and details."""
+    the vendor's body says adds code, message, request id and details, each scrubbed of
+    ``secrets`` and bounded in length."""
     info = ErrorInfo()
     try:
         data = _decode(content) if content else None
-    except (ValueError, UnicodeDecodeError):
+    except _UNREADABLE:
         data = None
     if data is not None:
         try:
@@ -111,17 +159,18 @@ def error_from_response(
         except ShapeError:
             info = ErrorInfo()
 
-    message = info.message or _default_message(request, status, headers)
-    if len(message) > _MAX_MESSAGE:
-        message = message[:_MAX_MESSAGE] + "…"
+    request_id = info.request_id or _header_request_id(adapter, headers)
+    code = info.code
     common: dict[str, Any] = {
         "provider": adapter.name,
         "status": status,
-        "code": info.code,
-        "request_id": info.request_id or _header_request_id(adapter, headers),
-        "doc_url": info.doc_url,
-        "details": info.details,
+        "code": _text(code, _MAX_TOKEN, secrets) if isinstance(code, str) else code,
+        "request_id": _opt_text(request_id, _MAX_TOKEN, secrets),
+        "doc_url": _opt_text(info.doc_url, _MAX_MESSAGE, secrets),
+        "details": _details(info.details, secrets),
     }
+    default = _default_message(request, status, headers)
+    message = _text(info.message or default, _MAX_MESSAGE, secrets)
     cls = error_class_for_status(status) if status >= 400 else UnexpectedResponseError
     if issubclass(cls, RateLimitError):
         # The vendor's own signals first (its rate-limit header, then its body), the
@@ -158,9 +207,6 @@ def _normalized_field(adapter: Adapter, info: ErrorInfo) -> str | None:
     return adapter.wire_fields.get(wire, wire)
 
 
-_REDACTED = "[REDACTED]"
-
-
 def secret_forms(api_key: str, auth_headers: Mapping[str, str]) -> tuple[str, ...]:
     """Every form in which the key travels: itself, each auth header value, and the
     credential part of each (``Bearer <key>``, ``Basic <base64>``), longest first."""
@@ -171,27 +217,3 @@ def secret_forms(api_key: str, auth_headers: Mapping[str, str]) -> tuple[str, ..
         if credential:
             forms.add(credential)
     return tuple(sorted(forms, key=len, reverse=True))
-
-
-def redact(error: RoutingError, secrets: tuple[str, ...]) -> RoutingError:
-    """Remove every secret form from what a vendor put into ``error``.
-
-    A misbehaving proxy or server can echo request headers into its error body; the
-    error would then carry the key into logs. Only error paths pay for this.
-    """
-
-    def clean(text: str) -> str:
-        for secret in secrets:
-            if secret in text:
-                text = text.replace(secret, _REDACTED)
-        return text
-
-    error.message = clean(error.message)
-    error.args = (error.message,)
-    if error.request_id:
-        error.request_id = clean(error.request_id)
-    if error.doc_url:
-        error.doc_url = clean(error.doc_url)
-    if error.details:
-        error.details = MappingProxyType({clean(k): clean(v) for k, v in error.details.items()})
-    return error

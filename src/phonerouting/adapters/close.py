@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from phonerouting import inputs
 from phonerouting.adapters import wire
 from phonerouting.adapters.base import Adapter, ErrorInfo, Page, Request, capabilities
 from phonerouting.errors import ValidationError
@@ -64,7 +65,7 @@ class CloseAdapter(Adapter):
         """``phon_`` followed by letters and digits."""
         if not isinstance(number_id, str) or _ID.fullmatch(number_id) is None:
             raise ValidationError(
-                f"number_id {number_id!r} is not a Close phone number id (phon_...)",
+                f"number_id {inputs.shown(number_id)} is not a Close phone number id (phon_...)",
                 field="number_id",
                 provider=self.name,
             )
@@ -157,9 +158,7 @@ class CloseAdapter(Adapter):
         if message is None and isinstance(legacy, dict):
             # The older 429 body nests the message: {"error": {"message", "rate_reset"}}.
             message = wire.error_str(legacy, "message")
-            reset = legacy.get("rate_reset")
-            if isinstance(reset, int | float) and not isinstance(reset, bool):
-                retry_after = max(0.0, float(reset))
+            retry_after = wire.error_seconds(legacy.get("rate_reset"))
         errors = data.get("errors")
         if message is None and isinstance(errors, list):
             texts = [e for e in errors if isinstance(e, str) and e]
@@ -172,4 +171,4 @@ class CloseAdapter(Adapter):
     def retry_after_hint(self, headers: Mapping[str, str]) -> float | None:
         """The ``reset`` of Close's ``RateLimit: limit=N, remaining=N, reset=S`` header."""
         match = _RESET.search(headers.get("ratelimit", ""))
-        return float(match.group(1)) if match else None
+        return wire.error_seconds(float(match.group(1))) if match else None

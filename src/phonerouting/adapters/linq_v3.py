@@ -89,14 +89,11 @@ class LinqV3Adapter(Adapter):
         error = error if isinstance(error, dict) else {}
         code = error.get("code")
         code = code if isinstance(code, int) and not isinstance(code, bool) else None
-        retry_after = error.get("retry_after")
-        if isinstance(retry_after, bool) or not isinstance(retry_after, int | float):
-            retry_after = None
         return ErrorInfo(
             code=code,
             message=wire.error_str(error, "message"),
             request_id=wire.error_str(data, "trace_id"),
             doc_url=wire.error_str(error, "doc_url"),
-            retry_after=None if retry_after is None else max(0.0, float(retry_after)),
+            retry_after=wire.error_seconds(error.get("retry_after")),
             field=_FIELD_CODES.get(code) if code is not None else None,
         )

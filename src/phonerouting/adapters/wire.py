@@ -7,6 +7,7 @@ Nothing is guessed from a malformed body.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from typing import Any
 __all__ = [
     "ShapeError",
     "error_details",
+    "error_seconds",
     "error_str",
     "opt_bool",
     "opt_datetime",
@@ -149,17 +151,31 @@ def opt_datetime(obj: Mapping[str, Any], key: str) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        # astimezone() overflows for an offset that moves the edge of datetime's
+        # range (year 1 or 9999) past it.
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise ShapeError(f"{key!r} is not an ISO 8601 timestamp") from None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def error_str(obj: Mapping[str, Any], key: str) -> str | None:
     """A string from an error body, tolerating anything (error bodies are best effort)."""
     value = obj.get(key)
     return value if isinstance(value, str) and value else None
+
+
+def error_seconds(value: Any) -> float | None:
+    """A wait in seconds from an error body: a finite number >= 0, else ``None``.
+
+    An integer beyond float range (``10**400``) or a non-number says nothing usable.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:
+        return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def error_details(value: Any) -> dict[str, str] | None:
