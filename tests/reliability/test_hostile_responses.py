@@ -1,0 +1,734 @@
+"""Hostile vendor responses: bodies crafted per provider with missing fields, wrong
+types, extra fields, huge sizes, bad encodings, non-objects and ids holding path
+characters.
+
+The contract: a success body that is not the vendor's documented shape raises
+UnexpectedResponseError (never KeyError, TypeError, ValueError, RecursionError...);
+extra fields are tolerated and kept in ``raw``; no request path is ever built from a
+vendor value that was not validated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import phonerouting as pr
+from phonerouting import migration
+from tests.reliability.helpers import (
+    MODES,
+    PROVIDERS,
+    UPDATE,
+    assert_routing_error,
+    attempt,
+    close,
+)
+
+pytestmark = pytest.mark.timeout(30)
+
+V3_ID = "550e8400-e29b-41d4-a716-446655440000"
+CLOSE_ID = "phon_" + "a" * 43
+ITEM: dict[str, dict[str, Any]] = {
+    "linq-v2": {
+        "id": 1001,
+        "phone_number": "+12025550142",
+        "forwarding_number": "+12025559999",
+        "response_rate": 1,
+        "user": {"id": 501, "name": "Agent", "email": "agent@example.com"},
+    },
+    "linq-v3": {
+        "id": V3_ID,
+        "phone_number": "+12025550142",
+        "forwarding_number": "+12025559999",
+        "reputation": {"status": "HEALTHY", "doc_url": "https://docs.linqapp.com/reputation/"},
+        "line_type": "iMessage",
+    },
+    "agentmessage": {
+        "id": V3_ID,
+        "number": "+12025550142",
+        "number_type": "local",
+        "inbound_url": "https://hooks.example.com/in",
+        "status_url": None,
+        "label": "Line 1",
+        "campaign_id": None,
+        "sms_enabled": True,
+        "mms_enabled": True,
+        "created_at": "2026-01-01T00:00:01.000Z",
+        "updated_at": "2026-01-01T00:00:01.000Z",
+    },
+    "close": {
+        "id": CLOSE_ID,
+        "organization_id": "orga_" + "x" * 43,
+        "number": "+12025550142",
+        "label": "Desk",
+        "forward_to": "+12025559999",
+        "forward_to_enabled": True,
+        "inbound_ring_duration": 30,
+        "voicemail_greeting_url": None,
+        "participants": [],
+        "phone_numbers": [],
+        "press_1_to_accept": False,
+        "sms_enabled": True,
+        "mms_enabled": False,
+        "date_created": "2026-01-01T00:00:00.000Z",
+        "date_updated": "2026-01-01T00:00:00.000Z",
+    },
+}
+ID = {"linq-v2": "1001", "linq-v3": V3_ID, "agentmessage": V3_ID, "close": CLOSE_ID}
+NUMBER_KEY = {"linq-v2": "phone_number", "linq-v3": "phone_number"}
+ROUTE_KEY = {
+    "linq-v2": "forwarding_number",
+    "linq-v3": "forwarding_number",
+    "agentmessage": "inbound_url",
+    "close": "forward_to",
+}
+HOSTILE_IDS = [
+    "../x",
+    "..",
+    "1/2",
+    "%2e%2e",
+    "%2F",
+    "1001/../1002",
+    "phon_../x",
+    "phon_abc/../../x",
+    CLOSE_ID + "/",
+    V3_ID + "/../x",
+    V3_ID + "?admin=1",
+    V3_ID + "#x",
+    V3_ID + "\n",
+    " " + V3_ID,
+    "1001\n",
+    "-1",
+    "",
+]
+
+
+def list_body(provider: str, items: Any) -> Any:
+    if provider in ("linq-v2", "linq-v3"):
+        return {"phone_numbers": items}
+    if provider == "agentmessage":
+        return {"success": True, "data": items, "meta": {"limit": 100, "next_cursor": None}}
+    return {"data": items, "has_more": False}
+
+
+def item_body(provider: str, item: Any) -> Any:
+    if provider == "agentmessage":
+        return {"success": True, "data": item, "meta": {}}
+    return item
+
+
+def encode(value: Any) -> bytes:
+    return value if isinstance(value, bytes) else json.dumps(value).encode()
+
+
+class Vendor:
+    """A MockTransport handler answering lists with ``listing`` and single-number
+    requests (get, update) with ``single``; records every request."""
+
+    def __init__(self, listing: Any, single: Any, status: int = 200) -> None:
+        self.listing = encode(listing)
+        self.single = encode(single)
+        self.status = status
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        path = request.url.path
+        is_list = request.method == "GET" and path.rstrip("/").endswith(
+            ("phone_numbers", "phone-numbers", "phone_number")
+        )
+        body = self.listing if is_list else self.single
+        return httpx.Response(
+            self.status, content=body, headers={"Content-Type": "application/json"}
+        )
+
+
+def client(provider: str, vendor: Vendor, mode: str = "sync", **options: Any) -> Any:
+    options.setdefault("max_retries", 0)
+    if mode == "sync":
+        return pr.connect(provider, api_key="k", transport=httpx.MockTransport(vendor), **options)
+    return pr.connect_async(provider, api_key="k", transport=httpx.MockTransport(vendor), **options)
+
+
+def run_all(provider: str, vendor: Vendor, mode: str = "sync") -> list[tuple[str, Any, Any]]:
+    """list, get and update against ``vendor``: (operation, result, error) each."""
+
+    async def main() -> list[tuple[str, Any, Any]]:
+        c = client(provider, vendor, mode)
+        outcomes = []
+        try:
+            for method, args in (
+                ("list_numbers", ()),
+                ("get_number", (ID[provider],)),
+                ("update_routing", (ID[provider], UPDATE[provider])),
+            ):
+                result, error = await attempt(c, method, *args)
+                outcomes.append((method, result, error))
+        finally:
+            await close(c)
+        return outcomes
+
+    return asyncio.run(main())
+
+
+def assert_unexpected(outcomes: list[tuple[str, Any, Any]], status: int = 200) -> None:
+    for method, result, error in outcomes:
+        assert error is not None, f"{method} accepted a hostile body: {result!r}"
+        caught = assert_routing_error(error)
+        assert type(caught) is pr.UnexpectedResponseError, f"{method}: {caught!r}"
+        assert caught.status == status
+
+
+def assert_tolerated(outcomes: list[tuple[str, Any, Any]]) -> list[pr.PhoneNumber]:
+    numbers = []
+    for method, result, error in outcomes:
+        assert error is None, f"{method}: {error!r}"
+        numbers.append(result[0] if isinstance(result, list) else result)
+    return numbers
+
+
+class Replace:
+    """Returned by a change that replaces the whole item."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def with_item(provider: str, change: Callable[[dict[str, Any]], Any]) -> Vendor:
+    """A vendor whose every number is the standard item after ``change``."""
+    item: Any = copy.deepcopy(ITEM[provider])
+    changed = change(item)
+    if isinstance(changed, Replace):
+        item = changed.value
+    return Vendor(list_body(provider, [item]), item_body(provider, item))
+
+
+def path_of(request: httpx.Request) -> str:
+    """The request's path as sent on the wire (still percent-encoded), without query."""
+    return request.url.raw_path.split(b"?")[0].decode("ascii")
+
+
+def set_key(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(item: dict[str, Any]) -> None:
+        item[key] = value
+
+    return change
+
+
+def drop_key(key: str) -> Callable[[dict[str, Any]], None]:
+    def change(item: dict[str, Any]) -> None:
+        item.pop(key, None)
+
+    return change
+
+
+# ------------------------------------------------------------------ the standard item parses
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_the_standard_bodies_parse(provider: str, mode: str) -> None:
+    numbers = assert_tolerated(run_all(provider, with_item(provider, lambda _: None), mode))
+    assert {n.id for n in numbers} == {ID[provider]}
+    assert {n.number for n in numbers} == {"+12025550142"}
+
+
+# ------------------------------------------------------------------ extra fields are tolerated
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_extra_fields_parse_and_stay_in_raw(provider: str) -> None:
+    extra = {
+        "brand_new": {"nested": [1, 2, {"deeper": None}], "flag": True},
+        "id_v4": "../not-an-id-we-use",
+        "number_e164_v2": ["+1", 2],
+        "\u00e9\u00e8": "unicode key",
+    }
+
+    def change(item: dict[str, Any]) -> None:
+        item.update(extra)
+
+    vendor = with_item(provider, change)
+    envelope = json.loads(vendor.listing)
+    envelope["also_new_at_the_top"] = {"x": 1}
+    vendor.listing = encode(envelope)
+    for number in assert_tolerated(run_all(provider, vendor)):
+        assert number.raw["id_v4"] == "../not-an-id-we-use"
+        assert dict(number.raw["brand_new"])["flag"] is True
+        assert number.raw["brand_new"]["nested"][2]["deeper"] is None
+        assert number.raw["number_e164_v2"] == ("+1", 2)
+        assert number.raw["\u00e9\u00e8"] == "unicode key"
+        with pytest.raises(TypeError):
+            number.raw["brand_new"]["flag"] = False  # type: ignore[index]
+    assert all(".." not in path_of(r) for r in vendor.requests)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_absent_and_null_optional_fields_are_tolerated(provider: str) -> None:
+    number_key = NUMBER_KEY.get(provider, "number")
+    optional = [k for k in ITEM[provider] if k not in ("id", number_key)]
+    bare = with_item(provider, lambda item: Replace({"id": item["id"], number_key: "+1202555014"}))
+    numbers = assert_tolerated(run_all(provider, bare))
+    assert all(n.forwarding_number is None and n.label is None for n in numbers)
+    nulls = with_item(provider, lambda item: item.update(dict.fromkeys(optional)))
+    assert_tolerated(run_all(provider, nulls))
+
+
+# ------------------------------------------------------------------ missing and wrong types
+
+
+def item_mutations(provider: str) -> list[tuple[str, Callable[[dict[str, Any]], Any]]]:
+    number_key = NUMBER_KEY.get(provider, "number")
+    route_key = ROUTE_KEY[provider]
+    cases: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
+        ("missing id", drop_key("id")),
+        ("id null", set_key("id", None)),
+        ("id as list", set_key("id", [ID[provider]])),
+        ("id as dict", set_key("id", {"id": ID[provider]})),
+        ("id as bool", set_key("id", True)),
+        ("id as float", set_key("id", 1001.0)),
+        ("missing number", drop_key(number_key)),
+        ("number as int", set_key(number_key, 12025550142)),
+        ("number as list", set_key(number_key, ["+12025550142"])),
+        ("number null", set_key(number_key, None)),
+        ("number empty", set_key(number_key, "")),
+        (f"{route_key} as dict", set_key(route_key, {"number": "+12025559999"})),
+        (f"{route_key} as list", set_key(route_key, ["+12025559999"])),
+        (f"{route_key} as int", set_key(route_key, 12025559999)),
+        (f"{route_key} as bool", set_key(route_key, True)),
+        ("item is a list", lambda item: Replace([item])),
+        ("item is a string", lambda item: Replace(json.dumps(item))),
+        ("item is null", lambda item: Replace(None)),
+        ("item is a number", lambda item: Replace(1001)),
+    ]
+    if provider == "agentmessage":
+        cases += [
+            ("label as int", set_key("label", 5)),
+            ("sms_enabled as string", set_key("sms_enabled", "yes")),
+            ("created_at as int", set_key("created_at", 1767225600)),
+            ("created_at not a date", set_key("created_at", "yesterday")),
+        ]
+    if provider == "close":
+        cases += [
+            ("forward_to_enabled as string", set_key("forward_to_enabled", "true")),
+            ("ring duration as string", set_key("inbound_ring_duration", "30")),
+            ("ring duration as float", set_key("inbound_ring_duration", 30.5)),
+            ("ring duration as bool", set_key("inbound_ring_duration", True)),
+            ("participants as string", set_key("participants", "user_a")),
+            ("participants of ints", set_key("participants", [1, 2])),
+            ("phone_numbers as dict", set_key("phone_numbers", {"a": "+12025559999"})),
+            ("press_1_to_accept as string", set_key("press_1_to_accept", "no")),
+            ("date_created as int", set_key("date_created", 5)),
+        ]
+    return cases
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_missing_fields_and_wrong_types_are_unexpected(provider: str) -> None:
+    problems = []
+    for name, change in item_mutations(provider):
+        try:
+            assert_unexpected(run_all(provider, with_item(provider, change)))
+        except AssertionError as failure:
+            problems.append(f"{name}: {str(failure).splitlines()[0]}")
+    assert problems == [], "\n".join(problems)
+
+
+def envelope_mutations(provider: str) -> list[tuple[str, Any]]:
+    item = ITEM[provider]
+    if provider in ("linq-v2", "linq-v3"):
+        return [
+            ("phone_numbers missing", {}),
+            ("phone_numbers as dict", {"phone_numbers": {"0": item}}),
+            ("phone_numbers as string", {"phone_numbers": "[]"}),
+            ("phone_numbers null", {"phone_numbers": None}),
+        ]
+    if provider == "agentmessage":
+        ok = list_body(provider, [item])
+        return [
+            ("meta missing", {k: v for k, v in ok.items() if k != "meta"}),
+            ("next_cursor missing", {**ok, "meta": {"limit": 100}}),
+            ("next_cursor as number", {**ok, "meta": {"next_cursor": 2}}),
+            ("next_cursor as list", {**ok, "meta": {"next_cursor": ["abc"]}}),
+            ("next_cursor empty", {**ok, "meta": {"next_cursor": ""}}),
+            ("meta as list", {**ok, "meta": []}),
+            ("success false", {**ok, "success": False}),
+            ("success as string", {**ok, "success": "true"}),
+            ("data as dict", {**ok, "data": item}),
+            ("data null", {**ok, "data": None}),
+        ]
+    return [
+        ("has_more as string", {"data": [item], "has_more": "false"}),
+        ("has_more missing", {"data": [item]}),
+        ("has_more null", {"data": [item], "has_more": None}),
+        ("has_more as number", {"data": [item], "has_more": 0}),
+        ("has_more on an empty page", {"data": [], "has_more": True}),
+        ("data as dict", {"data": item, "has_more": False}),
+        ("data missing", {"has_more": False}),
+    ]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_list_envelopes_of_the_wrong_shape_are_unexpected(provider: str) -> None:
+    problems = []
+    for name, body in envelope_mutations(provider):
+        vendor = Vendor(body, item_body(provider, ITEM[provider]))
+        outcomes = run_all(provider, vendor)
+        listings = [o for o in outcomes if o[0] == "list_numbers"]
+        if provider in ("linq-v2", "linq-v3"):  # get = list and filter
+            listings += [o for o in outcomes if o[0] == "get_number"]
+        try:
+            assert_unexpected(listings)
+        except AssertionError as failure:
+            problems.append(f"{name}: {str(failure).splitlines()[0]}")
+    assert problems == [], "\n".join(problems)
+
+
+BAD_BODIES = [
+    ("empty", b""),
+    ("a list", b"[]"),
+    ("a string", b'"ok"'),
+    ("a number", b"1"),
+    ("null", b"null"),
+    ("true", b"true"),
+    ("truncated", b'{"phone_numbers": [{"id": '),
+    ("an HTML page", b"<html><body>OK</body></html>"),
+    ("not UTF-8", b'{"phone_numbers": [], "data": [], "x": "\xff\xfe"}'),
+    ("latin-1 garbage", b"\xff\xfe\x00\x00garbage"),
+    ("NaN", b'{"phone_numbers": NaN, "data": NaN, "has_more": NaN}'),
+    ("a BOM then garbage", b"\xef\xbb\xbf{garbage"),
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize(("name", "body"), BAD_BODIES, ids=[n for n, _ in BAD_BODIES])
+def test_bodies_that_are_not_objects_or_not_json_are_unexpected(
+    provider: str, mode: str, name: str, body: bytes
+) -> None:
+    del name
+    assert_unexpected(run_all(provider, Vendor(body, body), mode))
+
+
+# ------------------------------------------------------------------ ids holding path characters
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("hostile", HOSTILE_IDS)
+def test_ids_holding_path_characters_are_unexpected_and_never_sent(
+    provider: str, hostile: str
+) -> None:
+    good = copy.deepcopy(ITEM[provider])
+    bad = {**copy.deepcopy(ITEM[provider]), "id": hostile, ROUTE_KEY[provider]: None}
+    vendor = Vendor(list_body(provider, [good, bad]), item_body(provider, bad))
+    outcomes = run_all(provider, vendor)
+    assert_unexpected(outcomes)
+
+    async def more() -> None:
+        c = client(provider, vendor, "async")
+        try:
+            # Every way a caller could reach a number after that listing.
+            for method, args in (
+                ("find_number", ("+12025550142",)),
+                ("get_number", (ID[provider],)),
+            ):
+                _, error = await attempt(c, method, *args)
+                assert type(error) is pr.UnexpectedResponseError
+        finally:
+            await close(c)
+
+    asyncio.run(more())
+    for path in map(path_of, vendor.requests):
+        assert not hostile or hostile not in path.split("/")
+        assert ".." not in path
+        assert "%" not in path
+        assert "#" not in path
+
+
+@pytest.mark.parametrize("provider", ["linq-v2", "linq-v3"])
+async def test_a_migration_never_writes_to_a_hostile_id(provider: str) -> None:
+    source_item = {**ITEM[provider], "forwarding_number": "+12025559999"}
+    target_item = {**ITEM["linq-v3"], "id": "../../v3/admin", "forwarding_number": None}
+    source = Vendor(list_body(provider, [source_item]), source_item)
+    target = Vendor(list_body("linq-v3", [target_item]), target_item)
+    async with (
+        pr.connect_async(provider, api_key="k", transport=httpx.MockTransport(source)) as src,
+        pr.connect_async("linq-v3", api_key="k", transport=httpx.MockTransport(target)) as dst,
+    ):
+        with pytest.raises(pr.UnexpectedResponseError):
+            await migration.plan(src, dst)
+    assert [r.method for r in target.requests] == ["GET"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_update_answering_another_id_is_unexpected(mode: str) -> None:
+    hostile = {**ITEM["linq-v3"], "id": V3_ID + "/../../admin"}
+    vendor = Vendor(list_body("linq-v3", [ITEM["linq-v3"]]), hostile)
+    outcomes = run_all("linq-v3", vendor, mode)
+    assert outcomes[0][2] is None
+    assert outcomes[1][2] is None
+    assert type(outcomes[2][2]) is pr.UnexpectedResponseError
+    assert [r.method for r in vendor.requests] == ["GET", "GET", "PUT"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_hostile_cursor_only_ever_travels_as_a_query_value(mode: str) -> None:
+    cursor = "../../v1/admin?limit=100000&x=1#frag /%2e%2e"
+    first = list_body("agentmessage", [ITEM["agentmessage"]])
+    first["meta"]["next_cursor"] = cursor
+    second_item = {**ITEM["agentmessage"], "id": V3_ID.replace("5", "6")}
+    pages = [encode(first), encode(list_body("agentmessage", [second_item]))]
+    requests: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(200, content=pages[len(requests) - 1])
+
+    async def main() -> list[pr.PhoneNumber]:
+        factory = pr.connect if mode == "sync" else pr.connect_async
+        c = factory("agentmessage", api_key="k", transport=httpx.MockTransport(handler))
+        try:
+            numbers, error = await attempt(c, "list_numbers")
+        finally:
+            await close(c)
+        assert error is None, error
+        return list(numbers)
+
+    numbers = asyncio.run(main())
+    assert len(numbers) == 2
+    assert [r.url.path for r in requests] == ["/v1/phone-numbers"] * 2
+    assert dict(requests[1].url.params) == {"limit": "100", "cursor": cursor}
+
+
+@pytest.mark.parametrize("provider", ["agentmessage", "close"])
+def test_a_vendor_repeating_its_page_is_stopped(provider: str) -> None:
+    if provider == "agentmessage":
+        body = list_body(provider, [ITEM[provider]])
+        body["meta"]["next_cursor"] = "same-cursor"
+    else:
+        body = {"data": [], "has_more": True}
+    vendor = Vendor(body, item_body(provider, ITEM[provider]))
+    started = time.monotonic()
+    outcomes = run_all(provider, vendor)
+    assert time.monotonic() - started < 5
+    assert type(outcomes[0][2]) is pr.UnexpectedResponseError
+    assert len([r for r in vendor.requests if r.method == "GET"]) <= 4
+
+
+# ------------------------------------------------------------------ huge bodies
+
+
+def _items(provider: str, size: int) -> list[dict[str, Any]]:
+    one = len(json.dumps(ITEM[provider]))
+    items = []
+    for index in range(size // one + 1):
+        item = dict(ITEM[provider])
+        if provider == "linq-v2":
+            item["id"] = 1001 + index
+        elif provider == "close":
+            item["id"] = f"phon_{index:043d}"
+        else:
+            item["id"] = f"550e8400-e29b-41d4-a716-{index:012x}"
+        items.append(item)
+    return items
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_five_megabytes_of_list_items_parse_quickly(provider: str) -> None:
+    items = _items(provider, 5_000_000)
+    vendor = Vendor(list_body(provider, items), item_body(provider, ITEM[provider]))
+    assert len(vendor.listing) >= 5_000_000
+    started = time.monotonic()
+    with pr.connect(provider, api_key="k", transport=httpx.MockTransport(vendor)) as c:
+        try:
+            count = sum(1 for _ in c.list_numbers())
+        except pr.UnexpectedResponseError:
+            count = -1
+    assert count in (len(items), -1)
+    assert time.monotonic() - started < 15
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_five_megabyte_field_parses_or_is_unexpected(provider: str) -> None:
+    huge = "x" * 5_000_000
+    for key in ("extra_blob", ROUTE_KEY[provider], NUMBER_KEY.get(provider, "number")):
+        for method, _, error in run_all(provider, with_item(provider, set_key(key, huge))):
+            if error is not None:
+                assert type(assert_routing_error(error)) is pr.UnexpectedResponseError, method
+
+
+def test_huge_error_bodies_give_bounded_errors() -> None:
+    # A proxy's error page can be megabytes and errors end up in logs: the message,
+    # code, request id, doc_url and details an error quotes are all bounded.
+    blob = "y" * 1_000_000
+    bodies = {
+        "linq-v2": {"errors": [{"status": 422, "code": blob, "title": blob, "detail": blob}]},
+        "linq-v3": {
+            "success": False,
+            "error": {"status": 400, "code": 1002, "message": blob, "doc_url": blob},
+            "trace_id": blob,
+        },
+        "agentmessage": {
+            "success": False,
+            "error": {
+                "code": blob,
+                "message": blob,
+                "request_id": blob,
+                "details": {"label": blob, blob[:1000]: "x"},
+            },
+        },
+        "close": {"errors": [blob], "field-errors": {"label": blob, blob[:1000]: blob}},
+    }
+    problems = []
+    for provider, body in bodies.items():
+        for method, _, error in run_all(provider, Vendor(body, body, status=422)):
+            caught = assert_routing_error(error)
+            assert type(caught) is pr.ValidationError, method
+            if len(str(caught)) > 5_000 or len(repr(caught)) > 5_000:
+                problems.append(f"{provider} {method}: str(error) is {len(str(caught))} long")
+    assert problems == [], "\n".join(problems)
+
+
+# ------------------------------------------------------------------ parser limits
+
+
+@pytest.mark.parametrize("status", [200, 500])
+def test_deeply_nested_json_is_not_a_recursion_error(status: int) -> None:
+    # json.loads raises RecursionError on JSON nested this deep; it must become the
+    # status's typed error, not escape the public API.
+    body = b"[" * 100_000 + b"]" * 100_000
+    expected = pr.UnexpectedResponseError if status == 200 else pr.ServerError
+    problems = []
+    for provider in PROVIDERS:
+        for method, _, error in run_all(provider, Vendor(body, body, status=status)):
+            if type(error) is not expected:
+                problems.append(f"{provider} {method}: {type(error).__name__}")
+    assert problems == [], "\n".join(problems)
+
+
+def test_a_deeply_nested_extra_field_is_tolerated() -> None:
+    # json.loads accepts 600 levels, which freezing `raw` (two frames per level) cannot
+    # follow: tolerated or UnexpectedResponseError, never a RecursionError.
+    nested = "[" * 600 + "]" * 600
+    problems = []
+    for provider in PROVIDERS:
+        item = json.dumps(ITEM[provider])[:-1] + ', "extra": ' + nested + "}"
+        listing = json.dumps(list_body(provider, ["ITEM"])).replace('"ITEM"', item)
+        single = json.dumps(item_body(provider, "ITEM")).replace('"ITEM"', item)
+        vendor = Vendor(listing.encode(), single.encode())
+        for method, _, error in run_all(provider, vendor):
+            if error is not None and type(error) is not pr.UnexpectedResponseError:
+                problems.append(f"{provider} {method}: {type(error).__name__}")
+    assert problems == [], "\n".join(problems)
+
+
+def test_a_timestamp_out_of_range_in_utc_is_unexpected() -> None:
+    # astimezone(UTC) raises OverflowError for dates at the edge of datetime's range.
+    problems = []
+    for provider, key, stamp in (
+        ("agentmessage", "created_at", "0001-01-01T00:00:00+01:00"),
+        ("agentmessage", "updated_at", "9999-12-31T23:59:59-01:00"),
+        ("close", "date_created", "0001-01-01T00:30:00+05:00"),
+        ("close", "date_updated", "9999-12-31T23:00:00-12:00"),
+    ):
+        for method, _, error in run_all(provider, with_item(provider, set_key(key, stamp))):
+            if type(error) is not pr.UnexpectedResponseError:
+                problems.append(f"{provider} {key}={stamp} {method}: {type(error).__name__}")
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("provider", "body", "headers"),
+    [
+        ("linq-v3", {"success": False, "error": {"code": 1007, "retry_after": 10**400}}, {}),
+        ("close", {"error": {"message": "slow down", "rate_reset": 10**400}}, {}),
+        (
+            "close",
+            {"error": "slow down"},
+            {"RateLimit": "limit=1, remaining=0, reset=" + "9" * 400},
+        ),
+        ("agentmessage", {"success": False}, {"Retry-After": "1" * 400}),
+        ("linq-v2", {"errors": []}, {"Retry-After": "Fri, 31 Dec 99999 23:59:59 GMT"}),
+        ("linq-v3", {"success": False, "error": {"code": 1007, "retry_after": -5}}, {}),
+    ],
+    ids=["v3-body", "close-body", "close-header", "am-header", "v2-date", "v3-negative"],
+)
+def test_absurd_rate_limit_waits_are_rate_limit_errors(
+    provider: str, body: Any, headers: dict[str, str]
+) -> None:
+    # float() of an integer beyond float range raises OverflowError; an absurd or
+    # negative wait must still give a RateLimitError, with no sleep past the cap.
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, content=json.dumps(body).encode(), headers=headers)
+
+    sleeps: list[float] = []
+    policy = pr.RetryPolicy(sleep=sleeps.append)
+    with pr.connect(
+        provider, api_key="k", transport=httpx.MockTransport(handler), retry_policy=policy
+    ) as c:
+        try:
+            list(c.list_numbers())
+        except Exception as error:
+            caught = assert_routing_error(error)
+        else:
+            pytest.fail("a 429 was accepted")
+    assert type(caught) is pr.RateLimitError
+    assert all(0 <= s <= 60 for s in sleeps)
+
+
+# ------------------------------------------------------------------ fuzzing
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+    | st.sampled_from([*HOSTILE_IDS, "+12025559999", "https://x.example/", V3_ID, CLOSE_ID]),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_fuzzed_items_parse_or_are_unexpected(provider: str, data: st.DataObject) -> None:
+    item = copy.deepcopy(ITEM[provider])
+    keys = st.sampled_from([*item, "extra", "id_v2"])
+    for _ in range(data.draw(st.integers(1, 3), label="edits")):
+        key = data.draw(keys, label="key")
+        if data.draw(st.booleans(), label="delete"):
+            item.pop(key, None)
+        else:
+            item[key] = data.draw(json_values, label=key)
+    vendor = Vendor(list_body(provider, [item]), item_body(provider, item))
+    for method, result, error in run_all(provider, vendor):
+        if error is not None:
+            caught = assert_routing_error(error)
+            # NotFoundError: the id is valid but another (get = list and filter).
+            assert type(caught) in (pr.UnexpectedResponseError, pr.NotFoundError), method
+        elif method == "list_numbers":
+            assert [n.raw.get("extra") is not None for n in result] == [
+                "extra" in item and item["extra"] is not None
+            ]
+    for path in map(path_of, vendor.requests):
+        assert ".." not in path
+        assert "%" not in path
