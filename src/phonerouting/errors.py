@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import ClassVar
 
 __all__ = [
     "AuthenticationError",
@@ -47,10 +46,12 @@ class RoutingError(Exception):
         request_id: the vendor's request or trace id, to quote to its support.
         doc_url: the vendor's documentation link for this error, when given.
         details: a read-only mapping of field name → message, when the vendor gave one.
+        retry_after: the seconds the vendor asked us to wait before trying again
+            (``Retry-After`` and the vendors' own signals, on 429 and 5xx), or ``None``.
     """
 
     #: What the caller should do about this kind of error; ends every ``str(error)``.
-    hint: ClassVar[str] = "See the message and the vendor's documentation."
+    hint: str = "See the message and the vendor's documentation."
 
     def __init__(
         self,
@@ -62,8 +63,13 @@ class RoutingError(Exception):
         request_id: str | None = None,
         doc_url: str | None = None,
         details: Mapping[str, str] | None = None,
+        retry_after: float | None = None,
+        hint: str | None = None,
     ) -> None:
         super().__init__(message)
+        if hint is not None:
+            # What to do, when the raise site knows better than the class.
+            self.hint = hint
         self.message = message
         self.provider = provider
         self.status = status
@@ -71,6 +77,7 @@ class RoutingError(Exception):
         self.request_id = request_id
         self.doc_url = doc_url
         self.details: Mapping[str, str] = MappingProxyType(dict(details)) if details else _EMPTY
+        self.retry_after = retry_after
 
     def _context(self) -> list[str]:
         parts: list[str] = []
@@ -80,6 +87,8 @@ class RoutingError(Exception):
             parts.append(f"code {self.code!r}")
         if self.request_id:
             parts.append(f"request id {self.request_id}")
+        if self.retry_after is not None:
+            parts.append(f"retry after {self.retry_after:g} s")
         return parts
 
     def __str__(self) -> str:
@@ -186,19 +195,13 @@ class RateLimitError(RoutingError):
 
     hint = "Wait retry_after seconds (or back off) before sending more requests."
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
-        self.retry_after = retry_after
-
-    def _context(self) -> list[str]:
-        parts = super()._context()
-        if self.retry_after is not None:
-            parts.append(f"retry after {self.retry_after:g} s")
-        return parts
-
 
 class ServerError(RoutingError):
-    """The vendor failed (HTTP 5xx) and kept failing through the retries."""
+    """The vendor failed (HTTP 5xx) and kept failing through the retries.
+
+    ``retry_after`` is set when the vendor said how long it will be unavailable
+    (``Retry-After`` on a 503); a wait past the policy's cap is raised at once.
+    """
 
     hint = "The vendor is failing; retry later and quote the request id to its support."
 

@@ -41,6 +41,7 @@ def test_linq_v2_to_v3_sets_and_clears_forwarding() -> None:
     assert plan.summary() == {
         "matched": 3,
         "to_write": 2,
+        "clears": 1,
         "unchanged": 1,
         "with_unsupported_fields": 0,
         "only_in_source": 1,

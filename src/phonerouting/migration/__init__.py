@@ -4,6 +4,7 @@
 >>> # plan = await migration.plan(source, target)
 >>> # report = await migration.apply(plan, target, journal="run.sqlite", concurrency=16)
 >>> # check = await migration.verify(plan, target)
+>>> # check = await migration.verify_journal(target, journal="run.sqlite")
 >>> # undone = await migration.rollback(target, journal="run.sqlite")
 """
 
@@ -13,9 +14,11 @@ from phonerouting.migration.engine import (
     Report,
     VerifyReport,
     apply,
+    drift,
     plan,
     rollback,
     verify,
+    verify_journal,
 )
 from phonerouting.migration.plan import Change, NumberPlan, Plan, make_plan
 
@@ -28,8 +31,10 @@ __all__ = [
     "Report",
     "VerifyReport",
     "apply",
+    "drift",
     "make_plan",
     "plan",
     "rollback",
     "verify",
+    "verify_journal",
 ]

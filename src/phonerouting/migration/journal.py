@@ -16,6 +16,7 @@ never credentials.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -27,7 +28,12 @@ import attrs
 
 from phonerouting.errors import ConfigurationError
 
-__all__ = ["Journal", "Step"]
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["Journal", "Step", "normalized"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -56,14 +62,41 @@ STATES = (
 )
 
 
+_HINT = "Give a journal file that apply wrote (or a new path for a new migration)."
+
+
+def _lock(path: Path) -> int | None:
+    """An exclusive lock on the journal for as long as the returned descriptor is open.
+
+    Two runs on one journal would both take the same steps and write numbers twice. The
+    kernel drops the lock when the process dies, even by SIGKILL, so a resumed run after
+    a crash is never locked out.
+    """
+    if fcntl is None:  # pragma: no cover - Windows: no advisory locks; one run at a time
+        return None
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ConfigurationError(
+            f"the journal {str(path)!r} is in use by another run",
+            hint="Wait for the other run to finish (or stop it), then run this again.",
+        ) from None
+    return fd
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def normalized(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` as the journal gives them back (tuples become lists), to compare."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+
+
 def _dump(values: Mapping[str, Any]) -> str:
-    return json.dumps(
-        {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}, sort_keys=True
-    )
+    return json.dumps(normalized(values), sort_keys=True)
 
 
 @attrs.frozen
@@ -83,13 +116,19 @@ class Step:
 class Journal:
     """A migration journal file. Open with :meth:`open`; close with :meth:`close`."""
 
-    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, connection: sqlite3.Connection, lock: int | None) -> None:
         self.path = path
         self._db = connection
+        self._lock = lock
 
     @classmethod
     def open(cls, path: str | Path, *, durable: bool = False) -> Journal:
-        """Open (creating if needed) the journal at ``path``."""
+        """Open (creating if needed) the journal at ``path``, for this run alone.
+
+        Raises:
+            ConfigurationError: the file cannot be opened as a journal, or another run
+                (in this or another process) has it open.
+        """
         path = Path(path)
         try:
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -97,12 +136,23 @@ class Journal:
             db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
-            raise ConfigurationError(f"cannot open the journal {str(path)!r}: {exc}") from None
-        return cls(path, db)
+            raise ConfigurationError(
+                f"cannot open the journal {str(path)!r}: {exc}", hint=_HINT
+            ) from None
+        try:
+            lock = _lock(path)
+        except BaseException:
+            db.close()
+            raise
+        return cls(path, db, lock)
 
     def close(self) -> None:
-        """Close the file."""
+        """Close the file and release it for another run."""
         self._db.close()
+        # Closed after SQLite's own connection: closing any descriptor of a database
+        # file drops the POSIX locks SQLite holds on it.
+        if self._lock is not None:
+            os.close(self._lock)
 
     def meta(self) -> dict[str, str]:
         """The run's identity: source, target, plan fingerprint, creation time."""

@@ -12,7 +12,11 @@ Rules:
 * An in-scope field whose source value the target cannot express is listed in
   :attr:`NumberPlan.unsupported`, never silently dropped.
 * A field whose source value is empty and whose target value is set becomes a *clear*:
-  after the migration, the target routes as the source did.
+  after the migration, the target routes as the source did. Clears are counted apart in
+  :meth:`Plan.summary`, so they are never a surprise. ``press_1_to_accept=False`` is the
+  empty state of that switch (it is what clearing it sends).
+* A field asked for in ``fields`` that the source cannot express is listed in
+  :attr:`Plan.ignored`: the source says nothing about it, so it is left alone.
 * A number present on one side only, or twice on one side, is reported, never guessed at.
 """
 
@@ -25,7 +29,7 @@ import attrs
 
 from phonerouting.model import ROUTING_FIELDS, Capabilities, PhoneNumber, RoutingUpdate
 
-__all__ = ["Change", "NumberPlan", "Plan", "make_plan"]
+__all__ = ["Change", "NumberPlan", "Plan", "is_empty", "make_plan"]
 
 
 @attrs.frozen
@@ -73,6 +77,8 @@ class Plan:
     only_in_target: tuple[str, ...] = ()
     #: E.164 numbers that appear more than once on one side; they are left out.
     conflicts: tuple[str, ...] = ()
+    #: Fields asked for that the source provider cannot express; left alone.
+    ignored: tuple[str, ...] = ()
 
     @property
     def to_write(self) -> tuple[NumberPlan, ...]:
@@ -84,6 +90,7 @@ class Plan:
         return {
             "matched": len(self.numbers),
             "to_write": len(self.to_write),
+            "clears": sum(1 for n in self.numbers for c in n.changes if c.after is None),
             "unchanged": len(self.numbers) - len(self.to_write),
             "with_unsupported_fields": sum(1 for n in self.numbers if n.unsupported),
             "only_in_source": len(self.only_in_source),
@@ -92,12 +99,14 @@ class Plan:
         }
 
 
-def _empty(value: Any) -> bool:
-    return value is None or value == "" or value == ()
+def is_empty(value: Any) -> bool:
+    """True for every way a routing field reads as "not set": None, "", an empty list,
+    and False (the off state of ``press_1_to_accept``, which is what clearing sends)."""
+    return value is None or value is False or value == "" or value == () or value == []
 
 
 def _same(a: Any, b: Any) -> bool:
-    return (_empty(a) and _empty(b)) or a == b
+    return (is_empty(a) and is_empty(b)) or a == b
 
 
 def _index(numbers: Iterable[PhoneNumber]) -> tuple[dict[str, PhoneNumber], set[str]]:
@@ -142,7 +151,7 @@ def make_plan(
             if _same(before, after):
                 continue
             change = Change(
-                field, None if _empty(before) else before, None if _empty(after) else after
+                field, None if is_empty(before) else before, None if is_empty(after) else after
             )
             expressible = (
                 target_caps.can_clear(field) if change.after is None else target_caps.can_set(field)
@@ -161,4 +170,5 @@ def make_plan(
         only_in_source=tuple(sorted(sources.keys() - targets.keys() - conflicts)),
         only_in_target=tuple(sorted(targets.keys() - sources.keys() - conflicts)),
         conflicts=tuple(sorted(conflicts)),
+        ignored=tuple(f for f in chosen if f not in scope) if fields is not None else (),
     )

@@ -161,7 +161,7 @@ class Emulator(abc.ABC):
         if fault is not None:
             if fault.kind == "delay":
                 delay = fault.delay
-            else:
+            elif not fault.after_effect:
                 return self._fault_response(fault), 0.0
         if self._rate is not None and not self._take_token():
             return self._finish(self.error(429, retry_after=1.0)), delay
@@ -174,6 +174,8 @@ class Emulator(abc.ABC):
             return self._finish(refusal), delay
         with self.lock:
             response = self.route(request)
+        if fault is not None and fault.after_effect and fault.kind != "delay":
+            return self._fault_response(fault), delay
         return self._finish(response), delay
 
     def _finish(self, response: EmuResponse) -> EmuResponse:

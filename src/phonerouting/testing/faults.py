@@ -27,6 +27,9 @@ class Fault:
         remaining: how many more requests it hits; ``None`` for no limit.
         probability: the chance it hits a matching request (seeded, so repeatable).
         method, path: only requests with this method / whose path contains this text.
+        after_effect: the request takes effect first and only its answer is faulty: the
+            write that landed although the client saw it fail (a lost answer, a proxy
+            error after the backend committed), which an idempotent caller must absorb.
     """
 
     kind: FaultKind
@@ -37,6 +40,7 @@ class Fault:
     probability: float = 1.0
     method: str | None = None
     path: str | None = None
+    after_effect: bool = False
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -65,6 +69,7 @@ class Faults:
         delay: float = 0.0,
         method: str | None = None,
         path: str | None = None,
+        after_effect: bool = False,
     ) -> Fault:
         """Program a fault; ``count=None`` keeps it until :meth:`clear`."""
         default_status = {"status": 500, "html": 502, "malformed": 200}.get(kind, 200)
@@ -77,6 +82,7 @@ class Faults:
             probability=probability,
             method=method,
             path=path,
+            after_effect=after_effect,
         )
         with self._lock:
             self._faults.append(fault)
