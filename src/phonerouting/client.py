@@ -61,13 +61,18 @@ class Client:
         return f"<phonerouting.Client provider={self.provider!r} base_url={base_url!r}>"
 
     def _attempt(self, request: Request) -> httpx.Response:
+        failure: httpx.HTTPError | None = None
         try:
             response = self._http.request(
                 request.method, request.path, params=request.params, json=request.json
             )
         except httpx.HTTPError as exc:
-            error = operations.transport_error(self._adapter, request, exc, self._secrets)
-            raise error from operations.safe_cause(exc, self._secrets)
+            failure = exc
+        if failure is not None:
+            # Raised outside the except block, so that a cause holding a secret is not
+            # kept as __context__ either.
+            error = operations.transport_error(self._adapter, request, failure, self._secrets)
+            raise error from operations.safe_cause(failure, self._secrets)
         if logger.isEnabledFor(logging.DEBUG):
             operations.log_exchange(self._adapter, request, response, self._secrets)
         if not 200 <= response.status_code < 300:

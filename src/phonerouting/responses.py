@@ -10,6 +10,7 @@ import email.utils
 import json
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC
 from typing import Any, TypeVar
 
 from phonerouting.adapters.base import Adapter, ErrorInfo, Request
@@ -17,6 +18,7 @@ from phonerouting.adapters.wire import ShapeError
 from phonerouting.errors import (
     RateLimitError,
     RoutingError,
+    ServerError,
     UnexpectedResponseError,
     ValidationError,
     error_class_for_status,
@@ -53,6 +55,10 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
             return None
         if when is None:
             return None
+        if when.tzinfo is None:
+            # The asctime form and a "-0000" zone parse without an offset; HTTP dates
+            # are always UTC (RFC 9110), never the host's local time.
+            when = when.replace(tzinfo=UTC)
         seconds = when.timestamp() - (time.time() if now is None else now)
     if seconds != seconds or seconds in (float("inf"), float("-inf")):
         return None
@@ -172,15 +178,15 @@ def error_from_response(
     default = _default_message(request, status, headers)
     message = _text(info.message or default, _MAX_MESSAGE, secrets)
     cls = error_class_for_status(status) if status >= 400 else UnexpectedResponseError
-    if issubclass(cls, RateLimitError):
+    if issubclass(cls, RateLimitError | ServerError):
         # The vendor's own signals first (its rate-limit header, then its body), the
-        # generic Retry-After last.
+        # generic Retry-After last (RFC 9110 gives it to 503 as well as 429).
         retry_after = adapter.retry_after_hint(headers)
         if retry_after is None:
             retry_after = info.retry_after
         if retry_after is None:
             retry_after = parse_retry_after(headers.get("retry-after"))
-        return cls(message, retry_after=retry_after, **common)
+        common["retry_after"] = retry_after
     if issubclass(cls, ValidationError):
         return cls(message, field=_normalized_field(adapter, info), **common)
     return cls(message, **common)

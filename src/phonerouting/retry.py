@@ -2,7 +2,9 @@
 
 Retried: connection failures and timeouts (:class:`TransportError`, which includes
 HTTP 408), :class:`RateLimitError` (429) and :class:`ServerError` (5xx). Never retried:
-any other 4xx, and unexpected bodies. Every operation this library sends is idempotent
+any other 4xx, and unexpected bodies. The wait is the vendor's own when it gives one
+(``Retry-After`` on a 429 or a 503, linq-v3's ``retry_after``, Close's ``RateLimit``
+reset), otherwise exponential backoff with jitter. Every operation this library sends is idempotent
 (GET, PUT, PATCH, DELETE of a campaign link), so a retry never applies a change twice.
 
 The first attempt runs outside tenacity: a call that succeeds (nearly all of them)
@@ -92,13 +94,15 @@ class RetryPolicy:
 
     def is_retryable(self, error: BaseException) -> bool:
         """True when ``error`` is worth another attempt under this policy."""
-        if isinstance(error, RateLimitError):
-            return error.retry_after is None or error.retry_after <= self.max_wait
-        return isinstance(error, TransportError | ServerError)
+        if not isinstance(error, RateLimitError | TransportError | ServerError):
+            return False
+        # A vendor asking for a longer wait than the cap is answered at once, so a bulk
+        # caller can schedule instead of sleeping here.
+        return error.retry_after is None or error.retry_after <= self.max_wait
 
     def wait_seconds(self, error: BaseException | None, attempt: int) -> float:
         """How long to wait after failed attempt number ``attempt`` (1-based)."""
-        if isinstance(error, RateLimitError) and error.retry_after is not None:
+        if isinstance(error, RoutingError) and error.retry_after is not None:
             return error.retry_after
         # The exponent is capped: 2.0 ** 1100 overflows, and 2 ** 60 already exceeds
         # any backoff_max.

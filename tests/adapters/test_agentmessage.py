@@ -649,7 +649,8 @@ def test_malformed_list_through_parse_success() -> None:
             _bytes(_envelope([FULL_DATA], next_cursor=7)),
         )
     assert info.value.message == (
-        "GET /v1/phone-numbers answered HTTP 200 but 'meta.next_cursor' is not a string or null"
+        "GET /v1/phone-numbers answered HTTP 200 but "
+        "'meta.next_cursor' is not a printable cursor or null"
     )
     assert info.value.request_id == HEADER_REQUEST_ID
 

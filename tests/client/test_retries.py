@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -10,6 +11,7 @@ import httpx
 import pytest
 
 import phonerouting as pr
+from phonerouting.responses import parse_retry_after
 from tests.client.drive import call, close, make_client
 from tests.support import SleepRecorder
 
@@ -167,6 +169,55 @@ async def test_wait_past_the_cap_raises_at_once(
     assert caught.value.status == 429
     assert len(script.requests) == 1
     assert sleeps.waits == []
+
+
+async def test_503_retry_after_is_honoured(
+    mode: str, fast_policy: pr.RetryPolicy, sleeps: SleepRecorder
+) -> None:
+    script = Script(
+        httpx.Response(503, json=V3_500, headers={"Retry-After": "5"}),
+        httpx.Response(200, json=V3_OK),
+    )
+    assert await update_v3(mode, script, fast_policy) == EXPECTED
+    assert sleeps.waits == [5.0]
+    assert len(script.requests) == 2
+
+
+async def test_503_asking_past_the_cap_raises_a_server_error_at_once(
+    mode: str, fast_policy: pr.RetryPolicy, sleeps: SleepRecorder
+) -> None:
+    script = Script(httpx.Response(503, json=V3_500, headers={"Retry-After": "120"}))
+    with pytest.raises(pr.ServerError) as caught:
+        await update_v3(mode, script, fast_policy)
+    assert caught.value.status == 503
+    assert caught.value.retry_after == 120.0
+    assert caught.value.code == 3006
+    assert "retry after 120 s" in str(caught.value)
+    assert len(script.requests) == 1
+    assert sleeps.waits == []
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Tokyo"])
+@pytest.mark.parametrize("form", ["asctime", "minus-zero"])
+def test_a_retry_after_date_without_a_zone_is_utc(
+    monkeypatch: pytest.MonkeyPatch, zone: str, form: str
+) -> None:
+    # HTTP dates are UTC whatever the host's zone; the asctime form and a "-0000"
+    # offset parse without a zone and must not be read as local time.
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        now = datetime(2026, 12, 1, 6, 17, 10, tzinfo=UTC)
+        when = now + timedelta(seconds=5)
+        text = (
+            when.strftime("%a %b %d %H:%M:%S %Y")
+            if form == "asctime"
+            else when.strftime("%a, %d %b %Y %H:%M:%S -0000")
+        )
+        assert parse_retry_after(text, now=now.timestamp()) == 5.0
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
 
 
 async def test_429_storm_ends_in_rate_limit_error_after_the_budget(

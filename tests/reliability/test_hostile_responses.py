@@ -360,6 +360,11 @@ def envelope_mutations(provider: str) -> list[tuple[str, Any]]:
             ("next_cursor as number", {**ok, "meta": {"next_cursor": 2}}),
             ("next_cursor as list", {**ok, "meta": {"next_cursor": ["abc"]}}),
             ("next_cursor empty", {**ok, "meta": {"next_cursor": ""}}),
+            # Too long for a query string, or not encodable in a URL: building the next
+            # request would fail outside the library's errors.
+            ("next_cursor huge", {**ok, "meta": {"next_cursor": "c" * 70_000}}),
+            ("next_cursor surrogate", {**ok, "meta": {"next_cursor": "a\ud800b"}}),
+            ("next_cursor control", {**ok, "meta": {"next_cursor": "a\nb"}}),
             ("meta as list", {**ok, "meta": []}),
             ("success false", {**ok, "success": False}),
             ("success as string", {**ok, "success": "true"}),

@@ -59,9 +59,9 @@ def error_texts(error: BaseException) -> list[str]:
         repr(error.__cause__),
         repr(error.args),
         pickle.dumps(error).decode("latin-1"),
+        # Not printed by tracebacks once suppressed, but error trackers walk it.
+        repr(error.__context__),
     ]
-    if not error.__suppress_context__:  # shown by tracebacks and error trackers
-        texts.append(repr(error.__context__))
     if isinstance(error, pr.RoutingError):
         texts += [repr(vars(error)), repr(dict(error.details))]
     return texts

@@ -21,6 +21,8 @@ from phonerouting.model import PhoneNumber, RoutingUpdate, freeze_raw
 __all__ = ["AgentMessageAdapter"]
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+# An opaque cursor, but one that must fit in a query string.
+_CURSOR = re.compile(r"[\x20-\x7e]{1,2048}")
 #: The largest page the vendor serves: fewer round trips for a full listing.
 PAGE_SIZE = 100
 _PATCH_FIELDS = ("inbound_url", "status_url", "label", "campaign_id")
@@ -61,8 +63,10 @@ class AgentMessageAdapter(Adapter):
         if "next_cursor" not in meta:
             raise wire.ShapeError("'meta.next_cursor' is missing")
         cursor = meta["next_cursor"]
-        if cursor is not None and (not isinstance(cursor, str) or not cursor):
-            raise wire.ShapeError("'meta.next_cursor' is not a string or null")
+        if cursor is not None and (not isinstance(cursor, str) or not _CURSOR.fullmatch(cursor)):
+            # The cursor goes back into a URL: one that is huge or not printable ASCII
+            # would make building the next request fail outside our error types.
+            raise wire.ShapeError("'meta.next_cursor' is not a printable cursor or null")
         following = None
         if cursor is not None:
             following = Request(
