@@ -111,7 +111,8 @@ async def test_rollback_leaves_numbers_changed_since_the_migration(tmp_path: Pat
         await migration.apply(plan, dst, journal=journal)
         edited = plan.to_write[0]
         # Someone re-routes one number by hand after the migration.
-        await dst.update_routing(edited.target_id, pr.RoutingUpdate(forwarding_number="+12025550199"))
+        by_hand = pr.RoutingUpdate(forwarding_number="+12025550199")
+        await dst.update_routing(edited.target_id, by_hand)
         new.clear_requests()
         report = await migration.rollback(dst, journal=journal)
         assert report.written == 5
