@@ -33,6 +33,15 @@ __all__ = ["Account", "load_accounts", "resolve_account"]
 DEFAULT_FILE = "phonerouting.toml"
 CONFIG_ENV = "PHONEROUTING_CONFIG"
 
+_HINT = (
+    f"Fix the accounts file ({DEFAULT_FILE}, --config or ${CONFIG_ENV}) or the account "
+    "name; no request was sent."
+)
+
+
+def _config_error(message: str) -> ConfigurationError:
+    return ConfigurationError(message, hint=_HINT)
+
 
 @attrs.frozen
 class Account:
@@ -51,6 +60,7 @@ class Account:
                 f"account {self.name!r} ({self.provider}) needs its API key in the "
                 f"{self.key_env} environment variable, which is not set",
                 provider=self.provider,
+                hint=f"Set {self.key_env} in the environment; no request was sent.",
             )
         return key
 
@@ -77,24 +87,24 @@ def _config_path(path: str | Path | None) -> Path | None:
 
 def _account(name: str, entry: Any, source: Path) -> Account:
     if not isinstance(entry, Mapping):
-        raise ConfigurationError(f"{source}: [accounts.{name}] must be a table")
+        raise _config_error(f"{source}: [accounts.{name}] must be a table")
     unknown = set(entry) - {"provider", "key_env", "base_url"}
     if unknown:
-        raise ConfigurationError(
+        raise _config_error(
             f"{source}: [accounts.{name}] has unknown keys {sorted(unknown)}; "
             "allowed: provider, key_env, base_url (keys go in the environment, never here)"
         )
     provider = entry.get("provider")
     if provider not in PROVIDERS:
-        raise ConfigurationError(
+        raise _config_error(
             f"{source}: [accounts.{name}] provider must be one of {', '.join(PROVIDERS)}"
         )
     key_env = entry.get("key_env", adapter_for(provider).api_key_env)
     base_url = entry.get("base_url")
     if not isinstance(key_env, str) or not key_env:
-        raise ConfigurationError(f"{source}: [accounts.{name}] key_env must be a string")
+        raise _config_error(f"{source}: [accounts.{name}] key_env must be a string")
     if base_url is not None and not isinstance(base_url, str):
-        raise ConfigurationError(f"{source}: [accounts.{name}] base_url must be a string")
+        raise _config_error(f"{source}: [accounts.{name}] base_url must be a string")
     return Account(name, provider, key_env, base_url)
 
 
@@ -106,12 +116,12 @@ def load_accounts(path: str | Path | None = None) -> dict[str, Account]:
     try:
         data = tomllib.loads(source.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigurationError(f"config file {str(source)!r} does not exist") from None
+        raise _config_error(f"config file {str(source)!r} does not exist") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigurationError(f"cannot read config file {str(source)!r}: {exc}") from None
+        raise _config_error(f"cannot read config file {str(source)!r}: {exc}") from None
     accounts = data.get("accounts", {})
     if not isinstance(accounts, Mapping):
-        raise ConfigurationError(f"{source}: [accounts] must be a table")
+        raise _config_error(f"{source}: [accounts] must be a table")
     return {name: _account(name, entry, source) for name, entry in accounts.items()}
 
 
@@ -123,4 +133,4 @@ def resolve_account(name: str, path: str | Path | None = None) -> Account:
     if name in PROVIDERS:
         return Account(name, name, adapter_for(name).api_key_env)
     known = sorted(accounts) + list(PROVIDERS)
-    raise ConfigurationError(f"unknown account {name!r}; known: {', '.join(known)}")
+    raise _config_error(f"unknown account {name!r}; known: {', '.join(known)}")

@@ -10,6 +10,8 @@ import argparse
 import asyncio
 import json
 import logging
+import math
+import os
 import sys
 import time
 import traceback
@@ -80,12 +82,16 @@ class _ProgressBar:
         self.label = label
         self.start = time.monotonic()
         self.enabled = sys.stderr.isatty()
+        #: Numbers already done when this run started (a resumed journal).
+        self.base: int | None = None
 
     def __call__(self, done: int, total: int) -> None:
         if not self.enabled:
             return
+        if self.base is None:
+            self.base = done
         elapsed = max(time.monotonic() - self.start, 1e-9)
-        rate = done / elapsed
+        rate = (done - self.base) / elapsed
         eta = (total - done) / rate if rate > 0 else 0.0
         sys.stderr.write(f"\r{self.label} {done}/{total}  {rate:7.1f}/s  ETA {eta:5.1f} s")
         if done >= total:
@@ -190,14 +196,38 @@ def _cmd_clear(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- migration
 
 
+def _numbers_line(label: str, numbers: Sequence[str], out: TextIO) -> None:
+    if numbers:
+        shown = ", ".join(numbers[:10])
+        more = f" and {len(numbers) - 10} more (see --json)" if len(numbers) > 10 else ""
+        print(f"{label}: {shown}{more}", file=out)
+
+
 def _plan_text(plan: Any, out: TextIO) -> None:
     s = plan.summary()
     print(
-        f"plan {plan.source} -> {plan.target}: {s['matched']} matched, {s['to_write']} to write, "
-        f"{s['unchanged']} unchanged, {s['only_in_source']} only in source, "
-        f"{s['only_in_target']} only in target, {s['conflicts']} conflicts",
+        f"plan {plan.source} -> {plan.target}: {s['matched']} matched, {s['to_write']} to write "
+        f"({s['clears']} field(s) to clear), {s['unchanged']} unchanged, "
+        f"{s['only_in_source']} only in source, {s['only_in_target']} only in target, "
+        f"{s['conflicts']} conflicts",
         file=out,
     )
+    if plan.ignored:
+        print(
+            f"left alone: {plan.source} has no {', '.join(plan.ignored)} to carry over",
+            file=out,
+        )
+    clears = [(n, c) for n in plan.to_write for c in n.changes if c.after is None]
+    if clears:
+        # The changes that take something away from the target: always shown.
+        print(f"{len(clears)} value(s) the source does not have will be cleared:", file=out)
+        for item, change in clears[:20]:
+            print(f"  {item.number} {change.field}: {_show_value(change.before)} -> -", file=out)
+        if len(clears) > 20:
+            print(f"  ... and {len(clears) - 20} more (see --json)", file=out)
+    _numbers_line("only in source (not migrated)", plan.only_in_source, out)
+    _numbers_line("only in target (left alone)", plan.only_in_target, out)
+    _numbers_line("on one side twice (left alone)", plan.conflicts, out)
     unsupported = [(n.number, c) for n in plan.numbers for c in n.unsupported]
     if unsupported:
         print(f"{len(unsupported)} value(s) the target cannot hold (not carried over):", file=out)
@@ -229,9 +259,11 @@ def _verify_text(report: Any, out: TextIO) -> None:
     state = "OK" if report.ok else "DIFFERS"
     print(
         f"verify: {state}: {report.checked} checked, {len(report.differences)} field(s) differ, "
-        f"{len(report.missing)} missing",
+        f"{len(report.missing)} missing, {len(report.unfinished)} unfinished",
         file=out,
     )
+    _numbers_line("missing from the target", report.missing, out)
+    _numbers_line("not finished in the journal", report.unfinished, out)
     for diff in report.differences[:50]:
         print(
             f"  {diff.number} {diff.field}: expected {_show_value(diff.expected)}, "
@@ -255,21 +287,26 @@ async def _migrate(args: argparse.Namespace) -> int:
                 concurrency=args.concurrency,
                 max_requests_per_second=args.max_rps,
                 progress=_ProgressBar("rollback"),
+                force=args.force,
             )
             _emit(args, report, lambda out: _report_text("rollback", report, out))
             return EXIT_OK if report.ok else EXIT_PARTIAL
+        if args.action == "verify" and args.journal:
+            check = await migration.verify_journal(target, journal=args.journal)
+            _emit(args, check, lambda out: _verify_text(check, out))
+            return EXIT_OK if check.ok else EXIT_PARTIAL
         if source is None:
-            raise _UsageError(f"migrate {args.action} needs --from ACCOUNT")
+            raise _UsageError(f"migrate {args.action} needs --from ACCOUNT (or --journal FILE)")
         plan = await migration.plan(source, target, args.fields)
         if args.action == "plan":
             _emit(args, plan, lambda out: _plan_text(plan, out))
             return EXIT_OK
         if args.action == "verify":
-            check = await migration.verify(plan, target)
-            # The plan was made from the target's current state, so whatever it would
-            # still write is exactly what differs from the source.
+            # A plan made from both accounts as they are now: whatever it would still
+            # write is exactly what differs from the source.
+            check = migration.drift(plan)
             _emit(args, check, lambda out: _verify_text(check, out))
-            return EXIT_OK if not plan.to_write else EXIT_PARTIAL
+            return EXIT_OK if check.ok else EXIT_PARTIAL
         if not args.journal:
             raise _UsageError("migrate apply needs --journal FILE (it makes the run resumable)")
         report = await migration.apply(
@@ -302,6 +339,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a number of requests per second") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError("must be a number above 0")
+    return value
+
+
 def _bool(text: str) -> bool:
     lowered = text.lower()
     if lowered in ("true", "yes", "on", "1"):
@@ -311,14 +358,25 @@ def _bool(text: str) -> bool:
     raise argparse.ArgumentTypeError("must be true or false")
 
 
+def _common_options(defaults: bool) -> _Parser:
+    # The options every command takes, before or after its name. The subcommands' copy
+    # has no defaults, so it never overwrites what was given before the command name.
+    common = _Parser(add_help=False)
+    extra: dict[str, Any] = {} if defaults else {"default": argparse.SUPPRESS}
+    common.add_argument("--json", action="store_true", help="machine-readable output", **extra)
+    common.add_argument(
+        "--verbose", "-v", action="store_true", help="more detail on errors", **extra
+    )
+    common.add_argument("--config", help="accounts file (default: phonerouting.toml)", **extra)
+    return common
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the docs' CLI reference)."""
-    common = _Parser(add_help=False)
-    common.add_argument("--json", action="store_true", help="machine-readable output")
-    common.add_argument("--verbose", "-v", action="store_true", help="more detail on errors")
-    common.add_argument("--config", help="accounts file (default: phonerouting.toml)")
-
-    parser = _Parser(prog="phonerouting", description=__doc__, parents=[common])
+    common = _common_options(defaults=False)
+    parser = _Parser(
+        prog="phonerouting", description=__doc__, parents=[_common_options(defaults=True)]
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("providers", parents=[common], help="the providers and their fields")
@@ -360,8 +418,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="target", metavar="ACCOUNT", required=True)
     p.add_argument("--journal", metavar="FILE")
     p.add_argument("--concurrency", type=_positive_int, default=8)
-    p.add_argument("--max-rps", dest="max_rps", type=float, default=None)
+    p.add_argument("--max-rps", dest="max_rps", type=_positive_rate, default=None)
     p.add_argument("--fields", nargs="+", metavar="FIELD", choices=ROUTING_FIELDS)
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="rollback: restore numbers changed since the migration too",
+    )
     p.set_defaults(func=_cmd_migrate)
 
     from phonerouting.demo import add_commands
@@ -387,8 +450,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.verbose)
     try:
         code: int = args.func(args)
+    except BrokenPipeError:
+        # The reader went away (`phonerouting list x | head`): stop quietly, and keep
+        # Python from complaining again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_PARTIAL
     except _UsageError as exc:
-        print(f"phonerouting: error: {exc}", file=sys.stderr)
+        _print_failure(args, "UsageError", str(exc), {})
         return EXIT_USAGE
     except (ConfigurationError, ValidationError) as exc:
         _print_error(args, exc)
@@ -406,9 +475,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def _subject(args: argparse.Namespace) -> str:
+    """What the command was working on, to start its error line with."""
+    parts = [args.command]
+    if args.command == "migrate":
+        parts.append(args.action)
+    for name in ("account", "number"):
+        value = getattr(args, name, None)
+        if value:
+            parts.append(str(value))
+    return " ".join(parts)
+
+
+def _print_failure(
+    args: argparse.Namespace, kind: str, message: str, fields: dict[str, Any]
+) -> None:
+    # One line, whatever a vendor put in its message.
+    message = " ".join(message.split())
+    if args.json:
+        # Scripts asked for JSON: the error is one JSON object on stderr.
+        payload = {"error": {"type": kind, "command": _subject(args), "message": message}}
+        payload["error"].update(fields)
+        print(json.dumps(payload, default=str), file=sys.stderr)
+    else:
+        print(f"phonerouting: error: {_subject(args)}: {message}", file=sys.stderr)
+
+
 def _print_error(args: argparse.Namespace, exc: RoutingError) -> None:
-    print(f"phonerouting: error: {exc}", file=sys.stderr)
-    if args.verbose:
+    fields = {
+        name: getattr(exc, name)
+        for name in ("provider", "status", "code", "request_id", "doc_url", "retry_after")
+    }
+    fields["details"] = dict(exc.details)
+    if isinstance(exc, ValidationError):
+        fields["field"] = exc.field
+    _print_failure(args, type(exc).__name__, str(exc), fields)
+    if args.verbose and not args.json:
         print(f"  type: {type(exc).__name__}", file=sys.stderr)
         for name in ("provider", "status", "code", "request_id", "doc_url"):
             print(f"  {name}: {getattr(exc, name)}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
 import time
@@ -240,3 +241,124 @@ def test_apply_shows_a_progress_bar_on_a_terminal(served: Served) -> None:
     assert "\rapply 30/30" in terminal
     assert "/s  ETA" in terminal
     assert "\r" not in done.stdout.decode()
+
+
+def test_options_before_the_command_name_count(served: Served) -> None:
+    cli, _ = served
+    listed = cli.run("--json", "list", "new")
+    assert listed.code == 0, listed.err
+    assert len(json.loads(listed.out)) == 30
+    # --config before the command is read too (the account exists only in that file).
+    (cli.folder / "elsewhere").mkdir()
+    moved = cli.folder / "elsewhere" / "accounts.toml"
+    (cli.folder / "phonerouting.toml").rename(moved)
+    assert cli.run("--config", str(moved), "list", "new").code == 0
+    assert cli.run("list", "new", "--config", str(moved)).code == 0
+    missing = cli.run("list", "new")
+    assert missing.code == 2
+    assert missing.err == (
+        "phonerouting: error: list new: unknown account 'new'; known: linq-v2, linq-v3, "
+        "agentmessage, close. Fix the accounts file (phonerouting.toml, --config or "
+        "$PHONEROUTING_CONFIG) or the account name; no request was sent.\n"
+    )
+
+
+def test_errors_name_the_command_and_are_json_with_json(served: Served) -> None:
+    cli, emus = served
+    crm = emus["crm"]
+    number = next(iter(crm.numbers.values())).number  # type: ignore[attr-defined]
+    text = cli.run("set", "crm", number, "--participant", "user_nobody")
+    assert text.code == 1
+    assert text.err.startswith(f"phonerouting: error: set crm {number}: close: ")
+    assert text.err.count("\n") == 1
+
+    as_json = cli.run("set", "crm", number, "--participant", "user_nobody", "--json")
+    assert as_json.code == 1
+    assert as_json.out == ""
+    error = json.loads(as_json.err)["error"]
+    assert error["type"] == "ValidationError"
+    assert error["command"] == f"set crm {number}"
+    assert (error["provider"], error["status"], error["field"]) == ("close", 400, "participants")
+    assert list(error["details"]) == ["participants"]
+
+
+def test_verify_with_the_journal_and_rollback_that_spares_later_edits(served: Served) -> None:
+    cli, emus = served
+    new = emus["new"]
+    args = ("--from", "old", "--to", "new", "--journal", "j.sqlite")
+    assert cli.run("migrate", "apply", *args).code == 0
+    checked = cli.run("migrate", "verify", "--to", "new", "--journal", "j.sqlite", "--json")
+    assert checked.code == 0, checked.err
+    assert json.loads(checked.out)["checked"] == 30
+
+    edited = next(iter(new.numbers.values()))  # type: ignore[attr-defined]
+    assert cli.run("set", "new", edited.id, "--forwarding-number", "+12025550199").code == 0
+    drift = cli.run("migrate", "verify", "--to", "new", "--journal", "j.sqlite")
+    assert drift.code == 1
+    assert f"  {edited.phone_number} forwarding_number: expected" in drift.out
+
+    rolled = cli.run("migrate", "rollback", "--to", "new", "--journal", "j.sqlite", "--json")
+    assert rolled.code == 1
+    report = json.loads(rolled.out)
+    assert (report["written"], [f["number"] for f in report["failed"]]) == (
+        29,
+        [edited.phone_number],
+    )
+    assert new.get(edited.id).forwarding_number == "+12025550199"  # type: ignore[attr-defined]
+    forced = cli.run("migrate", "rollback", "--to", "new", "--journal", "j.sqlite", "--force")
+    assert forced.code == 0, forced.err
+    assert new.get(edited.id).forwarding_number is None  # type: ignore[attr-defined]
+
+
+def test_plan_text_counts_clears_and_names_one_sided_numbers(served: Served) -> None:
+    cli, emus = served
+    old, new = emus["old"], emus["new"]
+    first = next(iter(old.numbers.values()))  # type: ignore[attr-defined]
+    first.forwarding_number = None
+    target = next(n for n in new.numbers.values() if n.phone_number == first.phone_number)  # type: ignore[attr-defined]
+    target.forwarding_number = "+12025550123"
+    extra = new.add_number("+12025550142")  # type: ignore[attr-defined]
+    plan = cli.run("migrate", "plan", "--from", "old", "--to", "new", "--fields", "label")
+    assert plan.code == 0, plan.err
+    assert "left alone: linq-v2 has no label to carry over" in plan.out
+    full = cli.run("migrate", "plan", "--from", "old", "--to", "new")
+    assert "30 matched, 30 to write (1 field(s) to clear)" in full.out
+    assert f"only in target (left alone): {extra.phone_number}" in full.out
+    assert (
+        "1 value(s) the source does not have will be cleared:\n"
+        f"  {first.phone_number} forwarding_number: +12025550123 -> -\n"
+    ) in full.out
+
+
+def test_a_bad_request_rate_is_a_usage_error(served: Served) -> None:
+    cli, emus = served
+    for rate in ("0", "-3", "nan", "inf", "fast"):
+        result = cli.run(
+            "migrate", "apply", "--from", "old", "--to", "new", "--journal", "j", "--max-rps", rate
+        )
+        assert result.code == 2, (rate, result)
+        assert "--max-rps" in result.err
+    assert emus["new"].requests == []
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    import subprocess
+
+    from tests.cli.conftest import SCRIPT
+
+    # `phonerouting providers --json | head -c 0`: the reader is gone before the first
+    # write, so every write fails (a pipe whose read end is closed).
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [str(SCRIPT), "providers", "--json"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            timeout=30,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1
+    assert done.stderr == b""
