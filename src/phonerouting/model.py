@@ -47,12 +47,12 @@ class _UnsetType(enum.Enum):
     __str__ = __repr__
 
 
-#: Leave this field alone: it is not sent and the vendor keeps its current value.
 UNSET: Final = _UnsetType.UNSET
-#: The type of :data:`UNSET`, for annotations.
+"""Leave this field alone: it is not sent and the vendor keeps its current value."""
 Unset: TypeAlias = Literal[_UnsetType.UNSET]
-#: Clear this field. A readable alias of ``None``.
+"""The type of `UNSET`, for annotations."""
 CLEAR: Final[None] = None
+"""Clear this field. A readable alias of ``None``."""
 
 #: The ten routable fields, in the order of the provider support table.
 ROUTING_FIELDS: Final[tuple[str, ...]] = (

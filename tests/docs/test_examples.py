@@ -155,3 +155,20 @@ def test_cli_examples_run(page: Path, served_accounts: dict[str, str], tmp_path:
             assert done.returncode == 0, (
                 f"{page.name}: {line!r} exited {done.returncode}: {done.stderr}"
             )
+
+
+TOML_PAGES = [p for p in PAGES if blocks(p, "toml")]
+
+
+@pytest.mark.parametrize("page", TOML_PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_toml_examples_are_valid_account_files(page: Path, tmp_path: Path) -> None:
+    from phonerouting.accounts import load_accounts
+
+    for number, text in enumerate(blocks(page, "toml"), 1):
+        path = tmp_path / f"block{number}.toml"
+        path.write_text(text)
+        accounts = load_accounts(path)
+        assert accounts, f"{page.name} toml block {number} names no account"
+        for account in accounts.values():
+            assert account.provider in pr.PROVIDERS
+            assert account.key_env.isupper(), account
