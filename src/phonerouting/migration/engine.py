@@ -138,7 +138,8 @@ def _check_rate(per_second: float | None) -> None:
         or per_second <= 0
     ):
         raise ConfigurationError(
-            f"max_requests_per_second must be a number above 0 (or None), not {per_second!r}"
+            f"max_requests_per_second must be a number above 0 (or None), not {per_second!r}",
+            hint=_FIX_ARGUMENTS,
         )
 
 
@@ -302,7 +303,9 @@ async def _run_steps(run: _Run, steps: Iterable[Step], concurrency: int, one: St
 
 def _check_concurrency(concurrency: int) -> None:
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise ConfigurationError(f"concurrency must be a whole number >= 1, not {concurrency!r}")
+        raise ConfigurationError(
+            f"concurrency must be a whole number >= 1, not {concurrency!r}", hint=_FIX_ARGUMENTS
+        )
 
 
 def _check_resumable(book: Journal, plan: Plan, journal: str | Path) -> None:
@@ -353,6 +356,7 @@ def _check_resumable(book: Journal, plan: Plan, journal: str | Path) -> None:
             )
 
 
+_FIX_ARGUMENTS = "Fix the arguments of the migration call; nothing was written."
 _NEW_JOURNAL = (
     "Use a new journal file for a new migration; keep this one to resume or roll back "
     "the run it records."
@@ -391,7 +395,8 @@ async def apply(
     _check_rate(max_requests_per_second)
     if target.provider != plan.target:
         raise ConfigurationError(
-            f"the plan targets {plan.target}, but the client given is {target.provider}"
+            f"the plan targets {plan.target}, but the client given is {target.provider}",
+            hint=_FIX_ARGUMENTS,
         )
     book = Journal.open(journal, durable=durable)
     try:
