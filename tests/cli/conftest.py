@@ -3,56 +3,15 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import attrs
 import pytest
 
 from phonerouting import testing
+from tests.support import SCRIPT, Cli, Result
 
-SCRIPT = Path(sys.executable).parent / "phonerouting"
-
-
-@attrs.frozen
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-@attrs.define
-class Cli:
-    """The console script with a config file naming emulator-backed accounts."""
-
-    folder: Path
-    env: dict[str, str]
-
-    def run(self, *args: str, timeout: float = 60) -> Result:
-        done = subprocess.run(
-            [str(SCRIPT), *args],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=self.env,
-            cwd=self.folder,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-        return Result(done.returncode, done.stdout, done.stderr)
-
-    def popen(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [str(SCRIPT), *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=self.env,
-            cwd=self.folder,
-            stdin=subprocess.DEVNULL,
-        )
+__all__ = ["SCRIPT", "Cli", "Result", "served"]
 
 
 @pytest.fixture

@@ -1,15 +1,10 @@
 """Fixtures of the reliability suite: recorded sleeps, fast retry policies, a canary key,
-and emulator servers behind the installed console script.
-
-Self-contained on purpose: nothing here is imported from the other suites.
-"""
+and emulator servers behind the installed console script."""
 
 from __future__ import annotations
 
 import os
 import secrets
-import subprocess
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
@@ -19,21 +14,11 @@ import pytest
 
 import phonerouting as pr
 from phonerouting import testing
+from tests import support
+from tests.support import SleepRecorder
 
-SCRIPT = Path(sys.executable).parent / "phonerouting"
-
-
-class Sleeps:
-    """Stands in for time.sleep / asyncio.sleep: records each wait, never waits."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-
-    async def asleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
+#: Records each wait, never waits (the name this suite's tests use).
+Sleeps = SleepRecorder
 
 
 @pytest.fixture
@@ -56,45 +41,12 @@ def canary() -> str:
     return "sk_canary_" + secrets.token_hex(16)
 
 
-@attrs.frozen
-class Result:
-    code: int
-    out: str
-    err: str
-
-
 @attrs.define
-class Cli:
+class Cli(support.Cli):
     """The installed console script, run in ``folder`` with ``env`` (a config file there
-    names one account per served emulator)."""
+    names one account per served emulator, served at ``urls``)."""
 
-    folder: Path
-    env: dict[str, str]
     urls: dict[str, str]
-
-    def run(self, *args: str, timeout: float = 30) -> Result:
-        done = subprocess.run(
-            [str(SCRIPT), *args],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=self.env,
-            cwd=self.folder,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-        return Result(done.returncode, done.stdout, done.stderr)
-
-    def popen(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [str(SCRIPT), *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=self.env,
-            cwd=self.folder,
-            stdin=subprocess.DEVNULL,
-        )
 
 
 ServeFn = Callable[[Mapping[str, testing.Emulator], Mapping[str, str]], Cli]
