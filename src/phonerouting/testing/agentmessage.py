@@ -28,6 +28,7 @@ from phonerouting.testing.wire import (
     is_uuid,
     json_response,
     now_iso,
+    whole_seconds,
 )
 
 __all__ = ["AgentMessageEmulator"]
@@ -43,10 +44,27 @@ _CODES = {
     422: ("VALIDATION_FAILED", "validation failed"),
     429: ("RATE_LIMITED", "rate limit exceeded"),
 }
+_EMPTY_CAMPAIGN = "must not be empty; detach with DELETE /v1/phone-numbers/{id}/campaign"
 _PATCHABLE = ("inbound_url", "status_url", "label", "campaign_id")
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 ALL_SCOPES = frozenset({"numbers:read", "numbers:write"})
 OWN_ORG, OTHER_ORG = "org_own", "org_other"
+
+
+def _cursor_position(cursor: str) -> tuple[str, str] | None:
+    """The (created_at, id) a cursor points after, or ``None`` when it is not one of
+    ours. Both must be strings: a crafted cursor with numbers in them would otherwise
+    reach the tuple comparison with the stored strings and raise TypeError."""
+    try:
+        after = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, UnicodeError):  # bad base64, bad UTF-8, not JSON
+        return None
+    if not isinstance(after, dict):
+        return None
+    created_at, number_id = after.get("created_at"), after.get("id")
+    if not isinstance(created_at, str) or not isinstance(number_id, str):
+        return None
+    return created_at, number_id
 
 
 @attrs.define
@@ -203,7 +221,7 @@ class AgentMessageEmulator(Emulator):
             error["details"] = extra["details"]
         headers = {"X-Request-Id": request_id}
         if status == 429:
-            headers["Retry-After"] = str(int(extra.get("retry_after") or 1))
+            headers["Retry-After"] = str(whole_seconds(extra.get("retry_after")))
         return json_response(status, {"success": False, "error": error}, headers)
 
     @staticmethod
@@ -252,10 +270,8 @@ class AgentMessageEmulator(Emulator):
         if q.get("search"):
             rows = [n for n in rows if q["search"] in n.number or q["search"] in (n.label or "")]
         if "cursor" in q:
-            try:
-                after = json.loads(base64.urlsafe_b64decode(q["cursor"].encode()))
-                position = (after["created_at"], after["id"])
-            except (ValueError, KeyError, TypeError):
+            position = _cursor_position(q["cursor"])
+            if position is None:
                 return self.error(400, "invalid cursor", details={"cursor": "is not valid"})
             rows = [n for n in rows if (n.created_at, n.id) < position]
         page = rows[:limit]
@@ -270,7 +286,7 @@ class AgentMessageEmulator(Emulator):
         if value == "":
             return self.error(
                 422,
-                details={"campaign_id": "must not be empty; detach with DELETE .../campaign"},
+                details={"campaign_id": _EMPTY_CAMPAIGN},
             )
         if not is_uuid(value):
             return self.error(422, details={"campaign_id": "must be a UUID"})
@@ -289,7 +305,7 @@ class AgentMessageEmulator(Emulator):
         if unknown:
             return self.error(
                 400,
-                f"field(s) cannot be updated: {', '.join(unknown)}",
+                f"unknown field{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
                 details=dict.fromkeys(unknown, "is not an updatable field"),
             )
         details: dict[str, str] = {}

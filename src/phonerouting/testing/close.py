@@ -1,6 +1,7 @@
 """Emulator of Close's phone numbers (``close``).
 
-HTTP Basic auth with the key as user name and an empty password; base path ``/api/v1``
+HTTP Basic auth with the key as user name and an empty password (or ``Authorization:
+Bearer <key>``, as Close's OAuth apps send their token); base path ``/api/v1``
 and every path ending with ``/``; ``_skip``/``_limit``/``has_more`` paging with the
 ``number`` and ``participant_user_id`` filters; ``PUT`` as a partial update that checks
 each field (ring duration 15..90 or null, https greeting URL, E.164 lists, known user
@@ -26,6 +27,7 @@ from phonerouting.testing.wire import (
     is_valid_e164,
     json_response,
     now_iso,
+    whole_seconds,
 )
 
 __all__ = ["CloseEmulator"]
@@ -53,6 +55,23 @@ _UPDATABLE = (
 )
 ORG_ID = "orga_" + "x" * 43
 RATE_LIMIT = 40
+
+
+def _credential(request: EmuRequest) -> str | None:
+    """The key a request presents: the Basic user name (with an empty password) or the
+    Bearer token; ``None`` when the header is missing or malformed."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme == "Bearer":
+        return value or None
+    if scheme != "Basic":
+        return None
+    try:
+        user, colon, password = base64.b64decode(value, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    # Basic credentials are "user:password"; Close's is "KEY:" with nothing after.
+    return user if colon and not password else None
 
 
 def _formatted(number: str | None) -> str | None:
@@ -199,24 +218,18 @@ class CloseEmulator(Emulator):
                 self.add_number(number)
 
     def authenticate(self, request: EmuRequest) -> EmuResponse | None:
-        """HTTP Basic: a known key as user name, an empty password."""
-        header = request.headers.get("authorization", "")
-        if not header.startswith("Basic "):
-            return self.error(401)
-        try:
-            user, _, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return self.error(401)
-        if user not in self.keys or password:
-            return self.error(401)
-        return None
+        """HTTP Basic with a known key as user name and an empty password, or a known
+        key as a Bearer token (Close's OAuth apps authenticate that way)."""
+        return self.error(401) if _credential(request) not in self.keys else None
 
     def error(self, status: int, message: str | None = None, **extra: Any) -> EmuResponse:
         """``{"error": msg}``, or for 400 ``{"errors": [...], "field-errors": {...}}``."""
         headers = {}
         if status == 429:
-            wait = int(extra.get("retry_after") or 1)
-            headers["RateLimit"] = f"limit={RATE_LIMIT}, remaining=0, reset={wait}"
+            wait = whole_seconds(extra.get("retry_after"))
+            # With a limiter set, report what it admits, as Close reports its own limit.
+            limit = RATE_LIMIT if self.rate_limit is None else self.rate_burst
+            headers["RateLimit"] = f"limit={limit}, remaining=0, reset={wait}"
             headers["Retry-After"] = str(wait)
         if status == 400:
             payload: dict[str, Any] = {
@@ -247,20 +260,26 @@ class CloseEmulator(Emulator):
         return self.error(405)
 
     def _may_manage_groups(self, request: EmuRequest) -> bool:
-        header = request.headers.get("authorization", "")
-        user = base64.b64decode(header[6:]).decode().partition(":")[0]
-        return self.keys.get(user, False)
+        credential = _credential(request)
+        return credential is not None and self.keys.get(credential, False)
 
     def _list(self, request: EmuRequest) -> EmuResponse:
         q = request.query
-        try:
-            skip = int(q.get("_skip", "0"))
-            limit = int(q.get("_limit", "100"))
-        except ValueError:
-            return self.error(400, "_skip and _limit must be integers")
-        if skip < 0 or limit < 1:
-            return self.error(400, "_skip must be >= 0 and _limit >= 1")
-        limit = min(limit, 100)
+        # Close reports bad paging parameters as field-errors, one per parameter.
+        paging: dict[str, int] = {}
+        problems: dict[str, str] = {}
+        for name, default, minimum in (("_skip", "0", 0), ("_limit", "100", 1)):
+            text = q.get(name, default)
+            try:
+                paging[name] = int(text)
+            except ValueError:
+                problems[name] = "A valid integer is required."
+                continue
+            if paging[name] < minimum:
+                problems[name] = f"Ensure this value is greater than or equal to {minimum}."
+        if problems:
+            return self.error(400, field_errors=problems)
+        skip, limit = paging["_skip"], min(paging["_limit"], 100)
         rows = list(self.numbers.values())
         if "number" in q:
             rows = [n for n in rows if n.number == q["number"]]

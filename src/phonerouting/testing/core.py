@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from http import HTTPStatus
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
@@ -19,12 +20,21 @@ import httpx
 from phonerouting.testing.faults import Fault, Faults
 from phonerouting.testing.wire import EmuRequest, EmuResponse, LoggedRequest
 
-__all__ = ["AsyncEmulatorTransport", "Emulator", "EmulatorTransport", "Outcome"]
+__all__ = ["AsyncEmulatorTransport", "Emulator", "EmulatorTransport", "Outcome", "reason_phrase"]
 
 _HTML_PAGE = (
-    b"<html><head><title>{status} Bad Gateway</title></head><body><center>"
-    b"<h1>{status} Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
+    "<html><head><title>{status} {reason}</title></head><body><center>"
+    "<h1>{status} {reason}</h1></center><hr><center>nginx</center></body></html>"
 )
+
+
+def reason_phrase(status: int) -> str:
+    """The standard reason phrase of ``status`` (``"Unknown"`` for an unregistered code)."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
 
 #: What the emulator decided for one request: a response, a delay before it, or a drop.
 Outcome = tuple[EmuResponse | None, float]
@@ -60,6 +70,9 @@ class Emulator(abc.ABC):
         self.api_key = api_key or self.key_prefix + secrets.token_hex(16)
         self.faults = Faults(seed)
         self._log: list[LoggedRequest] = []
+        #: The clock the rate limiter reads (seconds); a test may replace it to step
+        #: time by hand instead of sleeping.
+        self.clock: Callable[[], float] = time.monotonic
         self._rate: float | None = None
         self._bucket = 0.0
         self._bucket_at = 0.0
@@ -114,11 +127,33 @@ class Emulator(abc.ABC):
         return sum(1 for r in self.requests if r.method == method and path_contains in r.path)
 
     def set_rate_limit(self, per_second: float | None) -> None:
-        """Answer the vendor's 429 beyond ``per_second`` requests (``None`` lifts it)."""
+        """Answer the vendor's 429 beyond ``per_second`` requests (``None`` lifts it).
+
+        A token bucket refilled at ``per_second`` that holds ``max(1, per_second)``
+        tokens: a burst of that many passes at once, and a rate below one per second
+        still admits one request every ``1 / per_second`` seconds.
+        """
+        if per_second is not None and not per_second > 0:
+            raise ValueError(f"per_second must be positive or None, not {per_second!r}")
         with self.lock:
             self._rate = per_second
-            self._bucket = per_second or 0.0
-            self._bucket_at = time.monotonic()
+            self._bucket = self._capacity()
+            self._bucket_at = self.clock()
+
+    @property
+    def rate_limit(self) -> float | None:
+        """The requests-per-second limit set by :meth:`set_rate_limit`, if any."""
+        return self._rate
+
+    @property
+    def rate_burst(self) -> int:
+        """How many requests the rate limiter admits at once (at least 1)."""
+        return int(self._capacity())
+
+    def internal_error(self) -> EmuResponse:
+        """The vendor's own 500, with its usual headers: what the HTTP server answers
+        when the emulator itself fails, so a bug shows as a response, not a hang."""
+        return self._finish(self.error(500))
 
     def transport(self) -> EmulatorTransport:
         """An ``httpx`` transport answering from this emulator, whatever the URL's host."""
@@ -163,8 +198,10 @@ class Emulator(abc.ABC):
                 delay = fault.delay
             elif not fault.after_effect:
                 return self._fault_response(fault), 0.0
-        if self._rate is not None and not self._take_token():
-            return self._finish(self.error(429, retry_after=1.0)), delay
+        if self._rate is not None:
+            wait = self._take_token()
+            if wait is not None:
+                return self._finish(self.error(429, retry_after=wait)), delay
         if not raw_path.startswith(self.base_path + "/"):
             return self._finish(self.error(404, "Not found")), delay
         path = raw_path[len(self.base_path) :]
@@ -184,23 +221,29 @@ class Emulator(abc.ABC):
             response.headers.update({k: v for k, v in extra.items() if k not in response.headers})
         return response
 
-    def _take_token(self) -> bool:
+    def _capacity(self) -> float:
+        # A bucket smaller than one token could never admit a request.
+        return max(1.0, self._rate or 0.0)
+
+    def _take_token(self) -> float | None:
+        """``None`` when a request may pass (spending a token), else the seconds until
+        the next token, which the vendor's 429 reports (rounded up by each vendor)."""
         with self.lock:
             rate = self._rate or 0.0
-            now = time.monotonic()
-            self._bucket = min(rate, self._bucket + (now - self._bucket_at) * rate)
+            now = self.clock()
+            self._bucket = min(self._capacity(), self._bucket + (now - self._bucket_at) * rate)
             self._bucket_at = now
             if self._bucket >= 1.0:
                 self._bucket -= 1.0
-                return True
-            return False
+                return None
+            return (1.0 - self._bucket) / rate if rate else 1.0
 
     def _fault_response(self, fault: Fault) -> EmuResponse | None:
         if fault.kind == "drop":
             return None
         if fault.kind == "html":
-            page = _HTML_PAGE.replace(b"{status}", str(fault.status).encode())
-            return EmuResponse(fault.status, {"Content-Type": "text/html"}, page)
+            page = _HTML_PAGE.format(status=fault.status, reason=reason_phrase(fault.status))
+            return EmuResponse(fault.status, {"Content-Type": "text/html"}, page.encode())
         if fault.kind == "malformed":
             return self._finish(
                 EmuResponse(200, {"Content-Type": "application/json"}, b'{"data": [{"id": ')

@@ -88,10 +88,9 @@ class Faults:
             self._faults.append(fault)
         return fault
 
-    def rate_limited(
-        self, count: int | None = 1, *, retry_after: float = 1.0, **kw: object
-    ) -> Fault:
-        """The next ``count`` requests answer the vendor's 429 with ``retry_after``."""
+    def rate_limited(self, count: int | None = 1, *, retry_after: float = 1, **kw: object) -> Fault:
+        """The next ``count`` requests answer the vendor's 429 with ``retry_after``
+        seconds (each vendor reports it as whole seconds, rounded up)."""
         return self.add("status", count=count, status=429, retry_after=retry_after, **kw)  # type: ignore[arg-type]
 
     def server_error(self, status: int = 500, count: int | None = 1, **kw: object) -> Fault:

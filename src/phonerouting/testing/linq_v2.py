@@ -15,7 +15,13 @@ import attrs
 
 from phonerouting.testing.core import Emulator
 from phonerouting.testing.seeding import e164_numbers, rng
-from phonerouting.testing.wire import EmuRequest, EmuResponse, is_valid_e164, json_response
+from phonerouting.testing.wire import (
+    EmuRequest,
+    EmuResponse,
+    is_valid_e164,
+    json_response,
+    whole_seconds,
+)
 
 __all__ = ["LinqV2Emulator"]
 
@@ -114,7 +120,7 @@ class LinqV2Emulator(Emulator):
         }
         headers = {}
         if extra.get("retry_after") is not None:
-            headers["Retry-After"] = str(int(extra["retry_after"]))
+            headers["Retry-After"] = str(whole_seconds(extra["retry_after"]))
         return json_response(status, {"errors": [entry]}, headers)
 
     def route(self, request: EmuRequest) -> EmuResponse:

@@ -17,7 +17,13 @@ import attrs
 
 from phonerouting.testing.core import Emulator
 from phonerouting.testing.seeding import e164_numbers, rng, uuid_from
-from phonerouting.testing.wire import EmuRequest, EmuResponse, is_valid_e164, json_response
+from phonerouting.testing.wire import (
+    EmuRequest,
+    EmuResponse,
+    is_valid_e164,
+    json_response,
+    whole_seconds,
+)
 
 __all__ = ["LinqV3Emulator"]
 
@@ -146,11 +152,11 @@ class LinqV3Emulator(Emulator):
             "doc_url": f"https://docs.linqapp.com/error/codes/{code // 1000}xxx/{code}/",
         }
         headers = {"X-Trace-ID": trace}
-        retry_after = extra.get("retry_after")
         if status == 429:
-            retry_after = 1 if retry_after is None else retry_after
-            error["retry_after"] = retry_after
-            headers["Retry-After"] = str(int(retry_after))
+            # The contract says integer seconds, in the body and the header alike.
+            wait = whole_seconds(extra.get("retry_after"))
+            error["retry_after"] = wait
+            headers["Retry-After"] = str(wait)
         return json_response(status, {"success": False, "error": error, "trace_id": trace}, headers)
 
     def route(self, request: EmuRequest) -> EmuResponse:

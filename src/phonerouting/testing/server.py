@@ -3,34 +3,45 @@
 Each response is written in one piece with TCP_NODELAY set, so a client never waits on
 Nagle's algorithm; one event loop serves any number of concurrent connections (the
 emulators' work per request is a few microseconds, far below the HTTP handling).
+
+Request bodies come with ``Content-Length`` or ``Transfer-Encoding: chunked``; any other
+transfer coding gets a 501 and a malformed chunked body a 400, as a real front server
+answers them. An exception inside the emulator is logged and answered with the
+vendor's own 500, so a bug in a test double shows up as a response, not a hang.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import re
 import socket
 import threading
-from http import HTTPStatus
 from urllib.parse import unquote
 
-from phonerouting.testing.core import Emulator
+from phonerouting.testing.core import Emulator, reason_phrase
 from phonerouting.testing.wire import EmuResponse
 
 __all__ = ["EmulatorServer", "serve_forever"]
 
 _MAX_HEAD = 64 * 1024
+#: The largest request body accepted (the vendors' bodies are a few hundred bytes).
+_MAX_BODY = 16 * 1024 * 1024
+_log = logging.getLogger(__name__)
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
 
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"
+class _RefusedRequestError(Exception):
+    """A request the server refuses before the emulator sees it (status, reason)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def _encode(response: EmuResponse, keep_alive: bool) -> bytes:
-    lines = [f"HTTP/1.1 {response.status} {_reason(response.status)}"]
+    lines = [f"HTTP/1.1 {response.status} {reason_phrase(response.status)}"]
     lines += [f"{name}: {value}" for name, value in response.headers.items()]
     lines.append(f"Content-Length: {len(response.body)}")
     lines.append("Connection: keep-alive" if keep_alive else "Connection: close")
@@ -61,12 +72,27 @@ async def _connection(
                     name, _, value = line.partition(":")
                     headers[name.strip().lower()] = value.strip()
             try:
-                length = int(headers.get("content-length", "0"))
-                body = await reader.readexactly(length) if length else b""
-            except (ValueError, asyncio.IncompleteReadError, ConnectionError):
+                body = await _read_body(reader, headers)
+            except _RefusedRequestError as refused:
+                # The rest of the stream cannot be framed: answer, then close.
+                writer.write(_encode(_plain(refused.status, str(refused)), keep_alive=False))
+                await writer.drain()
+                return
+            except (
+                ValueError,
+                asyncio.IncompleteReadError,
+                asyncio.LimitOverrunError,
+                ConnectionError,
+            ):
                 return
             raw_path, _, query = target.partition("?")
-            response, delay = emulator.handle(method, unquote(raw_path), query, headers, body)
+            try:
+                response, delay = emulator.handle(method, unquote(raw_path), query, headers, body)
+            except Exception:
+                _log.exception(
+                    "the %s emulator failed on %s %s", emulator.provider, method, raw_path
+                )
+                response, delay = emulator.internal_error(), 0.0
             if delay:
                 await asyncio.sleep(delay)
             if response is None:
@@ -83,6 +109,49 @@ async def _connection(
     finally:
         with contextlib.suppress(Exception):
             writer.close()
+
+
+def _plain(status: int, message: str) -> EmuResponse:
+    return EmuResponse(status, {"Content-Type": "text/plain"}, message.encode() + b"\n")
+
+
+async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
+    """The request body, framed by Transfer-Encoding (chunked only) or Content-Length.
+
+    Raises _RefusedRequestError for framing a real server refuses, ValueError for a bad
+    Content-Length (the connection is then just closed, as before).
+    """
+    coding = headers.get("transfer-encoding")
+    if coding is None:
+        length = int(headers.get("content-length", "0"))
+        if length < 0:
+            raise ValueError("negative Content-Length")
+        if length > _MAX_BODY:
+            raise _RefusedRequestError(413, "request body too large")
+        return await reader.readexactly(length) if length else b""
+    # RFC 9112 6.1: chunked must be the final coding; Transfer-Encoding overrides
+    # Content-Length. Compression codings are not something these vendors take.
+    if coding.strip().lower() != "chunked":
+        raise _RefusedRequestError(501, f"unsupported Transfer-Encoding: {coding}")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        line = await reader.readuntil(b"\r\n")
+        text = line[:-2].split(b";", 1)[0].strip()  # chunk extensions are ignored
+        if _CHUNK_SIZE.fullmatch(text) is None:
+            raise _RefusedRequestError(400, "malformed chunk size")
+        chunk = int(text, 16)
+        if chunk == 0:
+            break
+        size += chunk
+        if size > _MAX_BODY:
+            raise _RefusedRequestError(413, "request body too large")
+        chunks.append(await reader.readexactly(chunk))
+        if await reader.readexactly(2) != b"\r\n":
+            raise _RefusedRequestError(400, "chunk not followed by CRLF")
+    while await reader.readuntil(b"\r\n") != b"\r\n":
+        pass  # trailer fields: nothing here uses them
+    return b"".join(chunks)
 
 
 async def _start(emulator: Emulator, host: str, port: int) -> asyncio.Server:

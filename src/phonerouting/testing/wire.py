@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ __all__ = [
     "is_valid_e164",
     "json_response",
     "now_iso",
+    "whole_seconds",
 ]
 
 
@@ -118,3 +120,15 @@ def is_uuid(value: object) -> bool:
 def now_iso() -> str:
     """The current UTC time, ISO 8601 with a ``Z``, to the millisecond."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def whole_seconds(seconds: object, default: int = 1) -> int:
+    """A wait as the whole seconds a vendor reports it (``Retry-After``, Linq v3's
+    integer ``error.retry_after``, Close's ``reset``): rounded up, never truncated, so
+    a client that waits what it is told never comes back early; ``default`` when no
+    wait was given, 0 for a negative one."""
+    if seconds is None or isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        return default
+    if math.isnan(seconds) or math.isinf(seconds):
+        return default
+    return max(0, math.ceil(seconds))

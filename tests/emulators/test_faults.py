@@ -1,0 +1,282 @@
+"""Programmed faults: each documented kind, counts, probability, filters and
+``after_effect``, answered in each vendor's own way."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+import pytest
+
+from phonerouting import testing
+from tests.emulators.http import BASE_URLS, ULID, auth_headers, client
+from tests.emulators.scenarios import PROVIDERS, Write, write
+from tests.support import SleepRecorder
+
+providers = pytest.mark.parametrize("provider", PROVIDERS)
+
+
+def assert_server_error(provider: str, response: httpx.Response, status: int) -> None:
+    """The vendor's own 5xx body for ``status``, with its request or trace id header."""
+    assert response.status_code == status
+    body = response.json()
+    if provider == "linq-v2":
+        title = "Internal Server Error"
+        assert body == {
+            "errors": [
+                {"status": status, "code": "internal_server_error", "title": title, "detail": title}
+            ]
+        }
+    elif provider == "linq-v3":
+        assert body == {
+            "success": False,
+            "error": {
+                "status": status,
+                "code": 3006,
+                "message": "Internal server error",
+                "doc_url": "https://docs.linqapp.com/error/codes/3xxx/3006/",
+            },
+            "trace_id": response.headers["X-Trace-ID"],
+        }
+    elif provider == "agentmessage":
+        request_id = response.headers["X-Request-Id"]
+        assert ULID.fullmatch(request_id)
+        assert body == {
+            "success": False,
+            "error": {"code": "INTERNAL", "message": "internal error", "request_id": request_id},
+        }
+    else:
+        assert body == {"error": "Internal server error."}
+
+
+@providers
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_server_error_is_the_vendors_envelope_and_does_not_apply(
+    provider: str, status: int
+) -> None:
+    w = write(provider)
+    fault = w.emu.faults.server_error(status)
+    with client(w.emu) as http:
+        assert_server_error(provider, w.send(http), status)
+        assert not w.landed()
+        assert w.send(http).status_code == 200
+    assert w.landed()
+    assert fault.hits == 1
+    assert w.emu.faults.pending() == []
+
+
+def _rate_limit_headers(provider: str, response: httpx.Response) -> dict[str, Any]:
+    body = response.json()
+    seen: dict[str, Any] = {"Retry-After": response.headers.get("Retry-After")}
+    if provider == "linq-v3":
+        seen["retry_after"] = body["error"]["retry_after"]
+        assert body["error"]["code"] == 1007
+    if provider == "close":
+        seen["RateLimit"] = response.headers["RateLimit"]
+        assert body == {"error": "API call count exceeded for this 15 second window"}
+    if provider == "agentmessage":
+        assert body["error"]["code"] == "RATE_LIMITED"
+    if provider == "linq-v2":
+        assert body["errors"][0]["code"] == "rate_limited"
+    return seen
+
+
+def _expected_wait(provider: str, wait: int) -> dict[str, Any]:
+    expected: dict[str, Any] = {"Retry-After": str(wait)}
+    if provider == "linq-v3":
+        expected["retry_after"] = wait
+    if provider == "close":
+        expected["RateLimit"] = f"limit=40, remaining=0, reset={wait}"
+    return expected
+
+
+@providers
+@pytest.mark.parametrize(
+    ("retry_after", "wait"),
+    [(None, 1), (0, 0), (0.01, 1), (1.2, 2), (2.0, 2), (2.5, 3), (30, 30)],
+)
+def test_429_reports_whole_seconds_rounded_up(
+    provider: str, retry_after: float | None, wait: int
+) -> None:
+    w = write(provider)
+    if retry_after is None:
+        w.emu.faults.add("status", status=429)
+    else:
+        w.emu.faults.rate_limited(1, retry_after=retry_after)
+    with client(w.emu) as http:
+        response = w.send(http)
+    assert response.status_code == 429
+    seen = _rate_limit_headers(provider, response)
+    expected = _expected_wait(provider, wait)
+    if provider == "linq-v2" and retry_after is None:
+        # v2 documents no rate-limit headers: the header only carries a wait it was given.
+        expected["Retry-After"] = None
+    assert seen == expected
+    # Linq v3's contract says integer: 2, never 2.0 (nor 1.2).
+    if provider == "linq-v3":
+        assert type(seen["retry_after"]) is int
+    assert not w.landed()
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_html_page_has_the_status_and_its_own_reason_phrase(status: int) -> None:
+    w = write("linq-v3")
+    w.emu.faults.html(status)
+    with client(w.emu) as http:
+        response = w.send(http)
+    phrase = HTTPStatus(status).phrase
+    assert response.status_code == status
+    assert response.headers["content-type"] == "text/html"
+    assert f"<title>{status} {phrase}</title>" in response.text
+    assert f"<h1>{status} {phrase}</h1>" in response.text
+    if status != 502:
+        assert "Bad Gateway" not in response.text
+    assert not w.landed()
+
+
+@providers
+def test_malformed_is_a_200_with_json_cut_short(provider: str) -> None:
+    w = write(provider)
+    w.emu.faults.malformed()
+    with client(w.emu) as http:
+        response = w.send(http)
+    assert response.status_code == 200
+    assert response.content == b'{"data": [{"id": '
+    with pytest.raises(json.JSONDecodeError):
+        response.json()
+    assert not w.landed()
+
+
+def _recording_client(w: Write, sleeps: SleepRecorder) -> httpx.Client:
+    transport = testing.EmulatorTransport(w.emu, sleep=sleeps)
+    return httpx.Client(
+        transport=transport,
+        base_url=BASE_URLS[w.emu.provider],
+        headers=auth_headers(w.emu.provider, w.emu.api_key),
+    )
+
+
+def test_delay_answers_normally_after_the_delay() -> None:
+    w = write("close")
+    sleeps = SleepRecorder()
+    w.emu.faults.delay(0.5)
+    with _recording_client(w, sleeps) as http:
+        response = w.send(http)
+    assert response.status_code == 200
+    assert sleeps.waits == [0.5]
+    assert w.landed()
+
+
+def test_delay_past_the_read_timeout_is_a_read_timeout() -> None:
+    w = write("close")
+    sleeps = SleepRecorder()
+    w.emu.faults.delay(30)
+    with _recording_client(w, sleeps) as http, pytest.raises(httpx.ReadTimeout):
+        http.request(w.method, w.path, json=w.body, timeout=httpx.Timeout(5, read=2))
+    assert sleeps.waits == [2.0]  # the client gave up at its read timeout
+
+
+@providers
+def test_drop_closes_without_an_answer(provider: str) -> None:
+    w = write(provider)
+    w.emu.faults.drop()
+    with client(w.emu) as http, pytest.raises(httpx.RemoteProtocolError):
+        w.send(http)
+    assert not w.landed()
+
+
+async def test_async_transport_drops_and_answers_the_same() -> None:
+    w = write("agentmessage")
+    w.emu.faults.drop()
+    w.emu.faults.server_error(503)
+    async with httpx.AsyncClient(
+        transport=w.emu.async_transport(),
+        base_url=BASE_URLS["agentmessage"],
+        headers=auth_headers("agentmessage", w.emu.api_key),
+    ) as http:
+        with pytest.raises(httpx.RemoteProtocolError):
+            await http.patch(w.path, json=w.body)
+        unavailable = await http.patch(w.path, json=w.body)
+        ok = await http.patch(w.path, json=w.body)
+    assert_server_error("agentmessage", unavailable, 503)
+    assert ok.status_code == 200
+    assert w.landed()
+
+
+def test_count_then_normal_answers_and_count_none_until_clear() -> None:
+    w = write("linq-v2")
+    fault = w.emu.faults.server_error(500, count=2)
+    with client(w.emu) as http:
+        assert [w.send(http).status_code for _ in range(3)] == [500, 500, 200]
+        assert fault.hits == 2
+        assert fault.remaining == 0
+        assert w.emu.faults.pending() == []
+        forever = w.emu.faults.server_error(503, count=None)
+        assert [w.send(http).status_code for _ in range(4)] == [503] * 4
+        assert forever.hits == 4
+        assert forever.remaining is None
+        w.emu.faults.clear()
+        assert w.send(http).status_code == 200
+
+
+def _pattern(seed: int, probability: float, n: int = 40) -> list[int]:
+    w = write("linq-v3", seed=seed)
+    w.emu.faults.add("status", status=503, count=None, probability=probability)
+    with client(w.emu) as http:
+        return [w.send(http).status_code for _ in range(n)]
+
+
+def test_probability_hits_a_fraction_repeatably_for_a_seed() -> None:
+    first, again = _pattern(7, 0.5), _pattern(7, 0.5)
+    assert first == again
+    assert set(first) == {200, 503}
+    assert _pattern(7, 0.0) == [200] * 40
+    assert _pattern(7, 1.0) == [503] * 40
+
+
+def test_method_and_path_filters() -> None:
+    w = write("agentmessage")
+    campaign = w.emu.add_campaign()  # type: ignore[attr-defined]
+    w.emu.faults.server_error(500, count=None, method="patch")
+    w.emu.faults.server_error(503, count=None, path="/campaign")
+    with client(w.emu) as http:
+        listed = http.get("/v1/phone-numbers")
+        got = http.get(w.path)
+        patched = w.send(http)
+        attached = http.post(f"{w.path}/campaign", json={"campaign_id": campaign})
+    assert (listed.status_code, got.status_code) == (200, 200)
+    assert patched.status_code == 500
+    assert attached.status_code == 503
+
+
+@providers
+@pytest.mark.parametrize("kind", ["status", "html", "malformed", "drop"])
+@pytest.mark.parametrize("after_effect", [True, False])
+def test_after_effect_applies_the_write_then_answers_the_fault(
+    provider: str, kind: str, after_effect: bool
+) -> None:
+    w = write(provider)
+    w.emu.faults.add(kind, status=503 if kind != "malformed" else None, after_effect=after_effect)  # type: ignore[arg-type]
+    with client(w.emu) as http:
+        if kind == "drop":
+            with pytest.raises(httpx.RemoteProtocolError):
+                w.send(http)
+        else:
+            response = w.send(http)
+            assert response.status_code == (200 if kind == "malformed" else 503)
+            if kind == "status":
+                assert_server_error(provider, response, 503)
+    assert w.landed() is after_effect
+
+
+def test_faulted_requests_are_logged_too() -> None:
+    w = write("close")
+    w.emu.faults.drop()
+    w.emu.faults.html(502)
+    with client(w.emu) as http:
+        with pytest.raises(httpx.RemoteProtocolError):
+            w.send(http)
+        w.send(http)
+    assert [(r.method, r.json) for r in w.emu.requests] == [("PUT", w.body), ("PUT", w.body)]
