@@ -25,6 +25,7 @@ V3_500 = {
         "doc_url": "https://docs.linqapp.com/error/codes/3xxx/3006/",
     },
     "success": False,
+    "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
 }
 SET = pr.RoutingUpdate(forwarding_number="+12025559999")
 EXPECTED = pr.PhoneNumber(
