@@ -115,3 +115,46 @@ def test_empty_values_are_equal_whatever_their_form() -> None:
     target = [n("close", "phon_b", "+12025550101", participants=(), label="")]
     plan = make_plan(source, target, caps("close"), caps("close"))
     assert plan.to_write == ()
+
+
+def test_press_1_off_is_the_empty_state() -> None:
+    # False is what Close reports for a switch that was never turned on, and what
+    # clearing sends: nothing to carry over, and equal to a target that has none.
+    source = [
+        n("close", "phon_a", "+12025550101", press_1_to_accept=False),
+        n("close", "phon_b", "+12025550102", press_1_to_accept=True),
+    ]
+    to_am = make_plan(
+        source,
+        [n("agentmessage", "u1", "+12025550101"), n("agentmessage", "u2", "+12025550102")],
+        caps("close"),
+        caps("agentmessage"),
+    )
+    assert [item.unsupported for item in to_am.numbers] == [
+        (),
+        (Change("press_1_to_accept", None, True),),
+    ]
+    to_close = make_plan(
+        source,
+        [
+            n("close", "phon_c", "+12025550101"),
+            n("close", "phon_d", "+12025550102", press_1_to_accept=False),
+        ],
+        caps("close"),
+        caps("close"),
+    )
+    assert [item.changes for item in to_close.numbers] == [
+        (),
+        (Change("press_1_to_accept", None, True),),
+    ]
+
+
+def test_fields_asked_for_that_the_source_lacks_are_reported() -> None:
+    source = [n("linq-v2", "1", "+12025550101", forwarding_number="+12025559999")]
+    target = [n("close", "phon_a", "+12025550101", label="Keep")]
+    plan = make_plan(
+        source, target, caps("linq-v2"), caps("close"), fields=["label", "forwarding_number"]
+    )
+    assert plan.ignored == ("label",)
+    assert plan.fields == ("forwarding_number",)
+    assert make_plan(source, target, caps("linq-v2"), caps("close")).ignored == ()
