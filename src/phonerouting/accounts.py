@@ -53,7 +53,7 @@ class Account:
     base_url: str | None = None
 
     def api_key(self) -> str:
-        """The key, read from :attr:`key_env` now."""
+        """The key, read from `key_env` now."""
         key = os.environ.get(self.key_env)
         if not key:
             raise ConfigurationError(

@@ -1,4 +1,4 @@
-"""Building clients: :func:`connect` and :func:`connect_async`.
+"""Building clients: `connect` and `connect_async`.
 
 Everything is checked here, before any request: the provider name, the API key (given or
 read from the provider's environment variable), the base URL (https, or plain http only
@@ -197,7 +197,7 @@ def connect_async(
     *,
     retry_policy: RetryPolicy | None = None,
 ) -> AsyncClient:
-    """An asynchronous client for ``provider``; the arguments are those of :func:`connect`,
+    """An asynchronous client for ``provider``; the arguments are those of `connect`,
     with an ``httpx.AsyncBaseTransport`` as ``transport``."""
     adapter, options, policy, secrets = _settings(
         provider, api_key, base_url, timeout, max_retries, retry_policy

@@ -1,6 +1,6 @@
 """The one error hierarchy every provider raises.
 
-Every failure a caller can cause or meet is a :class:`RoutingError` subclass. The HTTP
+Every failure a caller can cause or meet is a `RoutingError` subclass. The HTTP
 status decides the class; the vendor's body only adds its code, message, request id and
 per-field details. The message of each error ends with what to do next.
 
@@ -38,7 +38,7 @@ class RoutingError(Exception):
 
     Attributes:
         provider: the provider name (``"linq-v3"``…) or ``None`` when the error is not
-            tied to one (e.g. a :class:`~phonerouting.RoutingUpdate` that fails validation).
+            tied to one (e.g. a `RoutingUpdate` that fails validation).
         status: the HTTP status the vendor answered, or ``None`` when no response was had.
         code: the vendor's own error code as it gave it (``int`` for linq-v3, ``str``
             for the others), or ``None``.

@@ -1,6 +1,6 @@
 """Checks and normalization of what callers give us, done before any request is built.
 
-Each function returns the normalized value or raises :class:`ValidationError` naming the
+Each function returns the normalized value or raises `ValidationError` naming the
 field, so bad input never reaches a vendor.
 """
 
@@ -134,7 +134,7 @@ def normalize_https_url(value: object, field: str) -> str:
 
 
 def normalize_label(value: object, field: str = "label") -> str:
-    """A display label: no control characters, at most :data:`MAX_LABEL_LENGTH` characters."""
+    """A display label: no control characters, at most `MAX_LABEL_LENGTH` characters."""
     text = _require_str(value, field)
     if _has_control(text):
         raise ValidationError(f"{field} must not contain control characters", field=field)

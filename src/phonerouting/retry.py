@@ -1,7 +1,7 @@
 """When and how long to retry, on tenacity.
 
-Retried: connection failures and timeouts (:class:`TransportError`, which includes
-HTTP 408), :class:`RateLimitError` (429) and :class:`ServerError` (5xx). Never retried:
+Retried: connection failures and timeouts (`TransportError`, which includes
+HTTP 408), `RateLimitError` (429) and `ServerError` (5xx). Never retried:
 any other 4xx, and unexpected bodies. The wait is the vendor's own when it gives one
 (``Retry-After`` on a 429 or a 503, linq-v3's ``retry_after``, Close's ``RateLimit``
 reset), otherwise exponential backoff with jitter. Every operation this library sends is idempotent
@@ -75,7 +75,7 @@ class RetryPolicy:
         jitter: up to this many seconds of random jitter added to each backoff.
         max_wait: a vendor asking us to wait longer than this (``Retry-After``,
             linq-v3 ``retry_after``, Close ``RateLimit reset``) is not slept on: the
-            :class:`RateLimitError` is raised at once so a bulk caller can schedule.
+            `RateLimitError` is raised at once so a bulk caller can schedule.
         sleep: the function that sleeps (sync clients).
         async_sleep: the coroutine function that sleeps (async clients).
 

@@ -1,7 +1,7 @@
 """Running a migration: plan, apply (concurrent, journaled, resumable), verify, rollback.
 
-All four take async clients (:func:`phonerouting.connect_async`). Only :func:`apply` and
-:func:`rollback` write; :func:`plan` and :func:`verify` only read.
+All four take async clients (`phonerouting.connect_async`). Only `apply` and
+`rollback` write; `plan` and `verify` only read.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class Failure:
 
 @attrs.frozen
 class Report:
-    """What :func:`apply` or :func:`rollback` did."""
+    """What `apply` or `rollback` did."""
 
     total: int
     written: int
@@ -83,7 +83,7 @@ class Difference:
 
 @attrs.frozen
 class VerifyReport:
-    """What :func:`verify` found."""
+    """What `verify` found."""
 
     checked: int
     differences: tuple[Difference, ...]
@@ -461,7 +461,7 @@ async def verify(plan: Plan, target: AsyncPhoneNumberRouting) -> VerifyReport:
 async def verify_journal(target: AsyncPhoneNumberRouting, *, journal: str | Path) -> VerifyReport:
     """Read ``target`` back and check it against what the journal says it holds: the
     migrated values of the numbers applied, the prior values of those rolled back.
-    Numbers the journal has not finished are listed in :attr:`VerifyReport.unfinished`."""
+    Numbers the journal has not finished are listed in `VerifyReport.unfinished`."""
     book = _open_existing(journal, target)
     try:
         steps = list(book.steps())
@@ -515,7 +515,7 @@ async def rollback(
     force: bool = False,
 ) -> Report:
     """Restore, on ``target``, the prior values the journal recorded for every number a
-    migration wrote or may have written. Resumable like :func:`apply`.
+    migration wrote or may have written. Resumable like `apply`.
 
     The target is read first: a number that already holds its prior values is confirmed
     without a write, and one changed since the migration (it holds neither the migrated

@@ -114,7 +114,7 @@ class Step:
 
 
 class Journal:
-    """A migration journal file. Open with :meth:`open`; close with :meth:`close`."""
+    """A migration journal file. Open with `open`; close with `close`."""
 
     def __init__(self, path: Path, connection: sqlite3.Connection, lock: int | None) -> None:
         self.path = path

@@ -1,7 +1,7 @@
 """Planning a migration: what would change on the target so its routing matches the source.
 
 Pure: it takes two listings (already read) and two capability sets, and returns a
-:class:`Plan`. Nothing is read or written here.
+`Plan`. Nothing is read or written here.
 
 Rules:
 
@@ -10,13 +10,13 @@ Rules:
   *source* provider can express it: a source that has no labels says nothing about
   labels, so the target's labels are left alone.
 * An in-scope field whose source value the target cannot express is listed in
-  :attr:`NumberPlan.unsupported`, never silently dropped.
+  `NumberPlan.unsupported`, never silently dropped.
 * A field whose source value is empty and whose target value is set becomes a *clear*:
   after the migration, the target routes as the source did. Clears are counted apart in
-  :meth:`Plan.summary`, so they are never a surprise. ``press_1_to_accept=False`` is the
+  `Plan.summary`, so they are never a surprise. ``press_1_to_accept=False`` is the
   empty state of that switch (it is what clearing it sends).
 * A field asked for in ``fields`` that the source cannot express is listed in
-  :attr:`Plan.ignored`: the source says nothing about it, so it is left alone.
+  `Plan.ignored`: the source says nothing about it, so it is left alone.
 * A number present on one side only, or twice on one side, is reported, never guessed at.
 """
 
@@ -53,11 +53,11 @@ class NumberPlan:
     unsupported: tuple[Change, ...] = ()
 
     def update(self) -> RoutingUpdate:
-        """The RoutingUpdate that applies :attr:`changes` (empty when nothing changes)."""
+        """The RoutingUpdate that applies `changes` (empty when nothing changes)."""
         return RoutingUpdate(**{c.field: c.after for c in self.changes})
 
     def prior(self) -> RoutingUpdate:
-        """The RoutingUpdate that puts back what :attr:`changes` replace."""
+        """The RoutingUpdate that puts back what `changes` replace."""
         return RoutingUpdate(**{c.field: c.before for c in self.changes})
 
     def desired(self) -> dict[str, Any]:

@@ -96,7 +96,7 @@ class Emulator(abc.ABC):
 
     @abc.abstractmethod
     def route(self, request: EmuRequest) -> EmuResponse:
-        """Answer an authenticated request (holding :attr:`lock`)."""
+        """Answer an authenticated request (holding `lock`)."""
 
     @abc.abstractmethod
     def error(self, status: int, message: str | None = None, **extra: Any) -> EmuResponse:
@@ -142,7 +142,7 @@ class Emulator(abc.ABC):
 
     @property
     def rate_limit(self) -> float | None:
-        """The requests-per-second limit set by :meth:`set_rate_limit`, if any."""
+        """The requests-per-second limit set by `set_rate_limit`, if any."""
         return self._rate
 
     @property
@@ -160,7 +160,7 @@ class Emulator(abc.ABC):
         return EmulatorTransport(self)
 
     def async_transport(self) -> AsyncEmulatorTransport:
-        """The async twin of :meth:`transport`."""
+        """The async twin of `transport`."""
         return AsyncEmulatorTransport(self)
 
     @contextmanager
@@ -298,7 +298,7 @@ class EmulatorTransport(httpx.BaseTransport):
 
 
 class AsyncEmulatorTransport(httpx.AsyncBaseTransport):
-    """The async twin of :class:`EmulatorTransport`."""
+    """The async twin of `EmulatorTransport`."""
 
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator

@@ -71,7 +71,7 @@ class Faults:
         path: str | None = None,
         after_effect: bool = False,
     ) -> Fault:
-        """Program a fault; ``count=None`` keeps it until :meth:`clear`."""
+        """Program a fault; ``count=None`` keeps it until `clear`."""
         default_status = {"status": 500, "html": 502, "malformed": 200}.get(kind, 200)
         fault = Fault(
             kind=kind,
