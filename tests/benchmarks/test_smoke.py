@@ -24,11 +24,31 @@ def test_quick_benchmark_reports_all_five_comparisons(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads(out.read_text())
-    assert set(results) == {"machine", "latency", "bulk", "migration", "import", "memory"}
+    assert set(results) == {
+        "machine",
+        "library_work",
+        "latency",
+        "bulk",
+        "migration",
+        "import",
+        "memory",
+    }
     assert set(results["latency"]["median_us"]) == {"phonerouting", "bare httpx", "linq-python"}
     assert results["bulk"]["requests"] == 200
     assert results["migration"]["numbers"] == 100
+    # The memory probe measures its own process: a listing always grows it, so a zero
+    # would mean the baseline was taken from the wrong process (as ru_maxrss once was).
+    for run in results["memory"]["runs"]:
+        assert run["growth_mb"] > 0
+        assert run["peak_mb"] > run["growth_mb"]
     assert [r["numbers"] for r in results["memory"]["runs"]] == [1000, 2000]
     for section in ("latency", "bulk", "import", "memory"):
         assert isinstance(results[section]["met"], bool)
+    for section in ("latency", "bulk", "migration"):
+        assert isinstance(results[section]["emulator_is_bottleneck"], bool)
+    assert set(results["library_work"]) >= {"sync_us", "async_us"}
     assert "| 1. one forwarding update" in done.stdout
+    assert "Machine: " in done.stdout
+    # Every comparison gets a line saying what its numbers mean.
+    for n in range(1, 6):
+        assert f"* {n}. " in done.stdout
