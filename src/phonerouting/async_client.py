@@ -1,4 +1,4 @@
-"""The asynchronous driver: the same operations as :mod:`phonerouting.client`, awaited
+"""The asynchronous driver: the same operations as `phonerouting.client`, awaited
 over one ``httpx.AsyncClient``. It shares every non-I/O step with the sync driver."""
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ logger = logging.getLogger("phonerouting")
 
 class AsyncClient:
     """An asynchronous client for one provider account. Build it with
-    :func:`phonerouting.connect_async`; use it as an async context manager, or await
-    :meth:`close`."""
+    `phonerouting.connect_async`; use it as an async context manager, or await
+    `close`."""
 
     __slots__ = ("_adapter", "_http", "_policy", "_secrets")
 
@@ -120,7 +120,7 @@ class AsyncClient:
         return self._pages(self._adapter.list_request())
 
     async def get_number(self, number_id: str | int) -> PhoneNumber:
-        """One number by the vendor's id; :class:`NotFoundError` if there is none."""
+        """One number by the vendor's id; `NotFoundError` if there is none."""
         number_id = operations.normalize_id(self._adapter, number_id)
         request = self._adapter.get_request(number_id)
         if request is not None:

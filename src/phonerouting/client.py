@@ -1,7 +1,7 @@
 """The synchronous driver: sends what the adapter builds over one ``httpx.Client``.
 
 Everything vendor-specific is in the adapter and everything about reading responses in
-:mod:`phonerouting.responses`; this module only does I/O, retries and paging.
+`phonerouting.responses`; this module only does I/O, retries and paging.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ logger = logging.getLogger("phonerouting")
 
 
 class Client:
-    """A synchronous client for one provider account. Build it with :func:`phonerouting.connect`.
+    """A synchronous client for one provider account. Build it with `phonerouting.connect`.
 
     Thread-safe as ``httpx.Client`` is; one connection pool per client. Use it as a
-    context manager, or call :meth:`close`.
+    context manager, or call `close`.
     """
 
     __slots__ = ("_adapter", "_http", "_policy", "_secrets")
@@ -123,7 +123,7 @@ class Client:
         return self._pages(self._adapter.list_request())
 
     def get_number(self, number_id: str | int) -> PhoneNumber:
-        """One number by the vendor's id; :class:`NotFoundError` if there is none."""
+        """One number by the vendor's id; `NotFoundError` if there is none."""
         number_id = operations.normalize_id(self._adapter, number_id)
         request = self._adapter.get_request(number_id)
         if request is not None:

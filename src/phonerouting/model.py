@@ -1,9 +1,9 @@
 """The normalized model: one phone number, one routing update, one capability set.
 
-A field of a :class:`RoutingUpdate` is in one of three states:
+A field of a `RoutingUpdate` is in one of three states:
 
-* :data:`UNSET` — leave it alone; it is never sent.
-* ``None`` (or its alias :data:`CLEAR`, or ``""`` for a string field, ``()`` for a list
+* `UNSET` — leave it alone; it is never sent.
+* ``None`` (or its alias `CLEAR`, or ``""`` for a string field, ``()`` for a list
   field) — clear it; each provider's adapter decides how "clear" goes on the wire.
 * a value — set it. Values are validated and normalized when the update is built, so an
   invalid update cannot exist and nothing invalid is ever sent.
@@ -34,7 +34,7 @@ __all__ = [
 
 
 class _UnsetType(enum.Enum):
-    """The type of :data:`UNSET`; an enum so type checkers can narrow on ``is UNSET``."""
+    """The type of `UNSET`; an enum so type checkers can narrow on ``is UNSET``."""
 
     UNSET = "UNSET"
 
@@ -169,12 +169,12 @@ def _press_1_to_accept(value: object) -> bool | Unset | None:
 
 @attrs.frozen(kw_only=True)
 class RoutingUpdate:
-    """A change to a number's routing. Every field defaults to :data:`UNSET` (leave alone).
+    """A change to a number's routing. Every field defaults to `UNSET` (leave alone).
 
-    ``None`` (or :data:`CLEAR`) clears a field; for string fields ``""`` clears too, and
+    ``None`` (or `CLEAR`) clears a field; for string fields ``""`` clears too, and
     for list fields an empty list does. Phone numbers are accepted in common human forms
     and normalized to E.164; URLs must be ``https://``; ``ring_duration`` is 15..90
-    seconds. Invalid values raise :class:`~phonerouting.ValidationError` here, at
+    seconds. Invalid values raise `ValidationError` here, at
     construction, so no invalid update is ever sent.
     """
 
@@ -218,7 +218,7 @@ def _freeze(value: Any) -> Any:
 
 
 def freeze_raw(payload: dict[str, Any]) -> Mapping[str, Any]:
-    """The vendor payload as stored on :attr:`PhoneNumber.raw`: read-only all the way down."""
+    """The vendor payload as stored on `PhoneNumber.raw`: read-only all the way down."""
     frozen: Mapping[str, Any] = _freeze(payload)
     return frozen
 

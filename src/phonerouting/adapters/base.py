@@ -1,9 +1,9 @@
 """What a vendor adapter is: pure functions from normalized operations to requests, and
 from vendor responses to the normalized model. No I/O happens here or in any adapter.
 
-An adapter declares its capabilities as data (:attr:`Adapter.capabilities`); the shared
-:meth:`Adapter.check_supported` turns every field outside them into an
-:class:`UnsupportedFieldError` before a request is built.
+An adapter declares its capabilities as data (`Adapter.capabilities`); the shared
+`Adapter.check_supported` turns every field outside them into an
+`UnsupportedFieldError` before a request is built.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ class Adapter(abc.ABC):
     @abc.abstractmethod
     def parse_error(self, status: int, data: Any) -> ErrorInfo:
         """What a decoded error body says. ``data`` may be any JSON value; return an
-        empty :class:`ErrorInfo` for a body that is not the vendor's error shape."""
+        empty `ErrorInfo` for a body that is not the vendor's error shape."""
 
     def retry_after_hint(self, headers: Mapping[str, str]) -> float | None:
         """Seconds to wait taken from vendor-specific headers (beyond ``Retry-After``)."""

@@ -1,7 +1,7 @@
 """Readers for vendor JSON that check each value's type as they take it.
 
-A body that is not the documented shape raises :class:`ShapeError`, which the drivers
-turn into :class:`~phonerouting.UnexpectedResponseError` with the status and request id.
+A body that is not the documented shape raises `ShapeError`, which the drivers
+turn into `UnexpectedResponseError` with the status and request id.
 Nothing is guessed from a malformed body.
 """
 
@@ -106,7 +106,7 @@ def req_phone(obj: Mapping[str, Any], key: str) -> str:
 
 
 def opt_phone(obj: Mapping[str, Any], key: str) -> str | None:
-    """Like :func:`opt_str`, normalized like :func:`req_phone`."""
+    """Like `opt_str`, normalized like `req_phone`."""
     value = opt_str(obj, key)
     return None if value is None else _phone(value)
 
