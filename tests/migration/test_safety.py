@@ -276,3 +276,33 @@ async def test_drift_reads_the_differences_off_a_fresh_plan() -> None:
         for n in plan.to_write
     )
     assert Counter(d.field for d in report.differences) == {"forwarding_number": 4}
+
+
+async def test_a_journal_that_stops_working_stops_the_run_with_a_typed_error(
+    tmp_path: Path,
+) -> None:
+    # Another process takes the database file for itself mid-run (as a full disk or a
+    # removed file would make writes fail): SQLite gives up after its busy timeout.
+    old, new = LinqV2Emulator(20, seed=16, populate=1.0), LinqV3Emulator(20, seed=16)
+    journal = tmp_path / "j.sqlite"
+    blocker = sqlite3.connect(journal, timeout=0, isolation_level=None)
+
+    def progress(done: int, total: int) -> None:
+        if done == 3:
+            blocker.execute("BEGIN EXCLUSIVE")
+
+    try:
+        async with client(old) as src, client(new) as dst:
+            plan = await migration.plan(src, dst)
+            with pytest.raises(pr.ConfigurationError, match="cannot be used") as caught:
+                await migration.apply(plan, dst, journal=journal, concurrency=4, progress=progress)
+    finally:
+        blocker.close()
+    assert "database is locked" in str(caught.value)
+    assert "it resumes where it stopped" in str(caught.value)
+    # The workers stopped with it: far fewer writes than numbers.
+    assert 3 <= new.count("PUT") < 10
+    async with client(old) as src, client(new) as dst:
+        resumed = await migration.apply(await migration.plan(src, dst), dst, journal=journal)
+    assert resumed.failed == ()
+    assert v3_forwarding(new) == v2_forwarding(old)

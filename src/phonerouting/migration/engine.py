@@ -298,7 +298,16 @@ async def _run_steps(run: _Run, steps: Iterable[Step], concurrency: int, one: St
     if run.progress is not None:
         # The starting point, so a resumed run's rate counts only this run's work.
         run.progress(run.finished, run.total)
-    await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+    workers = [asyncio.ensure_future(worker()) for _ in range(max(1, concurrency))]
+    try:
+        await asyncio.gather(*workers)
+    except BaseException:
+        # One worker failing for good (the journal unusable) or the run cancelled: stop
+        # the others before the journal is closed under them.
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        raise
 
 
 def _check_concurrency(concurrency: int) -> None:

@@ -131,7 +131,10 @@ class Journal:
         """
         path = Path(path)
         try:
-            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            # A short busy timeout: the flock below keeps other runs out, so a locked
+            # database means something else holds the file, and each wait would block
+            # the event loop.
+            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=1.0)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             db.executescript(_SCHEMA)
@@ -154,9 +157,25 @@ class Journal:
         if self._lock is not None:
             os.close(self._lock)
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        # A journal that cannot be read or written (disk full, file removed or made
+        # read-only mid-run) stops the run with a typed error, never a sqlite3 one.
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise ConfigurationError(
+                f"the journal {str(self.path)!r} cannot be used: {exc}",
+                hint=(
+                    "Fix the disk or the file (space, permissions), then run the same "
+                    "command with the same journal: it resumes where it stopped."
+                ),
+            ) from None
+
     def meta(self) -> dict[str, str]:
         """The run's identity: source, target, plan fingerprint, creation time."""
-        return dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        with self._writing():
+            return dict(self._db.execute("SELECT key, value FROM meta").fetchall())
 
     def start(
         self, meta: Mapping[str, str], steps: list[tuple[str, str, dict[str, Any], dict[str, Any]]]
@@ -169,7 +188,7 @@ class Journal:
         if self.meta():
             return False
         now = _now()
-        with self._transaction():
+        with self._writing(), self._transaction():
             self._db.executemany(
                 "INSERT INTO meta (key, value) VALUES (?, ?)", sorted(meta.items())
             )
@@ -204,11 +223,19 @@ class Journal:
         """Move one step to ``state``, committing at once."""
         if state not in STATES:
             raise ValueError(state)
-        self._db.execute(
-            "UPDATE steps SET state = ?, result = COALESCE(?, result), error = ?, "
-            "writes = writes + ?, updated_at = ? WHERE number = ?",
-            (state, None if result is None else _dump(result), error, int(wrote), _now(), number),
-        )
+        with self._writing():
+            self._db.execute(
+                "UPDATE steps SET state = ?, result = COALESCE(?, result), error = ?, "
+                "writes = writes + ?, updated_at = ? WHERE number = ?",
+                (
+                    state,
+                    None if result is None else _dump(result),
+                    error,
+                    int(wrote),
+                    _now(),
+                    number,
+                ),
+            )
 
     def steps(self, *states: str) -> Iterator[Step]:
         """The steps, in number order, optionally only those in ``states``."""
@@ -217,7 +244,9 @@ class Journal:
         if states:
             query += f" WHERE state IN ({', '.join('?' for _ in states)})"
             args = states
-        for row in self._db.execute(query + " ORDER BY number", args).fetchall():
+        with self._writing():
+            rows = self._db.execute(query + " ORDER BY number", args).fetchall()
+        for row in rows:
             number, target_id, prior, desired, state, result, error, writes = row
             yield Step(
                 number,
@@ -232,5 +261,6 @@ class Journal:
 
     def counts(self) -> dict[str, int]:
         """How many steps are in each state."""
-        rows = self._db.execute("SELECT state, COUNT(*) FROM steps GROUP BY state").fetchall()
-        return dict(rows)
+        with self._writing():
+            rows = self._db.execute("SELECT state, COUNT(*) FROM steps GROUP BY state")
+            return dict(rows.fetchall())
