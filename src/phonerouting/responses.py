@@ -188,7 +188,8 @@ def error_from_response(
             retry_after = parse_retry_after(headers.get("retry-after"))
         common["retry_after"] = retry_after
     if issubclass(cls, ValidationError):
-        return cls(message, field=_normalized_field(adapter, info), **common)
+        field = _opt_text(_normalized_field(adapter, info), _MAX_TOKEN, secrets)
+        return cls(message, field=field, **common)
     return cls(message, **common)
 
 

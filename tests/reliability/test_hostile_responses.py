@@ -603,6 +603,25 @@ def test_huge_error_bodies_give_bounded_errors() -> None:
     assert problems == [], "\n".join(problems)
 
 
+def test_a_huge_field_name_in_the_details_is_bounded() -> None:
+    # A single detail names the field at fault; a hostile one must not make
+    # error.field (or anything quoting it) megabytes long.
+    name = "f" * 1_000_000
+    bodies = {
+        "agentmessage": {
+            "success": False,
+            "error": {"code": "VALIDATION_FAILED", "message": "bad", "details": {name: "x"}},
+        },
+        "close": {"errors": [], "field-errors": {name: "bad"}},
+    }
+    for provider, body in bodies.items():
+        for method, _, error in run_all(provider, Vendor(body, body, status=422)):
+            caught = assert_routing_error(error)
+            assert type(caught) is pr.ValidationError, method
+            assert caught.field == "f" * 200 + "…", (provider, method)
+            assert len(str(caught)) < 2_000, (provider, method)
+
+
 # ------------------------------------------------------------------ parser limits
 
 
