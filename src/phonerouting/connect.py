@@ -110,19 +110,25 @@ def _is_duration(value: object) -> bool:
     )
 
 
-def _policy(adapter: Adapter, max_retries: int, retry_policy: RetryPolicy | None) -> RetryPolicy:
-    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+def _policy(
+    adapter: Adapter, max_retries: int | None, retry_policy: RetryPolicy | None
+) -> RetryPolicy:
+    if max_retries is not None and (
+        isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0
+    ):
         raise ConfigurationError(
             f"max_retries must be a whole number >= 0, not {max_retries!r}", provider=adapter.name
         )
     if retry_policy is None:
-        return RetryPolicy(max_retries=max_retries)
+        return RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
     if not isinstance(retry_policy, RetryPolicy):
         raise ConfigurationError(
             f"retry_policy must be a phonerouting.RetryPolicy, not {type(retry_policy).__name__}",
             provider=adapter.name,
         )
-    if retry_policy.max_retries != max_retries:
+    # Only an explicit max_retries overrides the policy's own count: a policy built with
+    # max_retries=5 is never cut back to a default the caller did not ask for.
+    if max_retries is not None and retry_policy.max_retries != max_retries:
         return attrs.evolve(retry_policy, max_retries=max_retries)
     return retry_policy
 
@@ -132,7 +138,7 @@ def _settings(
     api_key: str | None,
     base_url: str | None,
     timeout: float | httpx.Timeout | None,
-    max_retries: int,
+    max_retries: int | None,
     retry_policy: RetryPolicy | None,
 ) -> tuple[Adapter, dict[str, Any], RetryPolicy, tuple[str, ...]]:
     adapter = adapter_for(provider)
@@ -155,7 +161,7 @@ def connect(
     api_key: str | None = None,
     base_url: str | None = None,
     timeout: float | httpx.Timeout | None = 10.0,
-    max_retries: int = 2,
+    max_retries: int | None = None,
     transport: httpx.BaseTransport | None = None,
     *,
     retry_policy: RetryPolicy | None = None,
@@ -168,9 +174,11 @@ def connect(
         api_key: the vendor API key; ``None`` reads the provider's environment variable.
         base_url: the API root including the vendor's base path; ``None`` is production.
         timeout: seconds for connect, read, write and pool waits (or an httpx.Timeout).
-        max_retries: retries after the first attempt for 408, 429, 5xx and network errors.
+        max_retries: retries after the first attempt for 408, 429, 5xx and network errors;
+            ``None`` keeps ``retry_policy``'s count (2 by default).
         transport: an httpx transport used instead of the network (tests, emulators).
-        retry_policy: backoff and wait cap; ``max_retries`` overrides its own count.
+        retry_policy: backoff, wait cap and retry count; an explicit ``max_retries``
+            overrides its count.
 
     Raises:
         ConfigurationError: before any request, when an argument is unusable.
@@ -192,7 +200,7 @@ def connect_async(
     api_key: str | None = None,
     base_url: str | None = None,
     timeout: float | httpx.Timeout | None = 10.0,
-    max_retries: int = 2,
+    max_retries: int | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     *,
     retry_policy: RetryPolicy | None = None,

@@ -183,3 +183,42 @@ def test_capabilities_per_provider() -> None:
     )
     assert close.can_set("ring_duration")
     assert not close.can_clear("inbound_url")
+
+
+def test_a_policy_retry_count_is_kept_unless_max_retries_is_given() -> None:
+    from phonerouting import testing
+
+    emu = testing.emulator("linq-v3", 2, seed=1)
+    fast = pr.RetryPolicy(max_retries=4, backoff_initial=0, backoff_max=0, jitter=0)
+    emu.faults.server_error(503, count=None)
+    with (
+        pr.connect(
+            "linq-v3", api_key=emu.api_key, transport=emu.transport(), retry_policy=fast
+        ) as client,
+        pytest.raises(pr.ServerError),
+    ):
+        list(client.list_numbers())
+    assert emu.count("GET") == 5  # the policy's 4 retries, not a default of 2
+    emu.clear_requests()
+    with (
+        pr.connect(
+            "linq-v3",
+            api_key=emu.api_key,
+            transport=emu.transport(),
+            retry_policy=fast,
+            max_retries=1,
+        ) as client,
+        pytest.raises(pr.ServerError),
+    ):
+        list(client.list_numbers())
+    assert emu.count("GET") == 2  # an explicit max_retries wins
+    emu.clear_requests()
+    default_count = pr.RetryPolicy(backoff_initial=0, backoff_max=0, jitter=0)
+    with (
+        pr.connect(
+            "linq-v3", api_key=emu.api_key, transport=emu.transport(), retry_policy=default_count
+        ) as client,
+        pytest.raises(pr.ServerError),
+    ):
+        list(client.list_numbers())
+    assert emu.count("GET") == 3  # the default: two retries
