@@ -177,7 +177,15 @@ def error_from_response(
     }
     default = _default_message(request, status, headers)
     message = _text(info.message or default, _MAX_MESSAGE, secrets)
-    cls = error_class_for_status(status) if status >= 400 else UnexpectedResponseError
+    if status < 400:
+        # A redirect (the only non-2xx below 400 a vendor sends): not followed, so the
+        # key never goes to another URL; the address is what is wrong, not the API.
+        return UnexpectedResponseError(
+            message,
+            hint="Check base_url: give the API's own address, which answers without redirects.",
+            **common,
+        )
+    cls = error_class_for_status(status)
     if issubclass(cls, RateLimitError | ServerError):
         # The vendor's own signals first (its rate-limit header, then its body), the
         # generic Retry-After last (RFC 9110 gives it to 503 as well as 429).

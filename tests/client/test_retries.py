@@ -326,6 +326,10 @@ async def test_redirect_is_not_followed(mode: str, fast_policy: pr.RetryPolicy) 
         await update_v3(mode, script, fast_policy)
     assert len(script.requests) == 1
     assert "https://evil.example/steal" in caught.value.message
+    assert caught.value.status == 302
+    assert str(caught.value).endswith(
+        "Check base_url: give the API's own address, which answers without redirects."
+    )
 
 
 def _closed_port() -> int:

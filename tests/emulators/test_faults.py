@@ -280,3 +280,31 @@ def test_faulted_requests_are_logged_too() -> None:
             w.send(http)
         w.send(http)
     assert [(r.method, r.json) for r in w.emu.requests] == [("PUT", w.body), ("PUT", w.body)]
+
+
+@providers
+def test_a_server_error_with_a_wait_says_when_to_come_back(provider: str) -> None:
+    w = write(provider)
+    w.emu.faults.server_error(503, retry_after=2.5)
+    with client(w.emu) as http:
+        response = w.send(http)
+    assert_server_error(provider, response, 503)
+    assert response.headers["Retry-After"] == "3"
+    w.emu.faults.server_error(503)
+    with client(w.emu) as http:
+        assert "Retry-After" not in w.send(http).headers
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"kind": "server_error"}, "unknown fault kind 'server_error'"),
+        ({"kind": "status", "count": 0}, "count must be at least 1"),
+        ({"kind": "drop", "probability": 1.5}, "probability must be from 0 to 1"),
+    ],
+)
+def test_a_fault_that_cannot_be_is_refused(options: dict[str, Any], message: str) -> None:
+    emu = testing.emulator("close")
+    with pytest.raises(ValueError, match=message):
+        emu.faults.add(**options)
+    assert emu.faults.pending() == []

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 import httpx
 
 from phonerouting.testing.faults import Fault, Faults
-from phonerouting.testing.wire import EmuRequest, EmuResponse, LoggedRequest
+from phonerouting.testing.wire import EmuRequest, EmuResponse, LoggedRequest, whole_seconds
 
 __all__ = ["AsyncEmulatorTransport", "Emulator", "EmulatorTransport", "Outcome", "reason_phrase"]
 
@@ -248,7 +248,12 @@ class Emulator(abc.ABC):
             return self._finish(
                 EmuResponse(200, {"Content-Type": "application/json"}, b'{"data": [{"id": ')
             )
-        return self._finish(self.error(fault.status, retry_after=fault.retry_after))
+        response = self.error(fault.status, retry_after=fault.retry_after)
+        if fault.retry_after is not None:
+            # A 503 (or any status) that says when to come back, whether or not the
+            # vendor's own error format carries a wait.
+            response.headers.setdefault("Retry-After", str(whole_seconds(fault.retry_after)))
+        return self._finish(response)
 
 
 def _httpx_response(response: EmuResponse, request: httpx.Request) -> httpx.Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import threading
-from typing import Literal
+from typing import Literal, get_args
 
 import attrs
 
@@ -71,7 +71,19 @@ class Faults:
         path: str | None = None,
         after_effect: bool = False,
     ) -> Fault:
-        """Program a fault; ``count=None`` keeps it until `clear`."""
+        """Program a fault; ``count=None`` keeps it until `clear`.
+
+        ``kind`` is one of ``status``, ``html``, ``malformed``, ``delay``, ``drop``.
+
+        Raises:
+            ValueError: an unknown kind, or a count or probability out of range.
+        """
+        if kind not in get_args(FaultKind):
+            raise ValueError(f"unknown fault kind {kind!r}; choose from {get_args(FaultKind)}")
+        if count is not None and count < 1:
+            raise ValueError(f"count must be at least 1 (or None for no limit), not {count!r}")
+        if not 0 <= probability <= 1:
+            raise ValueError(f"probability must be from 0 to 1, not {probability!r}")
         default_status = {"status": 500, "html": 502, "malformed": 200}.get(kind, 200)
         fault = Fault(
             kind=kind,
