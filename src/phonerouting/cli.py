@@ -14,7 +14,6 @@ import math
 import os
 import sys
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
@@ -516,10 +515,8 @@ def _print_error(args: argparse.Namespace, exc: RoutingError) -> None:
             print(f"  {name}: {getattr(exc, name)}", file=sys.stderr)
         for key, value in exc.details.items():
             print(f"  details.{key}: {value}", file=sys.stderr)
-        if exc.__cause__ is not None:
-            print(f"  cause: {type(exc.__cause__).__name__}: {exc.__cause__}", file=sys.stderr)
-        if args.verbose and exc.status is None and exc.__cause__ is not None:
-            traceback.print_exception(exc.__cause__, file=sys.stderr)
+        if exc.retry_after is not None:
+            print(f"  retry_after: {exc.retry_after:g}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

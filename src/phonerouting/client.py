@@ -69,10 +69,9 @@ class Client:
         except httpx.HTTPError as exc:
             failure = exc
         if failure is not None:
-            # Raised outside the except block, so that a cause holding a secret is not
-            # kept as __context__ either.
-            error = operations.transport_error(self._adapter, request, failure, self._secrets)
-            raise error from operations.safe_cause(failure, self._secrets)
+            # Not chained, and raised outside the except block so it is not __context__
+            # either: an httpx error holds the request, whose headers hold the key.
+            raise operations.transport_error(self._adapter, request, failure, self._secrets)
         if logger.isEnabledFor(logging.DEBUG):
             operations.log_exchange(self._adapter, request, response, self._secrets)
         if not 200 <= response.status_code < 300:

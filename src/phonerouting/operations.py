@@ -29,7 +29,6 @@ __all__ = [
     "normalize_number",
     "number_not_found",
     "plan_update",
-    "safe_cause",
     "transport_error",
 ]
 
@@ -85,7 +84,8 @@ def transport_error(
     """A TransportError for an httpx failure: its type and its text, scrubbed of
     ``secrets`` and bounded. httpx's own messages carry the URL, not the request's
     headers, but a garbled response is quoted back in them, and a broken server can
-    echo the auth header into one."""
+    echo the auth header into one. The httpx error itself is not kept: it holds the
+    request, and with it the auth header."""
     if isinstance(exc, httpx.TimeoutException):
         what = f"timed out ({type(exc).__name__})"
     elif isinstance(exc, httpx.ConnectError):
@@ -99,20 +99,6 @@ def transport_error(
         f"{request.method} {request.path} {what}" + (f": {detail}" if detail else ""),
         provider=adapter.name,
     )
-
-
-def safe_cause(exc: BaseException, secrets: tuple[str, ...]) -> BaseException | None:
-    """``exc`` to chain as the cause of our error, or ``None`` when its text, or that of
-    anything in its own chain, holds a secret (tracebacks print the whole chain)."""
-    seen: set[int] = set()
-    link: BaseException | None = exc
-    while link is not None and id(link) not in seen:
-        seen.add(id(link))
-        text = f"{link!s} {link.args!r}"
-        if any(secret in text for secret in secrets):
-            return None
-        link = link.__cause__ or link.__context__
-    return exc
 
 
 def log_exchange(

@@ -75,6 +75,7 @@ _UNREADABLE = (ValueError, UnicodeDecodeError, RecursionError)
 
 
 _REDACTED = "[REDACTED]"
+_MIN_SECRET = 8
 
 
 def scrub(text: str, secrets: tuple[str, ...]) -> str:
@@ -231,4 +232,6 @@ def secret_forms(api_key: str, auth_headers: Mapping[str, str]) -> tuple[str, ..
         _, _, credential = value.partition(" ")
         if credential:
             forms.add(credential)
-    return tuple(sorted(forms, key=len, reverse=True))
+    # A "key" of a few characters (a placeholder such as "..." or "x") is no secret, and
+    # scrubbing it would garble every message that happens to contain it.
+    return tuple(sorted((f for f in forms if len(f) >= _MIN_SECRET), key=len, reverse=True))

@@ -354,7 +354,8 @@ async def test_real_connection_refused_is_a_transport_error(
             with pytest.raises(pr.TransportError) as caught:
                 await ac.update_routing(V3_ID, SET)
     assert caught.value.provider == "linq-v3"
-    assert isinstance(caught.value.__cause__, httpx.ConnectError)
+    assert "could not connect" in caught.value.message
+    assert (caught.value.__cause__, caught.value.__context__) == (None, None)
     assert sleeps.waits == [0.01, 0.02]
 
 

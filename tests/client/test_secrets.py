@@ -70,3 +70,50 @@ async def test_canary_key_never_leaks(
     for text in texts:
         for form in FORMS:
             assert form not in text
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    link: BaseException | None = error
+    while link is not None and link not in seen:
+        seen.append(link)
+        link = link.__cause__ or link.__context__
+    return seen
+
+
+@pytest.mark.parametrize("provider", list(IDS))
+def test_a_transport_error_keeps_no_request_that_holds_the_key(provider: str) -> None:
+    # httpx errors carry the request, whose headers carry the key (and httpx masks
+    # only Authorization in their repr): none may hang on the error we raise.
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    policy = pr.RetryPolicy(max_retries=1, backoff_initial=0, backoff_max=0, jitter=0)
+    transport = httpx.MockTransport(refuse)
+    with (
+        pr.connect(provider, api_key=CANARY, transport=transport, retry_policy=policy) as client,
+        pytest.raises(pr.TransportError) as caught,
+    ):
+        list(client.list_numbers())
+    chain = _chain(caught.value)
+    assert [type(e) for e in chain] == [pr.TransportError]
+    for form in FORMS:
+        assert form not in repr(vars(caught.value))
+        assert form not in "".join(traceback.format_exception(caught.value))
+
+
+def test_a_placeholder_key_too_short_to_be_a_secret_does_not_garble_errors() -> None:
+    # A key of a few characters ("...", "x") would otherwise be cut out of every text.
+    body = {
+        "success": False,
+        "error": {"status": 401, "code": 2004, "message": "Invalid token...", "doc_url": "x"},
+        "trace_id": "x" * 32,
+    }
+    transport = httpx.MockTransport(lambda request: httpx.Response(401, json=body))
+    with (
+        pr.connect("linq-v3", api_key="x", transport=transport) as client,
+        pytest.raises(pr.AuthenticationError) as caught,
+    ):
+        list(client.list_numbers())
+    assert (caught.value.message, caught.value.doc_url) == ("Invalid token...", "x")
+    assert caught.value.request_id == "x" * 32

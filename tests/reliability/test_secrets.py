@@ -394,7 +394,7 @@ def test_the_key_never_leaks_from_the_command_line(canary: str, serve_cli: Serve
     )
     assert "retrying after RateLimitError" in errs[0]
     assert "type: RateLimitError" in errs[0]
-    assert "cause: RemoteProtocolError" in errs[1]
+    assert "failed in transport (RemoteProtocolError)" in errs[1]
     assert "type: AuthenticationError" in errs[2]
     new.faults.clear()
     crm.faults.clear()
