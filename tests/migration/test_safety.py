@@ -306,3 +306,20 @@ async def test_a_journal_that_stops_working_stops_the_run_with_a_typed_error(
         resumed = await migration.apply(await migration.plan(src, dst), dst, journal=journal)
     assert resumed.failed == ()
     assert v3_forwarding(new) == v2_forwarding(old)
+
+
+async def test_a_journal_removed_during_the_run_stops_it(tmp_path: Path) -> None:
+    old, new = LinqV2Emulator(20, seed=17, populate=1.0), LinqV3Emulator(20, seed=17)
+    journal = tmp_path / "j.sqlite"
+
+    def progress(done: int, total: int) -> None:
+        if done == 3:
+            journal.unlink()  # someone cleans up the folder mid-run
+
+    async with client(old) as src, client(new) as dst:
+        plan = await migration.plan(src, dst)
+        with pytest.raises(pr.ConfigurationError, match="was removed or replaced") as caught:
+            await migration.apply(plan, dst, journal=journal, concurrency=1, progress=progress)
+    assert "compare the target with `migrate verify --from --to`" in str(caught.value)
+    # It stopped at once: the next number's "writing" record failed before its write.
+    assert new.count("PUT") == 3

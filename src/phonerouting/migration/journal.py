@@ -86,6 +86,20 @@ def _lock(path: Path) -> int | None:
     return fd
 
 
+_RESUME_HINT = (
+    "Fix the disk or the file (space, permissions), then run the same command with the "
+    "same journal: it resumes where it stopped."
+)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -120,6 +134,7 @@ class Journal:
         self.path = path
         self._db = connection
         self._lock = lock
+        self._identity = _identity(path)
 
     @classmethod
     def open(cls, path: str | Path, *, durable: bool = False) -> Journal:
@@ -166,11 +181,21 @@ class Journal:
         except sqlite3.Error as exc:
             raise ConfigurationError(
                 f"the journal {str(self.path)!r} cannot be used: {exc}",
-                hint=(
-                    "Fix the disk or the file (space, permissions), then run the same "
-                    "command with the same journal: it resumes where it stopped."
-                ),
+                hint=_RESUME_HINT,
             ) from None
+
+    def _check_still_there(self) -> None:
+        # SQLite goes on writing into a file that was deleted or replaced under it, and
+        # the run would end "done" with a journal nobody can resume or roll back.
+        if _identity(self.path) != self._identity:
+            raise ConfigurationError(
+                f"the journal {str(self.path)!r} was removed or replaced during the run; "
+                "the numbers written since are not recorded in any file",
+                hint=(
+                    "Put the journal file back if you can, then run the same command again; "
+                    "otherwise compare the target with `migrate verify --from --to`."
+                ),
+            )
 
     def meta(self) -> dict[str, str]:
         """The run's identity: source, target, plan fingerprint, creation time."""
@@ -223,6 +248,7 @@ class Journal:
         """Move one step to ``state``, committing at once."""
         if state not in STATES:
             raise ValueError(state)
+        self._check_still_there()
         with self._writing():
             self._db.execute(
                 "UPDATE steps SET state = ?, result = COALESCE(?, result), error = ?, "
