@@ -58,7 +58,7 @@ class Account:
         if not key:
             raise ConfigurationError(
                 f"account {self.name!r} ({self.provider}) needs its API key in the "
-                f"{self.key_env} environment variable, which is not set",
+                f"{self.key_env} environment variable, which is not set or empty",
                 provider=self.provider,
                 hint=f"Set {self.key_env} in the environment; no request was sent.",
             )
@@ -102,7 +102,9 @@ def _account(name: str, entry: Any, source: Path) -> Account:
     key_env = entry.get("key_env", adapter_for(provider).api_key_env)
     base_url = entry.get("base_url")
     if not isinstance(key_env, str) or not key_env:
-        raise _config_error(f"{source}: [accounts.{name}] key_env must be a string")
+        raise _config_error(
+            f"{source}: [accounts.{name}] key_env must be a non-empty string (a variable name)"
+        )
     if base_url is not None and not isinstance(base_url, str):
         raise _config_error(f"{source}: [accounts.{name}] base_url must be a string")
     return Account(name, provider, key_env, base_url)

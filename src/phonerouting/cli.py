@@ -263,6 +263,7 @@ def _verify_text(report: Any, out: TextIO) -> None:
     )
     _numbers_line("missing from the target", report.missing, out)
     _numbers_line("not finished in the journal", report.unfinished, out)
+    _numbers_line("listed twice on one side", report.conflicts, out)
     for diff in report.differences[:50]:
         print(
             f"  {diff.number} {diff.field}: expected {_show_value(diff.expected)}, "
@@ -291,11 +292,17 @@ async def _migrate(args: argparse.Namespace) -> int:
             _emit(args, report, lambda out: _report_text("rollback", report, out))
             return EXIT_OK if report.ok else EXIT_PARTIAL
         if args.action == "verify" and args.journal:
+            if source is not None:
+                raise _UsageError(
+                    "migrate verify takes --journal FILE (check the target against the "
+                    "journal) or --from ACCOUNT (against the source), not both"
+                )
             check = await migration.verify_journal(target, journal=args.journal)
             _emit(args, check, lambda out: _verify_text(check, out))
             return EXIT_OK if check.ok else EXIT_PARTIAL
         if source is None:
-            raise _UsageError(f"migrate {args.action} needs --from ACCOUNT (or --journal FILE)")
+            alternative = " (or --journal FILE)" if args.action == "verify" else ""
+            raise _UsageError(f"migrate {args.action} needs --from ACCOUNT{alternative}")
         plan = await migration.plan(source, target, args.fields)
         if args.action == "plan":
             _emit(args, plan, lambda out: _plan_text(plan, out))
@@ -308,6 +315,10 @@ async def _migrate(args: argparse.Namespace) -> int:
             return EXIT_OK if check.ok else EXIT_PARTIAL
         if not args.journal:
             raise _UsageError("migrate apply needs --journal FILE (it makes the run resumable)")
+        if not args.json:
+            # What the run will leave aside (one-sided numbers, values the target cannot
+            # hold) and take away (clears) is said before anything is written.
+            _plan_text(plan, sys.stdout)
         report = await migration.apply(
             plan,
             target,
@@ -469,7 +480,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_error(args, exc)
         return EXIT_PARTIAL
     except KeyboardInterrupt:
-        print("phonerouting: interrupted", file=sys.stderr)
+        resumable = args.command == "migrate" and args.action in ("apply", "rollback")
+        more = "; run the same command again to resume from the journal" if resumable else ""
+        print(f"phonerouting: interrupted{more}", file=sys.stderr)
         return 130
     return code
 

@@ -362,3 +362,21 @@ def test_a_closed_pipe_ends_quietly() -> None:
         os.close(write_end)
     assert done.returncode == 1
     assert done.stderr == b""
+
+
+def test_verify_against_the_source_reports_numbers_the_target_lacks(served: Served) -> None:
+    cli, emus = served
+    extra = emus["old"].add_number("+12025550301", forwarding_number="+12025559911")  # type: ignore[attr-defined]
+    args = ("--from", "old", "--to", "new", "--journal", "j.sqlite")
+    applied = cli.run("migrate", "apply", *args)
+    assert applied.code == 0, applied.err
+    # The plan is said before the run: what is left aside shows there.
+    assert applied.out.startswith("plan linq-v2 -> linq-v3: 30 matched, 30 to write")
+    assert f"only in source (not migrated): {extra.phone_number}" in applied.out
+    checked = cli.run("migrate", "verify", "--from", "old", "--to", "new")
+    assert checked.code == 1
+    assert "verify: DIFFERS: 30 checked, 0 field(s) differ, 1 missing" in checked.out
+    assert f"missing from the target: {extra.phone_number}" in checked.out
+    both = cli.run("migrate", "verify", "--from", "old", "--to", "new", "--journal", "j.sqlite")
+    assert both.code == 2
+    assert "not both" in both.err

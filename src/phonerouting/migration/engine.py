@@ -91,11 +91,13 @@ class VerifyReport:
     missing: tuple[str, ...] = ()
     #: Numbers the journal has not finished (still planned, interrupted or failed).
     unfinished: tuple[str, ...] = ()
+    #: Numbers listed twice on one side, which no migration can match.
+    conflicts: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         """True when the target holds exactly what the plan says."""
-        return not self.differences and not self.missing and not self.unfinished
+        return not (self.differences or self.missing or self.unfinished or self.conflicts)
 
 
 async def _collect(client: AsyncPhoneNumberRouting) -> list[PhoneNumber]:
@@ -442,13 +444,19 @@ async def apply(
 
 def drift(plan: Plan) -> VerifyReport:
     """What still differs between source and target, read off a plan made just now: every
-    change it would make is a difference (``expected`` from the source)."""
+    change it would make is a difference (``expected`` from the source), every source
+    number the target lacks is missing, and numbers listed twice are conflicts."""
     differences = [
         Difference(item.number, change.field, change.after, change.before)
         for item in plan.to_write
         for change in item.changes
     ]
-    return VerifyReport(len(plan.numbers), tuple(differences))
+    return VerifyReport(
+        len(plan.numbers),
+        tuple(differences),
+        missing=plan.only_in_source,
+        conflicts=plan.conflicts,
+    )
 
 
 async def verify(plan: Plan, target: AsyncPhoneNumberRouting) -> VerifyReport:
