@@ -216,6 +216,13 @@ def _plan_text(plan: Any, out: TextIO) -> None:
             f"left alone: {plan.source} has no {', '.join(plan.ignored)} to carry over",
             file=out,
         )
+    invalid = [(n.number, c) for n in plan.numbers for c in n.invalid]
+    if invalid:
+        print(f"{len(invalid)} value(s) that cannot be sent as they are (left out):", file=out)
+        for number, change in invalid[:20]:
+            print(f"  {number} {change.field}: {change.reason}", file=out)
+        if len(invalid) > 20:
+            print(f"  ... and {len(invalid) - 20} more (see --json)", file=out)
     clears = [(n, c) for n in plan.to_write for c in n.changes if c.after is None]
     if clears:
         # The changes that take something away from the target: always shown.

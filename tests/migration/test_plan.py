@@ -44,6 +44,7 @@ def test_linq_v2_to_v3_sets_and_clears_forwarding() -> None:
         "clears": 1,
         "unchanged": 1,
         "with_unsupported_fields": 0,
+        "invalid_values": 0,
         "only_in_source": 1,
         "only_in_target": 1,
         "conflicts": 0,
@@ -158,3 +159,31 @@ def test_fields_asked_for_that_the_source_lacks_are_reported() -> None:
     assert plan.ignored == ("label",)
     assert plan.fields == ("forwarding_number",)
     assert make_plan(source, target, caps("linq-v2"), caps("close")).ignored == ()
+
+
+def test_values_no_update_may_send_are_listed_not_planned() -> None:
+    # AgentMessage holds a label past the 255 characters an update may send, and one
+    # with a newline: planned as writes, they would only fail at apply time.
+    source = [
+        n("agentmessage", "u1", "+12025550101", label="x" * 300),
+        n("agentmessage", "u2", "+12025550102", label="two\nlines"),
+        n("agentmessage", "u3", "+12025550103", label="Fine"),
+    ]
+    target = [
+        n("close", "phon_a", "+12025550101"),
+        n("close", "phon_b", "+12025550102"),
+        n("close", "phon_c", "+12025550103"),
+    ]
+    plan = make_plan(source, target, caps("agentmessage"), caps("close"))
+    assert [item.changes for item in plan.numbers] == [(), (), (Change("label", None, "Fine"),)]
+    assert [item.invalid for item in plan.numbers] == [
+        (
+            Change(
+                "label", None, "x" * 300, reason="label is 300 characters; at most 255 are allowed"
+            ),
+        ),
+        (Change("label", None, "two\nlines", reason="label must not contain control characters"),),
+        (),
+    ]
+    assert plan.summary()["invalid_values"] == 2
+    assert [item.number for item in plan.to_write] == ["+12025550103"]

@@ -27,6 +27,7 @@ from typing import Any
 
 import attrs
 
+from phonerouting.errors import ValidationError
 from phonerouting.model import ROUTING_FIELDS, Capabilities, PhoneNumber, RoutingUpdate
 
 __all__ = ["Change", "NumberPlan", "Plan", "is_empty", "make_plan"]
@@ -34,11 +35,15 @@ __all__ = ["Change", "NumberPlan", "Plan", "is_empty", "make_plan"]
 
 @attrs.frozen
 class Change:
-    """One field that will change on the target: ``before`` → ``after`` (None = cleared)."""
+    """One field that will change on the target: ``before`` → ``after`` (None = cleared).
+
+    ``reason`` says why a change cannot be made, for those in `NumberPlan.invalid`.
+    """
 
     field: str
     before: Any
     after: Any
+    reason: str | None = None
 
 
 @attrs.frozen
@@ -51,6 +56,9 @@ class NumberPlan:
     changes: tuple[Change, ...]
     #: In-scope fields with a source value the target provider cannot express.
     unsupported: tuple[Change, ...] = ()
+    #: Source values that cannot be sent as they are (a label too long or with control
+    #: characters, say), each with its `Change.reason`; left out of :attr:`changes`.
+    invalid: tuple[Change, ...] = ()
 
     def update(self) -> RoutingUpdate:
         """The RoutingUpdate that applies `changes` (empty when nothing changes)."""
@@ -93,6 +101,7 @@ class Plan:
             "clears": sum(1 for n in self.numbers for c in n.changes if c.after is None),
             "unchanged": len(self.numbers) - len(self.to_write),
             "with_unsupported_fields": sum(1 for n in self.numbers if n.unsupported),
+            "invalid_values": sum(len(n.invalid) for n in self.numbers),
             "only_in_source": len(self.only_in_source),
             "only_in_target": len(self.only_in_target),
             "conflicts": len(self.conflicts),
@@ -107,6 +116,20 @@ def is_empty(value: Any) -> bool:
 
 def _same(a: Any, b: Any) -> bool:
     return (is_empty(a) and is_empty(b)) or a == b
+
+
+def _refusal(change: Change) -> str | None:
+    """Why ``change`` could not be sent (the checks every update goes through), or None.
+
+    A source vendor may hold what no update may send (a label past the length limit, a
+    control character); found here, it is listed in the plan instead of failing the
+    number at apply time.
+    """
+    try:
+        RoutingUpdate(**{change.field: change.after})
+    except ValidationError as error:
+        return error.message
+    return None
 
 
 def _index(numbers: Iterable[PhoneNumber]) -> tuple[dict[str, PhoneNumber], set[str]]:
@@ -130,8 +153,6 @@ def make_plan(
     chosen = tuple(fields) if fields is not None else ROUTING_FIELDS
     unknown = [f for f in chosen if f not in ROUTING_FIELDS]
     if unknown:
-        from phonerouting.errors import ValidationError
-
         raise ValidationError(
             f"unknown field(s) {', '.join(unknown)}; choose from {', '.join(ROUTING_FIELDS)}",
             field="fields",
@@ -146,6 +167,7 @@ def make_plan(
         src, tgt = sources[e164], targets[e164]
         changes: list[Change] = []
         unsupported: list[Change] = []
+        invalid: list[Change] = []
         for field in scope:
             after, before = getattr(src, field), getattr(tgt, field)
             if _same(before, after):
@@ -156,11 +178,18 @@ def make_plan(
             expressible = (
                 target_caps.can_clear(field) if change.after is None else target_caps.can_set(field)
             )
-            if expressible:
+            if not expressible:
+                if change.after is not None:
+                    unsupported.append(change)
+                continue
+            problem = _refusal(change)
+            if problem is None:
                 changes.append(change)
-            elif change.after is not None:
-                unsupported.append(change)
-        plans.append(NumberPlan(e164, src.id, tgt.id, tuple(changes), tuple(unsupported)))
+            else:
+                invalid.append(attrs.evolve(change, reason=problem))
+        plans.append(
+            NumberPlan(e164, src.id, tgt.id, tuple(changes), tuple(unsupported), tuple(invalid))
+        )
 
     return Plan(
         source=source_caps.provider,
