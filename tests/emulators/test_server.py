@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import subprocess
 from collections.abc import Iterator
 
 import httpx
@@ -154,3 +155,46 @@ def test_the_status_line_of_a_fault_page_has_the_right_reason() -> None:
         )
     assert answer.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
     assert b"<title>503 Service Unavailable</title>" in answer
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--port", "99999"), "argument --port: must be from 0 to 65535, not 99999"),
+        (("--numbers", "-5"), "argument --numbers: must be from 0 to 1000000, not -5"),
+        (("--populate", "2"), "argument --populate: must be from 0 to 1, not 2"),
+    ],
+)
+def test_serve_refuses_unusable_options(extra: tuple[str, ...], message: str) -> None:
+    from tests.support import SCRIPT
+
+    done = subprocess.run(
+        [str(SCRIPT), "emulate", "--provider", "close", *extra],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == f"phonerouting emulate: error: {message}"
+
+
+def test_serve_on_a_port_in_use_is_one_line_and_exit_2() -> None:
+    from tests.support import SCRIPT
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [str(SCRIPT), "emulate", "--provider", "close", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith(f"phonerouting: error: cannot listen on 127.0.0.1:{port}: ")
+    assert "address already in use" in done.stderr
+    assert done.stderr.count("\n") == 1

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from phonerouting.testing import EMULATORS, emulator
 from phonerouting.testing.server import serve_forever
@@ -20,15 +20,47 @@ from phonerouting.testing.server import serve_forever
 __all__ = ["main", "serve_command"]
 
 
+def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, not {value}")
+        return value
+
+    return parse
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1, not {value:g}")
+    return value
+
+
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``serve`` (shared with ``phonerouting emulate``)."""
     parser.add_argument("--provider", required=True, choices=list(EMULATORS))
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--numbers", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--api-key", dest="api_key", default=None)
-    parser.add_argument("--populate", type=float, default=0.5)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument(
+        "--port", type=_bounded_int(0, 65535), default=0, help="0 picks a free port"
+    )
+    parser.add_argument(
+        "--numbers", type=_bounded_int(0, 1_000_000), default=20, help="numbers to seed"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the generated data")
+    parser.add_argument("--api-key", dest="api_key", default=None, help="the key to accept")
+    parser.add_argument(
+        "--populate",
+        type=_fraction,
+        default=0.5,
+        help="share of the numbers seeded with routing set (0 to 1)",
+    )
 
 
 def serve_command(args: argparse.Namespace) -> int:
@@ -46,7 +78,14 @@ def serve_command(args: argparse.Namespace) -> int:
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except OSError as exc:  # the port is taken, or the host is not an address of ours
+        print(
+            f"phonerouting: error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 
