@@ -72,6 +72,14 @@ def _base_url(adapter: Adapter, base_url: str | None) -> str:
         raise ConfigurationError(
             f"base_url {base_url!r} is not a URL", provider=adapter.name
         ) from None
+    if url.userinfo or url.query or url.fragment:
+        # Paths are appended to base_url: a query or fragment would end up in the
+        # middle of every URL, and credentials in it would show in reprs and logs.
+        raise ConfigurationError(
+            "base_url must be the API root alone: no user:password@, ?query or #fragment "
+            "(the key goes in api_key)",
+            provider=adapter.name,
+        )
     if url.scheme == "https" and url.host:
         return base_url
     if url.scheme == "http" and url.host and _is_loopback(url.host):

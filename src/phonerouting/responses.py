@@ -187,6 +187,12 @@ def error_from_response(
             **common,
         )
     cls = error_class_for_status(status)
+    if status == 404 and request.path == adapter.list_request().path:
+        # The account's own listing cannot be missing: the address is wrong.
+        common["hint"] = (
+            f"Check base_url: the {adapter.name} listing was not found there; it must be "
+            f"the API root, vendor base path included (production: {adapter.default_base_url})."
+        )
     if issubclass(cls, RateLimitError | ServerError):
         # The vendor's own signals first (its rate-limit header, then its body), the
         # generic Retry-After last (RFC 9110 gives it to 503 as well as 429).

@@ -222,3 +222,33 @@ def test_a_policy_retry_count_is_kept_unless_max_retries_is_given() -> None:
     ):
         list(client.list_numbers())
     assert emu.count("GET") == 3  # the default: two retries
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "https://api.close.com/api/v1?x=1",
+        "https://api.close.com/api/v1#top",
+        "https://user:secret@api.close.com/api/v1",
+    ],
+)
+def test_a_base_url_with_query_fragment_or_credentials_is_refused(base_url: str) -> None:
+    with pytest.raises(pr.ConfigurationError, match="the API root alone") as caught:
+        pr.connect("close", api_key="k" * 10, base_url=base_url)
+    assert "secret" not in str(caught.value)
+
+
+@pytest.mark.parametrize("provider", ["linq-v2", "linq-v3", "agentmessage", "close"])
+def test_a_listing_not_found_points_at_the_base_url(provider: str) -> None:
+    from phonerouting.registry import adapter_for
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(404, text="Not Found"))
+    with (
+        pr.connect(provider, api_key="k" * 10, transport=transport) as client,
+        pytest.raises(pr.NotFoundError) as caught,
+    ):
+        list(client.list_numbers())
+    assert str(caught.value).endswith(
+        f"Check base_url: the {provider} listing was not found there; it must be the API "
+        f"root, vendor base path included (production: {adapter_for(provider).default_base_url})."
+    )
