@@ -33,9 +33,17 @@ class _UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    #: Set by `main` when ``--json`` is on the command line, before it is parsed, so
+    #: that usage errors come as JSON too.
+    json_errors = False
+
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        if _Parser.json_errors:
+            error = {"type": "UsageError", "command": self.prog, "message": message}
+            print(json.dumps({"error": error}), file=sys.stderr)
+        else:
+            self.print_usage(sys.stderr)
+            print(f"{self.prog}: error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
 
@@ -463,7 +471,9 @@ def _configure_logging(verbose: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    _Parser.json_errors = "--json" in words
+    args = parser.parse_args(words)
     _configure_logging(args.verbose)
     try:
         code: int = args.func(args)

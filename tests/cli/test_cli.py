@@ -380,3 +380,18 @@ def test_verify_against_the_source_reports_numbers_the_target_lacks(served: Serv
     both = cli.run("migrate", "verify", "--from", "old", "--to", "new", "--journal", "j.sqlite")
     assert both.code == 2
     assert "not both" in both.err
+
+
+def test_usage_errors_are_json_with_json(served: Served) -> None:
+    cli, _ = served
+    for args, message in (
+        (("--json", "set", "new"), "the following arguments are required: NUMBER_OR_ID"),
+        (("set", "new", "+12025550142", "--ring-duration", "abc", "--json"), "--ring-duration"),
+        (("migrate", "apply", "--to", "new", "--concurrency", "0", "--json"), "--concurrency"),
+    ):
+        result = cli.run(*args)
+        assert result.code == 2, (args, result)
+        assert result.out == ""
+        error = json.loads(result.err)["error"]
+        assert error["type"] == "UsageError"
+        assert message in error["message"]
