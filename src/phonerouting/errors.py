@@ -129,7 +129,9 @@ def _rebuild(cls: type[RoutingError], message: str, state: dict[str, object]) ->
 class ConfigurationError(RoutingError):
     """The client cannot be built: unknown provider, missing API key, unsafe base URL."""
 
-    hint = "Fix the arguments given to connect() or the environment; no request was sent."
+    hint = (
+        "Fix the arguments (of connect() or the command) or the environment; no request was sent."
+    )
 
 
 class ValidationError(RoutingError):
@@ -155,8 +157,8 @@ class UnsupportedFieldError(ValidationError):
     """The provider cannot set or clear this normalized field; nothing was sent."""
 
     hint = (
-        "Leave this field UNSET for this provider; client.capabilities lists what it "
-        "can set and clear."
+        "Leave this field UNSET for this provider; client.capabilities (`phonerouting "
+        "providers`) lists what it can set and clear."
     )
 
 
@@ -178,7 +180,10 @@ class PermissionDeniedError(RoutingError):
 class NotFoundError(RoutingError):
     """The number (or resource) does not exist for this account (HTTP 404, or no match)."""
 
-    hint = "Check the id or number; list_numbers() shows what this account holds."
+    hint = (
+        "Check the id or number; the account's listing (list_numbers(), `phonerouting "
+        "list`) shows what it holds."
+    )
 
 
 class ConflictError(RoutingError):
