@@ -210,6 +210,16 @@ def _numbers_line(label: str, numbers: Sequence[str], out: TextIO) -> None:
         print(f"{label}: {shown}{more}", file=out)
 
 
+def _changes_block(title: str, lines: Sequence[str], out: TextIO, limit: int = 20) -> None:
+    if not lines:
+        return
+    print(f"{len(lines)} {title}:", file=out)
+    for line in lines[:limit]:
+        print(f"  {line}", file=out)
+    if len(lines) > limit:
+        print(f"  ... and {len(lines) - limit} more (see --json)", file=out)
+
+
 def _plan_text(plan: Any, out: TextIO) -> None:
     s = plan.summary()
     print(
@@ -224,31 +234,34 @@ def _plan_text(plan: Any, out: TextIO) -> None:
             f"left alone: {plan.source} has no {', '.join(plan.ignored)} to carry over",
             file=out,
         )
-    invalid = [(n.number, c) for n in plan.numbers for c in n.invalid]
-    if invalid:
-        print(f"{len(invalid)} value(s) that cannot be sent as they are (left out):", file=out)
-        for number, change in invalid[:20]:
-            print(f"  {number} {change.field}: {change.reason}", file=out)
-        if len(invalid) > 20:
-            print(f"  ... and {len(invalid) - 20} more (see --json)", file=out)
-    clears = [(n, c) for n in plan.to_write for c in n.changes if c.after is None]
-    if clears:
-        # The changes that take something away from the target: always shown.
-        print(f"{len(clears)} value(s) the source does not have will be cleared:", file=out)
-        for item, change in clears[:20]:
-            print(f"  {item.number} {change.field}: {_show_value(change.before)} -> -", file=out)
-        if len(clears) > 20:
-            print(f"  ... and {len(clears) - 20} more (see --json)", file=out)
+    _changes_block(
+        "value(s) that cannot be sent as they are (left out)",
+        [f"{n.number} {c.field}: {c.reason}" for n in plan.numbers for c in n.invalid],
+        out,
+    )
+    # The changes that take something away from the target: always shown.
+    _changes_block(
+        "value(s) the source does not have will be cleared",
+        [
+            f"{n.number} {c.field}: {_show_value(c.before)} -> -"
+            for n in plan.to_write
+            for c in n.changes
+            if c.after is None
+        ],
+        out,
+    )
     _numbers_line("only in source (not migrated)", plan.only_in_source, out)
     _numbers_line("only in target (left alone)", plan.only_in_target, out)
     _numbers_line("on one side twice (left alone)", plan.conflicts, out)
-    unsupported = [(n.number, c) for n in plan.numbers for c in n.unsupported]
-    if unsupported:
-        print(f"{len(unsupported)} value(s) the target cannot hold (not carried over):", file=out)
-        for number, change in unsupported[:20]:
-            print(f"  {number} {change.field}={_show_value(change.after)}", file=out)
-        if len(unsupported) > 20:
-            print(f"  ... and {len(unsupported) - 20} more (see --json)", file=out)
+    _changes_block(
+        "value(s) the target cannot hold (not carried over)",
+        [
+            f"{n.number} {c.field}={_show_value(c.after)}"
+            for n in plan.numbers
+            for c in n.unsupported
+        ],
+        out,
+    )
     for item in plan.to_write[:10]:
         changes = ", ".join(
             f"{c.field}: {_show_value(c.before)} -> {_show_value(c.after)}" for c in item.changes
