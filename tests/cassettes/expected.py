@@ -83,12 +83,12 @@ REFUSED = {
 
 
 def _seeded(second: int) -> datetime:
-    """AgentMessage's seeded creation times: 2026-01-01, one second apart."""
+    """The seeded creation times (AgentMessage, Close): 2026-01-01, one second apart."""
     return datetime(2026, 1, 1, 0, 0, second, tzinfo=UTC)
 
 
 def _tick(n: int) -> datetime:
-    """The n-th reading of the recording clock (Close stamps, AgentMessage updates)."""
+    """The n-th reading of the recording clock (update times)."""
     return datetime(2026, 2, 1, 10, 0, n, tzinfo=UTC)
 
 
@@ -168,9 +168,11 @@ NUMBERS = {
         ),
     ],
     "close": [
-        _close(0, E164[0], _tick(1), _tick(1), forwarding_number="+14159858708", label="Line 0"),
-        _close(1, E164[1], _tick(2), _tick(2)),
-        _close(2, E164[2], _tick(3), _tick(3)),
+        _close(
+            0, E164[0], _seeded(1), _seeded(1), forwarding_number="+14159858708", label="Line 0"
+        ),
+        _close(1, E164[1], _seeded(2), _seeded(2)),
+        _close(2, E164[2], _seeded(3), _seeded(3)),
     ],
 }
 _V2 = "/api/partner/v2/phone_numbers"
@@ -202,8 +204,8 @@ UPDATED = {
     "close": _close(
         1,
         E164[1],
-        _tick(2),
-        _tick(4),
+        _seeded(2),
+        _tick(1),
         forwarding_number=FORWARD_TO,
         label="Front desk",
         ring_duration=25,
@@ -253,7 +255,7 @@ CLEARED = {
     "linq-v3": _linq("linq-v3", 0, E164[0], None),
     # Two writes (PATCH, then the campaign detach), two clock readings.
     "agentmessage": _agentmessage(0, E164[0], _seeded(1), _tick(2)),
-    "close": _close(0, E164[0], _tick(1), _tick(4)),
+    "close": _close(0, E164[0], _seeded(1), _tick(1)),
 }
 CLEAR_WIRE = {
     # Linq documents "" to clear; the adapter sends it.

@@ -74,6 +74,23 @@ def test_seeding_is_deterministic_for_a_seed(provider: str) -> None:
     assert [number for _, number in one] != [number for _, number in other]
 
 
+@providers
+def test_the_same_seed_gives_the_same_listing_whenever_it_runs(
+    provider: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Dates included: the wall clock moves between the two emulators.
+    from phonerouting.testing import agentmessage, close
+
+    def listing() -> object:
+        with client(testing.emulator(provider, 6, seed=9)) as http:
+            return http.get(LIST_PATHS[provider]).json()
+
+    first = listing()
+    for module in (agentmessage, close):  # the emulators that stamp times
+        monkeypatch.setattr(module, "now_iso", lambda: "2031-05-01T12:00:00.000Z")
+    assert listing() == first
+
+
 def test_the_same_seed_gives_the_same_e164_numbers_on_every_emulator() -> None:
     numbers = {p: [n for _, n in _snapshot(testing.emulator(p, 8, seed=5))] for p in PROVIDERS}
     assert len({tuple(v) for v in numbers.values()}) == 1

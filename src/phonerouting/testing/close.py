@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import attrs
@@ -54,6 +55,7 @@ _UPDATABLE = (
     "participant_groups",
 )
 ORG_ID = "orga_" + "x" * 43
+_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 RATE_LIMIT = 40
 
 
@@ -153,6 +155,7 @@ class CloseEmulator(Emulator):
     def setup(self) -> None:
         """Empty organization with three users; the default key may manage groups."""
         self.numbers: dict[str, CloseNumber] = {}
+        self._created = 0
         self._ids = rng(self.seed, "close-ids")
         self.users = [close_id(self._ids, "user_") for _ in range(3)]
         #: key → may it manage group numbers?
@@ -177,7 +180,7 @@ class CloseEmulator(Emulator):
     ) -> CloseNumber:
         """Add a number; returns the stored record (its ``id`` is the vendor id)."""
         with self.lock:
-            stamp = now_iso()
+            stamp = self._stamp()
             record = CloseNumber(
                 id=close_id(self._ids),
                 number=number,
@@ -194,6 +197,13 @@ class CloseEmulator(Emulator):
             )
             self.numbers[record.id] = record
             return record
+
+    def _stamp(self) -> str:
+        # Creation times step from a fixed epoch, so the same seed gives the same
+        # numbers, dates included, in every process; updates stamp the wall clock.
+        self._created += 1
+        stamp = _EPOCH + timedelta(seconds=self._created)
+        return stamp.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
     def get(self, number_id: str) -> CloseNumber:
         """The stored record with this id."""
