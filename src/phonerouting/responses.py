@@ -115,7 +115,7 @@ def parse_success(
     status: int,
     headers: Mapping[str, str],
     content: bytes,
-    secrets: tuple[str, ...] = (),
+    secrets: tuple[str, ...],
 ) -> _T:
     """Decode a 2xx body and hand it to ``parse``; any deviation from the documented
     shape becomes UnexpectedResponseError (with ``secrets`` scrubbed from what the
@@ -150,7 +150,7 @@ def error_from_response(
     status: int,
     headers: Mapping[str, str],
     content: bytes,
-    secrets: tuple[str, ...] = (),
+    secrets: tuple[str, ...],
 ) -> RoutingError:
     """The typed error for a non-2xx response. The status decides the class; whatever
     the vendor's body says adds code, message, request id and details, each scrubbed of
@@ -214,8 +214,7 @@ def _default_message(request: Request, status: int, headers: Mapping[str, str]) 
         where = headers.get("location", "elsewhere")
         return (
             f"{request.method} {request.path} was redirected (HTTP {status}) to {where}; "
-            "redirects are not followed, so the API key is never sent to another URL. "
-            "Check base_url"
+            "redirects are not followed, so the API key is never sent to another URL"
         )
     return f"{request.method} {request.path} failed with HTTP {status} ({kind} body)"
 

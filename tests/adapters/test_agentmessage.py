@@ -587,6 +587,7 @@ def test_parse_success_returns_the_parsed_number() -> None:
         200,
         httpx.Headers({"X-Request-Id": HEADER_REQUEST_ID}),
         _bytes(_envelope(FULL_DATA)),
+        (),
     )
     assert number == FULL_NUMBER
 
@@ -628,7 +629,7 @@ def test_parse_success_returns_the_parsed_number() -> None:
 def test_malformed_success_is_unexpected_response(content: bytes, reason: str) -> None:
     headers = httpx.Headers({"x-request-id": HEADER_REQUEST_ID})
     with pytest.raises(errors.UnexpectedResponseError) as info:
-        parse_success(ADAPTER, ADAPTER.parse_number, PATCH_REQUEST, 200, headers, content)
+        parse_success(ADAPTER, ADAPTER.parse_number, PATCH_REQUEST, 200, headers, content, ())
     error = info.value
     assert error.provider == "agentmessage"
     assert error.status == 200
@@ -647,6 +648,7 @@ def test_malformed_list_through_parse_success() -> None:
             200,
             httpx.Headers({"X-Request-Id": HEADER_REQUEST_ID}),
             _bytes(_envelope([FULL_DATA], next_cursor=7)),
+            (),
         )
     assert info.value.message == (
         "GET /v1/phone-numbers answered HTTP 200 but "
@@ -836,7 +838,7 @@ def test_documented_errors(
     field: Any,
 ) -> None:
     headers = httpx.Headers({"Content-Type": "application/json", "X-Request-Id": BODY_REQUEST_ID})
-    error = error_from_response(ADAPTER, PATCH_REQUEST, status, headers, _bytes(body))
+    error = error_from_response(ADAPTER, PATCH_REQUEST, status, headers, _bytes(body), ())
     assert type(error) is cls
     assert error.provider == "agentmessage"
     assert error.status == status
@@ -877,6 +879,7 @@ def test_request_id_from_body_or_header(
         404,
         httpx.Headers(headers),
         _bytes({"success": False, "error": error}),
+        (),
     )
     assert type(result) is errors.NotFoundError
     assert result.request_id == expected
@@ -889,7 +892,9 @@ def test_request_id_from_body_or_header(
 )
 def test_429_rate_limited(headers: dict[str, str], retry_after: float | None) -> None:
     body = _error_body("RATE_LIMITED", "rate limit exceeded")
-    error = error_from_response(ADAPTER, PATCH_REQUEST, 429, httpx.Headers(headers), _bytes(body))
+    error = error_from_response(
+        ADAPTER, PATCH_REQUEST, 429, httpx.Headers(headers), _bytes(body), ()
+    )
     assert type(error) is errors.RateLimitError
     assert isinstance(error, errors.RateLimitError)
     assert error.retry_after == retry_after
@@ -900,7 +905,7 @@ def test_429_rate_limited(headers: dict[str, str], retry_after: float | None) ->
 
 def test_non_string_details_are_stringified() -> None:
     body = _error_body("VALIDATION_FAILED", "validation failed", {"label": 255})  # type: ignore[dict-item]
-    error = error_from_response(ADAPTER, PATCH_REQUEST, 422, httpx.Headers({}), _bytes(body))
+    error = error_from_response(ADAPTER, PATCH_REQUEST, 422, httpx.Headers({}), _bytes(body), ())
     assert dict(error.details) == {"label": "255"}
     assert isinstance(error, errors.ValidationError)
     assert error.field == "label"
@@ -933,7 +938,7 @@ def test_unknown_error_bodies(
     headers = {"X-Request-Id": HEADER_REQUEST_ID}
     if content_type:
         headers["Content-Type"] = content_type
-    error = error_from_response(ADAPTER, PATCH_REQUEST, status, httpx.Headers(headers), content)
+    error = error_from_response(ADAPTER, PATCH_REQUEST, status, httpx.Headers(headers), content, ())
     assert type(error) is cls
     kind = content_type or "no content type"
     assert error.message == f"PATCH {PATH} failed with HTTP {status} ({kind} body)"

@@ -598,7 +598,7 @@ def test_malformed_list_is_a_shape_error(case: str, body: Any) -> None:
 
 def test_parse_success_returns_the_parsed_number() -> None:
     number = parse_success(
-        ADAPTER, ADAPTER.parse_number, PUT_REQUEST, 200, httpx.Headers({}), _bytes(FULL_BODY)
+        ADAPTER, ADAPTER.parse_number, PUT_REQUEST, 200, httpx.Headers({}), _bytes(FULL_BODY), ()
     )
     assert number == FULL_NUMBER
 
@@ -625,7 +625,9 @@ def test_parse_success_returns_the_parsed_number() -> None:
 )
 def test_malformed_success_is_unexpected_response(content: bytes, reason: str) -> None:
     with pytest.raises(errors.UnexpectedResponseError) as info:
-        parse_success(ADAPTER, ADAPTER.parse_number, PUT_REQUEST, 200, httpx.Headers({}), content)
+        parse_success(
+            ADAPTER, ADAPTER.parse_number, PUT_REQUEST, 200, httpx.Headers({}), content, ()
+        )
     error = info.value
     assert error.provider == "close"
     assert error.status == 200
@@ -644,6 +646,7 @@ def test_malformed_list_through_parse_success() -> None:
             200,
             httpx.Headers({}),
             _bytes({"data": [FULL_BODY]}),
+            (),
         )
     assert info.value.message == (
         "GET /phone_number/ answered HTTP 200 but 'has_more' is missing or not a boolean"
@@ -669,7 +672,7 @@ def test_malformed_list_through_parse_success() -> None:
 def test_400_field_error_names_the_normalized_field(wire_field: str, field: str) -> None:
     body = {"errors": [], "field-errors": {wire_field: "This field is invalid."}}
     headers = httpx.Headers({"Content-Type": "application/json"})
-    error = error_from_response(ADAPTER, PUT_REQUEST, 400, headers, _bytes(body))
+    error = error_from_response(ADAPTER, PUT_REQUEST, 400, headers, _bytes(body), ())
     assert type(error) is errors.ValidationError
     assert isinstance(error, errors.ValidationError)
     assert error.field == field
@@ -688,7 +691,7 @@ def test_400_ring_duration_out_of_range() -> None:
         "errors": [],
         "field-errors": {"inbound_ring_duration": "Ensure this value is less than or equal to 90."},
     }
-    error = error_from_response(ADAPTER, PUT_REQUEST, 400, httpx.Headers({}), _bytes(body))
+    error = error_from_response(ADAPTER, PUT_REQUEST, 400, httpx.Headers({}), _bytes(body), ())
     assert isinstance(error, errors.ValidationError)
     assert error.field == "ring_duration"
     assert dict(error.details) == {
@@ -705,7 +708,7 @@ def test_400_with_several_field_errors_names_no_single_field() -> None:
             "voicemail_greeting_url": "URL must use https.",
         },
     }
-    error = error_from_response(ADAPTER, PUT_REQUEST, 400, httpx.Headers({}), _bytes(body))
+    error = error_from_response(ADAPTER, PUT_REQUEST, 400, httpx.Headers({}), _bytes(body), ())
     assert isinstance(error, errors.ValidationError)
     assert error.field is None
     assert dict(error.details) == {
@@ -716,7 +719,7 @@ def test_400_with_several_field_errors_names_no_single_field() -> None:
 
 def test_400_unknown_field_is_reported() -> None:
     body = {"errors": [], "field-errors": {"inbound_url": "Unknown field."}}
-    error = error_from_response(ADAPTER, PUT_REQUEST, 400, httpx.Headers({}), _bytes(body))
+    error = error_from_response(ADAPTER, PUT_REQUEST, 400, httpx.Headers({}), _bytes(body), ())
     assert isinstance(error, errors.ValidationError)
     assert error.field == "inbound_url"
     assert dict(error.details) == {"inbound_url": "Unknown field."}
@@ -727,7 +730,7 @@ def test_400_errors_list_makes_the_message() -> None:
         "errors": ["Invalid request.", "Group numbers need two participants."],
         "field-errors": {},
     }
-    error = error_from_response(ADAPTER, PUT_REQUEST, 400, httpx.Headers({}), _bytes(body))
+    error = error_from_response(ADAPTER, PUT_REQUEST, 400, httpx.Headers({}), _bytes(body), ())
     assert type(error) is errors.ValidationError
     assert error.message == "Invalid request.; Group numbers need two participants."
     assert dict(error.details) == {}
@@ -753,7 +756,9 @@ SIMPLE_ERRORS: list[tuple[int, str, type[errors.RoutingError]]] = [
 )
 def test_simple_errors(status: int, message: str, cls: type[errors.RoutingError]) -> None:
     headers = httpx.Headers({"Content-Type": "application/json"})
-    error = error_from_response(ADAPTER, PUT_REQUEST, status, headers, _bytes({"error": message}))
+    error = error_from_response(
+        ADAPTER, PUT_REQUEST, status, headers, _bytes({"error": message}), ()
+    )
     assert type(error) is cls
     assert error.provider == "close"
     assert error.status == status
@@ -780,7 +785,7 @@ def test_simple_errors(status: int, message: str, cls: type[errors.RoutingError]
 )
 def test_429_rate_limit(headers: dict[str, str], retry_after: float | None) -> None:
     body = {"error": "API call count exceeded for this 15 second window"}
-    error = error_from_response(ADAPTER, PUT_REQUEST, 429, httpx.Headers(headers), _bytes(body))
+    error = error_from_response(ADAPTER, PUT_REQUEST, 429, httpx.Headers(headers), _bytes(body), ())
     assert type(error) is errors.RateLimitError
     assert isinstance(error, errors.RateLimitError)
     assert error.retry_after == retry_after
@@ -803,7 +808,7 @@ def test_429_with_the_deprecated_body_keeps_its_message_and_wait(
     # Close deprecated its 429 body in favour of the headers; an old-style body nests
     # the message and the wait under "error".
     body = {"error": {"rate_reset": 4.5, "message": "API call count exceeded", "rate_limit": 100}}
-    error = error_from_response(ADAPTER, PUT_REQUEST, 429, httpx.Headers(headers), _bytes(body))
+    error = error_from_response(ADAPTER, PUT_REQUEST, 429, httpx.Headers(headers), _bytes(body), ())
     assert isinstance(error, errors.RateLimitError)
     assert error.message == "API call count exceeded"
     assert error.retry_after == retry_after
@@ -833,7 +838,7 @@ def test_unknown_error_bodies(
     cls: type[errors.RoutingError],
 ) -> None:
     headers = httpx.Headers({"Content-Type": content_type} if content_type else {})
-    error = error_from_response(ADAPTER, PUT_REQUEST, status, headers, content)
+    error = error_from_response(ADAPTER, PUT_REQUEST, status, headers, content, ())
     assert type(error) is cls
     kind = content_type.split(";")[0] if content_type else "no content type"
     assert error.message == f"PUT {PATH} failed with HTTP {status} ({kind} body)"

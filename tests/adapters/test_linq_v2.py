@@ -356,7 +356,7 @@ def test_malformed_list_is_a_shape_error(case: str, body: Any) -> None:
 
 def test_parse_success_returns_the_parsed_number() -> None:
     number = parse_success(
-        ADAPTER, ADAPTER.parse_number, PUT_42, 200, httpx.Headers({}), _bytes(FULL_NUMBER)
+        ADAPTER, ADAPTER.parse_number, PUT_42, 200, httpx.Headers({}), _bytes(FULL_NUMBER), ()
     )
     assert number == _number(id="42", number="+12025551234", forwarding_number="+12025559999")
 
@@ -380,7 +380,7 @@ def test_parse_success_returns_the_parsed_number() -> None:
 )
 def test_malformed_success_is_unexpected_response(content: bytes, reason: str) -> None:
     with pytest.raises(errors.UnexpectedResponseError) as info:
-        parse_success(ADAPTER, ADAPTER.parse_number, PUT_42, 200, httpx.Headers({}), content)
+        parse_success(ADAPTER, ADAPTER.parse_number, PUT_42, 200, httpx.Headers({}), content, ())
     error = info.value
     assert error.provider == "linq-v2"
     assert error.status == 200
@@ -399,6 +399,7 @@ def test_malformed_list_through_parse_success() -> None:
             200,
             httpx.Headers({}),
             _bytes({"phone_numbers": "none"}),
+            (),
         )
     assert info.value.message == (
         "GET /api/partner/v2/phone_numbers answered HTTP 200 but "
@@ -487,7 +488,7 @@ def test_documented_errors(
     message: str,
 ) -> None:
     headers = httpx.Headers({"content-type": "application/json"})
-    error = error_from_response(ADAPTER, PUT_42, status, headers, _bytes(body))
+    error = error_from_response(ADAPTER, PUT_42, status, headers, _bytes(body), ())
     assert type(error) is cls
     assert error.provider == "linq-v2"
     assert error.status == status
@@ -502,7 +503,7 @@ def test_documented_errors(
 
 def test_400_names_the_forwarding_number_too() -> None:
     body = {"errors": [{"status": 400, "code": "bad_request", "title": "Bad Request"}]}
-    error = error_from_response(ADAPTER, PUT_42, 400, httpx.Headers({}), _bytes(body))
+    error = error_from_response(ADAPTER, PUT_42, 400, httpx.Headers({}), _bytes(body), ())
     assert isinstance(error, errors.ValidationError)
     assert type(error) is errors.ValidationError
     assert error.field == "forwarding_number"
@@ -524,7 +525,7 @@ def test_400_names_the_forwarding_number_too() -> None:
 )
 def test_error_message_from_title_and_detail(entry: dict[str, str], message: str) -> None:
     body = {"errors": [{"status": 403, "code": "forbidden", **entry}]}
-    error = error_from_response(ADAPTER, PUT_42, 403, httpx.Headers({}), _bytes(body))
+    error = error_from_response(ADAPTER, PUT_42, 403, httpx.Headers({}), _bytes(body), ())
     assert type(error) is errors.PermissionDeniedError
     assert error.message == message
     assert error.code == "forbidden"
@@ -537,14 +538,14 @@ def test_only_the_first_error_entry_counts() -> None:
             {"status": 422, "code": "other", "title": "Other", "detail": "second"},
         ]
     }
-    error = error_from_response(ADAPTER, PUT_42, 422, httpx.Headers({}), _bytes(body))
+    error = error_from_response(ADAPTER, PUT_42, 422, httpx.Headers({}), _bytes(body), ())
     assert error.code == "invalid"
     assert error.message == "Invalid: first"
 
 
 def test_non_string_code_is_dropped() -> None:
     body = {"errors": [{"status": 422, "code": 422, "title": "Unprocessable Entity"}]}
-    error = error_from_response(ADAPTER, PUT_42, 422, httpx.Headers({}), _bytes(body))
+    error = error_from_response(ADAPTER, PUT_42, 422, httpx.Headers({}), _bytes(body), ())
     assert error.code is None
     assert error.message == "Unprocessable Entity"
 
@@ -556,7 +557,7 @@ def test_non_string_code_is_dropped() -> None:
 )
 def test_429_rate_limit(headers: dict[str, str], retry_after: float | None) -> None:
     body = {"errors": [{"status": 429, "code": "rate_limited", "title": "Too Many Requests"}]}
-    error = error_from_response(ADAPTER, PUT_42, 429, httpx.Headers(headers), _bytes(body))
+    error = error_from_response(ADAPTER, PUT_42, 429, httpx.Headers(headers), _bytes(body), ())
     assert isinstance(error, errors.RateLimitError)
     assert error.retry_after == retry_after
     assert error.code == "rate_limited"
@@ -590,7 +591,7 @@ def test_unknown_error_bodies(
     cls: type[errors.RoutingError],
 ) -> None:
     headers = httpx.Headers({"content-type": content_type} if content_type else {})
-    error = error_from_response(ADAPTER, PUT_42, status, headers, content)
+    error = error_from_response(ADAPTER, PUT_42, status, headers, content, ())
     assert type(error) is cls
     kind = content_type.split(";")[0] if content_type else "no content type"
     assert error.message == (

@@ -346,6 +346,7 @@ def test_parse_success_returns_the_parsed_number() -> None:
         200,
         httpx.Headers({"X-Trace-ID": HEADER_TRACE}),
         _bytes(SEED_UPDATE_RESPONSE),
+        (),
     )
     assert number == _number(id=UUID, number="+12025551234", forwarding_number="+12025559999")
 
@@ -366,7 +367,7 @@ def test_parse_success_returns_the_parsed_number() -> None:
 def test_malformed_success_is_unexpected_response(content: bytes, reason: str) -> None:
     headers = httpx.Headers({"x-trace-id": HEADER_TRACE})
     with pytest.raises(errors.UnexpectedResponseError) as info:
-        parse_success(ADAPTER, ADAPTER.parse_number, PUT_REQUEST, 200, headers, content)
+        parse_success(ADAPTER, ADAPTER.parse_number, PUT_REQUEST, 200, headers, content, ())
     error = info.value
     assert error.provider == "linq-v3"
     assert error.status == 200
@@ -487,7 +488,9 @@ def test_seed_errors(
     headers = {"content-type": "application/json"}
     if trace_in_header:
         headers["X-Trace-ID"] = HEADER_TRACE
-    error = error_from_response(ADAPTER, PUT_REQUEST, status, httpx.Headers(headers), _bytes(body))
+    error = error_from_response(
+        ADAPTER, PUT_REQUEST, status, httpx.Headers(headers), _bytes(body), ()
+    )
     assert type(error) is cls
     assert error.provider == "linq-v3"
     assert error.status == status
@@ -542,7 +545,7 @@ def _rate_limited(retry_after: Any = 12) -> dict[str, Any]:
 def test_429_rate_limit(
     body: dict[str, Any], headers: dict[str, str], retry_after: float | None
 ) -> None:
-    error = error_from_response(ADAPTER, PUT_REQUEST, 429, httpx.Headers(headers), _bytes(body))
+    error = error_from_response(ADAPTER, PUT_REQUEST, 429, httpx.Headers(headers), _bytes(body), ())
     assert type(error) is errors.RateLimitError
     assert isinstance(error, errors.RateLimitError)
     assert error.retry_after == retry_after
@@ -559,7 +562,7 @@ def test_non_integer_code_is_dropped() -> None:
         "success": False,
         "error": {"status": 400, "code": "1002", "message": "Phone number must be in E.164 format"},
     }
-    error = error_from_response(ADAPTER, PUT_REQUEST, 400, httpx.Headers({}), _bytes(body))
+    error = error_from_response(ADAPTER, PUT_REQUEST, 400, httpx.Headers({}), _bytes(body), ())
     assert isinstance(error, errors.ValidationError)
     assert error.code is None
     assert error.field is None
@@ -593,7 +596,7 @@ def test_unknown_error_bodies(
     headers = {"X-Trace-ID": HEADER_TRACE}
     if content_type:
         headers["Content-Type"] = content_type
-    error = error_from_response(ADAPTER, PUT_REQUEST, status, httpx.Headers(headers), content)
+    error = error_from_response(ADAPTER, PUT_REQUEST, status, httpx.Headers(headers), content, ())
     assert type(error) is cls
     kind = content_type.split(";")[0] if content_type else "no content type"
     assert error.message == f"PUT /v3/phone_numbers/{UUID} failed with HTTP {status} ({kind} body)"

@@ -88,7 +88,7 @@ def test_every_success_sample_parses(sample: Sample) -> None:
     content = json.dumps(sample.body).encode()
     if sample.operation_id == "list":
         page = parse_success(
-            adapter, lambda d: adapter.parse_list(d, request), request, 200, {}, content
+            adapter, lambda d: adapter.parse_list(d, request), request, 200, {}, content, ()
         )
         assert page.numbers
         for number in page.numbers:
@@ -97,7 +97,7 @@ def test_every_success_sample_parses(sample: Sample) -> None:
     elif sample.operation_id == "delete":
         assert sample.body == {}
     else:
-        number = parse_success(adapter, adapter.parse_number, request, 200, {}, content)
+        number = parse_success(adapter, adapter.parse_number, request, 200, {}, content, ())
         assert number.provider == sample.provider
         assert number.number.startswith("+")
         assert (
@@ -120,7 +120,7 @@ def test_every_error_sample_becomes_the_typed_error(sample: Sample) -> None:
     assert sample.status is not None
     request = Request("PUT", "/sample")
     error = error_from_response(
-        adapter, request, sample.status, {}, json.dumps(sample.body).encode()
+        adapter, request, sample.status, {}, json.dumps(sample.body).encode(), ()
     )
     assert type(error) is error_class_for_status(sample.status)
     assert error.provider == sample.provider

@@ -187,3 +187,19 @@ def test_values_no_update_may_send_are_listed_not_planned() -> None:
     ]
     assert plan.summary()["invalid_values"] == 2
     assert [item.number for item in plan.to_write] == ["+12025550103"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ("label", "fields must be a list of field names, not 'label'"),
+        (["label", 3], "unknown field(s) 3; choose from"),
+        ([None], "unknown field(s) None; choose from"),
+    ],
+)
+def test_fields_of_the_wrong_shape_are_a_validation_error(fields: object, message: str) -> None:
+    source = [n("close", "phon_a", "+12025550101", label="A")]
+    with pytest.raises(pr.ValidationError) as caught:
+        make_plan(source, [], caps("close"), caps("close"), fields=fields)  # type: ignore[arg-type]
+    assert caught.value.message.startswith(message)
+    assert caught.value.field == "fields"

@@ -323,3 +323,47 @@ async def test_a_journal_removed_during_the_run_stops_it(tmp_path: Path) -> None
     assert "compare the target with `migrate verify --from --to`" in str(caught.value)
     # It stopped at once: the next number's "writing" record failed before its write.
     assert new.count("PUT") == 3
+
+
+async def test_verify_shares_the_journal_but_not_with_a_writing_run(tmp_path: Path) -> None:
+    old, new = LinqV2Emulator(3, seed=18, populate=1.0), LinqV3Emulator(3, seed=18)
+    journal = tmp_path / "j.sqlite"
+    async with client(old) as src, client(new) as dst:
+        await migration.apply(await migration.plan(src, dst), dst, journal=journal)
+        assert (tmp_path / "j.sqlite.lock").is_file()  # the lock lives beside the journal
+        reader = Journal.open(journal, shared=True)  # another verify, still reading
+        try:
+            assert (await migration.verify_journal(dst, journal=journal)).ok
+            with pytest.raises(pr.ConfigurationError, match="in use by another run"):
+                await migration.rollback(dst, journal=journal)
+        finally:
+            reader.close()
+        writer = Journal.open(journal)  # an apply or rollback in progress
+        try:
+            with pytest.raises(pr.ConfigurationError, match="in use by another run"):
+                await migration.verify_journal(dst, journal=journal)
+        finally:
+            writer.close()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_rate_limit_wait": "x"}, "max_rate_limit_wait"),
+        ({"max_rate_limit_wait": float("nan")}, "max_rate_limit_wait"),
+        ({"max_rate_limit_wait": -1}, "max_rate_limit_wait"),
+        ({"max_rate_limit_waits": -1}, "max_rate_limit_waits"),
+        ({"max_rate_limit_waits": 1.5}, "max_rate_limit_waits"),
+    ],
+)
+async def test_unusable_rate_limit_options_are_refused_before_any_write(
+    tmp_path: Path, options: dict[str, object], message: str
+) -> None:
+    old, new = LinqV2Emulator(2, seed=19, populate=1.0), LinqV3Emulator(2, seed=19)
+    async with client(old) as src, client(new) as dst:
+        plan = await migration.plan(src, dst)
+        new.clear_requests()
+        with pytest.raises(pr.ConfigurationError, match=message):
+            await migration.apply(plan, dst, journal=tmp_path / "j.sqlite", **options)  # type: ignore[arg-type]
+    assert new.requests == []
+    assert not (tmp_path / "j.sqlite").exists()

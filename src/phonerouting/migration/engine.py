@@ -1,14 +1,13 @@
 """Running a migration: plan, apply (concurrent, journaled, resumable), verify, rollback.
 
-All four take async clients (`phonerouting.connect_async`). Only `apply` and
-`rollback` write; `plan` and `verify` only read.
+`plan`, `apply`, `verify`, `verify_journal` and `rollback` take async clients
+(`phonerouting.connect_async`); `drift` reads a plan. Only `apply` and `rollback`
+write to the target; the others only read.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -42,6 +41,11 @@ logger = logging.getLogger("phonerouting.migration")
 #: each number.
 Progress = Callable[[int, int], None]
 StepFn = Callable[[Step], Awaitable[None]]
+
+#: How many rate limits a number may wait out (beyond the client's own retries).
+MAX_RATE_LIMIT_WAITS = 5
+#: The longest rate-limit pause waited out, in seconds; a longer one fails the number.
+MAX_RATE_LIMIT_WAIT = 300.0
 
 
 @attrs.frozen
@@ -85,6 +89,8 @@ class Difference:
 class VerifyReport:
     """What `verify` found."""
 
+    #: How many numbers were checked: those the plan writes (`verify`), every matched
+    #: number (`drift`), or every number the journal holds (`verify_journal`).
     checked: int
     differences: tuple[Difference, ...]
     #: Planned numbers the target no longer has.
@@ -96,7 +102,7 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
-        """True when the target holds exactly what the plan says."""
+        """True when nothing differs, is missing, unfinished or in conflict."""
         return not (self.differences or self.missing or self.unfinished or self.conflicts)
 
 
@@ -114,11 +120,6 @@ async def plan(
     return make_plan(
         source_numbers, target_numbers, source.capabilities, target.capabilities, fields
     )
-
-
-def _fingerprint(plan: Plan) -> str:
-    body = [(n.number, n.target_id, sorted(n.desired().items())) for n in plan.to_write]
-    return hashlib.sha256(json.dumps(body, default=list).encode()).hexdigest()
 
 
 def _matches(number: PhoneNumber, wanted: dict[str, Any]) -> bool:
@@ -312,6 +313,24 @@ async def _run_steps(run: _Run, steps: Iterable[Step], concurrency: int, one: St
         raise
 
 
+def _check_rate_limit_waits(waits: int, longest: float) -> None:
+    if isinstance(waits, bool) or not isinstance(waits, int) or waits < 0:
+        raise ConfigurationError(
+            f"max_rate_limit_waits must be a whole number >= 0, not {waits!r}",
+            hint=_FIX_ARGUMENTS,
+        )
+    if (
+        isinstance(longest, bool)
+        or not isinstance(longest, int | float)
+        or not math.isfinite(longest)
+        or longest < 0
+    ):
+        raise ConfigurationError(
+            f"max_rate_limit_wait must be a number of seconds >= 0, not {longest!r}",
+            hint=_FIX_ARGUMENTS,
+        )
+
+
 def _check_concurrency(concurrency: int) -> None:
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ConfigurationError(
@@ -381,8 +400,8 @@ async def apply(
     journal: str | Path,
     concurrency: int = 8,
     max_requests_per_second: float | None = None,
-    max_rate_limit_waits: int = 5,
-    max_rate_limit_wait: float = 300.0,
+    max_rate_limit_waits: int = MAX_RATE_LIMIT_WAITS,
+    max_rate_limit_wait: float = MAX_RATE_LIMIT_WAIT,
     progress: Progress | None = None,
     durable: bool = False,
 ) -> Report:
@@ -404,6 +423,7 @@ async def apply(
     """
     _check_concurrency(concurrency)
     _check_rate(max_requests_per_second)
+    _check_rate_limit_waits(max_rate_limit_waits, max_rate_limit_wait)
     if target.provider != plan.target:
         raise ConfigurationError(
             f"the plan targets {plan.target}, but the client given is {target.provider}",
@@ -411,7 +431,7 @@ async def apply(
         )
     book = Journal.open(journal, durable=durable)
     try:
-        meta = {"source": plan.source, "target": plan.target, "plan": _fingerprint(plan)}
+        meta = {"source": plan.source, "target": plan.target}
         fresh = book.start(
             meta,
             [
@@ -479,7 +499,7 @@ async def verify_journal(target: AsyncPhoneNumberRouting, *, journal: str | Path
     """Read ``target`` back and check it against what the journal says it holds: the
     migrated values of the numbers applied, the prior values of those rolled back.
     Numbers the journal has not finished are listed in `VerifyReport.unfinished`."""
-    book = _open_existing(journal, target)
+    book = _open_existing(journal, target, shared=True)
     try:
         steps = list(book.steps())
     finally:
@@ -504,18 +524,23 @@ async def verify_journal(target: AsyncPhoneNumberRouting, *, journal: str | Path
     return VerifyReport(len(steps), tuple(differences), tuple(missing), tuple(unfinished))
 
 
-def _open_existing(journal: str | Path, target: AsyncPhoneNumberRouting) -> Journal:
+def _open_existing(
+    journal: str | Path, target: AsyncPhoneNumberRouting, *, shared: bool = False
+) -> Journal:
     if not Path(journal).is_file():
         raise ConfigurationError(f"no journal at {str(journal)!r}", hint=_CHECK_JOURNAL)
-    book = Journal.open(journal)
-    held = book.meta()
-    if held.get("target") != target.provider:
-        book.close()
-        raise ConfigurationError(
-            f"the journal records a migration to {held.get('target') or 'nothing'}, "
-            f"but the client given is {target.provider}",
-            hint=_CHECK_JOURNAL,
-        )
+    book = Journal.open(journal, shared=shared)
+    try:
+        held = book.meta()
+        if held.get("target") != target.provider:
+            raise ConfigurationError(
+                f"the journal records a migration to {held.get('target') or 'nothing'}, "
+                f"but the client given is {target.provider}",
+                hint=_CHECK_JOURNAL,
+            )
+    except BaseException:
+        book.close()  # or it stays locked for the rest of the process
+        raise
     return book
 
 
@@ -548,8 +573,8 @@ async def rollback(
             target,
             book,
             _Pacer(max_requests_per_second),
-            5,
-            300.0,
+            MAX_RATE_LIMIT_WAITS,
+            MAX_RATE_LIMIT_WAIT,
             progress,
             total,
             _ROLLBACK,

@@ -65,18 +65,26 @@ STATES = (
 _HINT = "Give a journal file that apply wrote (or a new path for a new migration)."
 
 
-def _lock(path: Path) -> int | None:
-    """An exclusive lock on the journal for as long as the returned descriptor is open.
+def _lock(path: Path, *, shared: bool) -> int | None:
+    """A lock on the journal, held for as long as the returned descriptor is open.
 
     Two runs on one journal would both take the same steps and write numbers twice. The
     kernel drops the lock when the process dies, even by SIGKILL, so a resumed run after
-    a crash is never locked out.
+    a crash is never locked out. It is taken on ``<journal>.lock`` beside the journal,
+    not on the database: closing any descriptor of a database file would drop the POSIX
+    locks SQLite holds on it in this process.
     """
     if fcntl is None:  # pragma: no cover - Windows: no advisory locks; one run at a time
         return None
-    fd = os.open(path, os.O_RDWR)
+    lock_path = path.with_name(path.name + ".lock")
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot open the journal {str(path)!r}: {exc.strerror or exc}", hint=_HINT
+        ) from None
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
         raise ConfigurationError(
@@ -84,6 +92,11 @@ def _lock(path: Path) -> int | None:
             hint="Wait for the other run to finish (or stop it), then run this again.",
         ) from None
     return fd
+
+
+def _unlock(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)
 
 
 _RESUME_HINT = (
@@ -137,40 +150,40 @@ class Journal:
         self._identity = _identity(path)
 
     @classmethod
-    def open(cls, path: str | Path, *, durable: bool = False) -> Journal:
+    def open(cls, path: str | Path, *, durable: bool = False, shared: bool = False) -> Journal:
         """Open (creating if needed) the journal at ``path``, for this run alone.
+
+        ``shared`` is for runs that only read it (verify): any number of them may hold
+        it at once, but not while a run that writes does.
 
         Raises:
             ConfigurationError: the file cannot be opened as a journal, or another run
                 (in this or another process) has it open.
         """
         path = Path(path)
+        lock = _lock(path, shared=shared)  # before SQLite touches the file
         try:
-            # A short busy timeout: the flock below keeps other runs out, so a locked
-            # database means something else holds the file, and each wait would block
-            # the event loop.
+            # A short busy timeout: the lock keeps other runs out, so a locked database
+            # means something else holds the file, and each wait would block the event
+            # loop.
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=1.0)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
+            _unlock(lock)
             raise ConfigurationError(
                 f"cannot open the journal {str(path)!r}: {exc}", hint=_HINT
             ) from None
-        try:
-            lock = _lock(path)
         except BaseException:
-            db.close()
+            _unlock(lock)
             raise
         return cls(path, db, lock)
 
     def close(self) -> None:
         """Close the file and release it for another run."""
         self._db.close()
-        # Closed after SQLite's own connection: closing any descriptor of a database
-        # file drops the POSIX locks SQLite holds on it.
-        if self._lock is not None:
-            os.close(self._lock)
+        _unlock(self._lock)
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -198,7 +211,7 @@ class Journal:
             )
 
     def meta(self) -> dict[str, str]:
-        """The run's identity: source, target, plan fingerprint, creation time."""
+        """The run's identity: its source and target provider names."""
         with self._writing():
             return dict(self._db.execute("SELECT key, value FROM meta").fetchall())
 

@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 
 from phonerouting.errors import ValidationError
+from phonerouting.inputs import shown
 from phonerouting.model import ROUTING_FIELDS, Capabilities, PhoneNumber, RoutingUpdate
 
 __all__ = ["Change", "NumberPlan", "Plan", "is_empty", "make_plan"]
@@ -150,11 +151,17 @@ def make_plan(
     fields: Sequence[str] | None = None,
 ) -> Plan:
     """Plan the migration of ``source_numbers``' routing onto ``target_numbers``."""
-    chosen = tuple(fields) if fields is not None else ROUTING_FIELDS
-    unknown = [f for f in chosen if f not in ROUTING_FIELDS]
-    if unknown:
+    if isinstance(fields, str | bytes):
+        # A lone name would be read letter by letter.
         raise ValidationError(
-            f"unknown field(s) {', '.join(unknown)}; choose from {', '.join(ROUTING_FIELDS)}",
+            f"fields must be a list of field names, not {shown(fields)}", field="fields"
+        )
+    chosen = tuple(fields) if fields is not None else ROUTING_FIELDS
+    unknown = [f for f in chosen if not isinstance(f, str) or f not in ROUTING_FIELDS]
+    if unknown:
+        names = ", ".join(shown(f) for f in unknown)
+        raise ValidationError(
+            f"unknown field(s) {names}; choose from {', '.join(ROUTING_FIELDS)}",
             field="fields",
         )
     scope = tuple(f for f in chosen if source_caps.can_set(f))
