@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 from phonerouting.accounts import Account, resolve_account
 from phonerouting.errors import ConfigurationError, RoutingError, ValidationError
+from phonerouting.inputs import in_range
 from phonerouting.model import ROUTING_FIELDS, PhoneNumber, RoutingUpdate
 from phonerouting.registry import PROVIDERS, adapter_for
 from phonerouting.serialize import to_data
@@ -382,7 +383,7 @@ def _positive_rate(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError("must be a number of requests per second") from None
-    if not math.isfinite(value) or value <= 0:
+    if not in_range(value, 0, math.inf, low_open=True):
         raise argparse.ArgumentTypeError("must be a number above 0")
     return value
 

@@ -8,7 +8,6 @@ to a loopback host), the timeout, the transport's kind.
 from __future__ import annotations
 
 import ipaddress
-import math
 import os
 from typing import Any
 
@@ -20,6 +19,7 @@ from phonerouting.adapters.base import Adapter
 from phonerouting.async_client import AsyncClient
 from phonerouting.client import Client
 from phonerouting.errors import ConfigurationError
+from phonerouting.inputs import in_range
 from phonerouting.registry import adapter_for
 from phonerouting.responses import secret_forms
 from phonerouting.retry import MAX_SECONDS, RetryPolicy
@@ -110,12 +110,7 @@ def _timeout(adapter: Adapter, timeout: float | httpx.Timeout | None) -> httpx.T
 
 
 def _is_duration(value: object) -> bool:
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, int | float)
-        and math.isfinite(value)
-        and 0 < value <= MAX_SECONDS
-    )
+    return in_range(value, 0, MAX_SECONDS, low_open=True)
 
 
 def _policy(

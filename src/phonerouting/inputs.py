@@ -7,6 +7,7 @@ field, so bad input never reaches a vendor.
 from __future__ import annotations
 
 import functools
+import math
 import re
 import unicodedata
 from urllib.parse import urlsplit
@@ -16,6 +17,7 @@ from phonerouting.errors import ValidationError
 __all__ = [
     "MAX_LABEL_LENGTH",
     "MAX_URL_LENGTH",
+    "in_range",
     "normalize_e164",
     "normalize_https_url",
     "normalize_label",
@@ -54,6 +56,17 @@ def shown(value: object) -> str:
     except Exception:  # a hostile __repr__ must not replace the error being raised
         return f"<{type(value).__name__}>"
     return text if len(text) <= _SHOWN_LENGTH else text[: _SHOWN_LENGTH - 1] + "…"
+
+
+def in_range(value: object, low: float, high: float, *, low_open: bool = False) -> bool:
+    """True for a real, finite number (not a bool) from ``low`` to ``high``; above ``low``
+    rather than at least ``low`` when ``low_open``. The one check behind every
+    duration, rate and count of seconds the library takes."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if not math.isfinite(value) or value > high:
+        return False
+    return value > low if low_open else value >= low
 
 
 def _require_str(value: object, field: str) -> str:

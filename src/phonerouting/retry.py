@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -31,6 +30,7 @@ from phonerouting.errors import (
     ServerError,
     TransportError,
 )
+from phonerouting.inputs import in_range
 
 __all__ = ["RetryPolicy"]
 
@@ -52,12 +52,7 @@ def _count(instance: object, attribute: attrs.Attribute[int], value: object) -> 
 
 def _seconds(instance: object, attribute: attrs.Attribute[float], value: object) -> None:
     del instance
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or not 0 <= value <= MAX_SECONDS
-    ):
+    if not in_range(value, 0, MAX_SECONDS):
         raise ConfigurationError(
             f"RetryPolicy.{attribute.name} must be a number of seconds from 0 to "
             f"{MAX_SECONDS:g}, not {value!r}"

@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from phonerouting.errors import ConfigurationError, RateLimitError, RoutingError
+from phonerouting.inputs import in_range
 from phonerouting.migration.journal import Journal, Step, normalized
 from phonerouting.migration.plan import Plan, is_empty, make_plan
 from phonerouting.model import PhoneNumber, RoutingUpdate
@@ -134,12 +135,7 @@ def _matches(number: PhoneNumber, wanted: dict[str, Any]) -> bool:
 def _check_rate(per_second: float | None) -> None:
     if per_second is None:
         return
-    if (
-        isinstance(per_second, bool)
-        or not isinstance(per_second, int | float)
-        or not math.isfinite(per_second)
-        or per_second <= 0
-    ):
+    if not in_range(per_second, 0, math.inf, low_open=True):
         raise ConfigurationError(
             f"max_requests_per_second must be a number above 0 (or None), not {per_second!r}",
             hint=_FIX_ARGUMENTS,
@@ -319,12 +315,7 @@ def _check_rate_limit_waits(waits: int, longest: float) -> None:
             f"max_rate_limit_waits must be a whole number >= 0, not {waits!r}",
             hint=_FIX_ARGUMENTS,
         )
-    if (
-        isinstance(longest, bool)
-        or not isinstance(longest, int | float)
-        or not math.isfinite(longest)
-        or longest < 0
-    ):
+    if not in_range(longest, 0, math.inf):
         raise ConfigurationError(
             f"max_rate_limit_wait must be a number of seconds >= 0, not {longest!r}",
             hint=_FIX_ARGUMENTS,
