@@ -367,3 +367,24 @@ async def test_unusable_rate_limit_options_are_refused_before_any_write(
             await migration.apply(plan, dst, journal=tmp_path / "j.sqlite", **options)  # type: ignore[arg-type]
     assert new.requests == []
     assert not (tmp_path / "j.sqlite").exists()
+
+
+async def test_a_resume_never_writes_a_value_the_source_no_longer_has(tmp_path: Path) -> None:
+    old = LinqV2Emulator(10, seed=20, populate=1.0)
+    new = LinqV3Emulator(10, seed=20, populate=0.0)
+    new.faults.add("status", status=503, count=4, method="PUT")
+    journal = tmp_path / "j.sqlite"
+    async with client(old) as src, client(new, retries=0) as dst:
+        first = await migration.apply(await migration.plan(src, dst), dst, journal=journal)
+        assert len(first.failed) == 4
+        # The source drops the forwarding of one number that was not written yet: the
+        # target already matches it, so the journal's older value must not be written.
+        changed = first.failed[0].number
+        next(n for n in old.numbers.values() if n.phone_number == changed).forwarding_number = None
+        new.clear_requests()
+        second = await migration.apply(await migration.plan(src, dst), dst, journal=journal)
+    assert (second.written, second.confirmed_without_write, second.failed) == (3, 1, ())
+    target_id = first.failed[0].target_id
+    assert f"/api/partner/v3/phone_numbers/{target_id}" not in puts_per_number(new)
+    assert new.get(target_id).forwarding_number is None
+    assert v3_forwarding(new) == v2_forwarding(old)

@@ -434,6 +434,17 @@ async def apply(
             _check_resumable(book, plan, journal)
         pending = list(book.steps("planned", "writing", "failed"))
         total = sum(book.counts().values())
+        confirmed: list[Step] = []
+        gone: list[Step] = []
+        if not fresh:
+            # The plan is made anew on a resume: a number it no longer writes already
+            # holds the source's routing (written before a crash, or the source changed
+            # to match), so the journal's older values must not be written over it.
+            matched = {item.number for item in plan.numbers}
+            writes = {item.number for item in plan.to_write}
+            confirmed = [s for s in pending if s.number in matched and s.number not in writes]
+            gone = [s for s in pending if s.number not in matched]
+            pending = [s for s in pending if s.number in writes]
         run = _Run(
             target,
             book,
@@ -443,12 +454,18 @@ async def apply(
             progress,
             total,
             _APPLY,
-            finished=total - len(pending),
+            finished=total - len(pending) - len(confirmed) - len(gone),
         )
+        for step in confirmed:
+            book.mark(step.number, "done")
+            run.confirmed += 1
+            run.finished += 1
+        for step in gone:
+            run.fail(step, f"{step.number} is no longer in both accounts; not written")
         if any(step.state != "planned" for step in pending):
             run.snapshot = {n.id: n for n in await _collect(target)}
         await _run_steps(run, pending, concurrency, run.apply_step)
-        return run.report(already_done=total - len(pending))
+        return run.report(already_done=total - len(pending) - len(confirmed) - len(gone))
     finally:
         book.close()
 
