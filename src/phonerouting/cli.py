@@ -43,8 +43,8 @@ class _Parser(argparse.ArgumentParser):
             error = {"type": "UsageError", "command": self.prog, "message": message}
             print(json.dumps({"error": error}), file=sys.stderr)
         else:
-            self.print_usage(sys.stderr)
-            print(f"{self.prog}: error: {message}", file=sys.stderr)
+            # One line, like every other error; the usage is one --help away.
+            print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
 
@@ -92,8 +92,13 @@ class _ProgressBar:
         self.enabled = sys.stderr.isatty()
         #: Numbers already done when this run started (a resumed journal).
         self.base: int | None = None
+        #: Called once, at the run's first call (before anything is written).
+        self.before: Callable[[], None] | None = None
 
     def __call__(self, done: int, total: int) -> None:
+        if self.before is not None:
+            before, self.before = self.before, None
+            before()
         if not self.enabled:
             return
         if self.base is None:
@@ -226,6 +231,7 @@ def _plan_text(plan: Any, out: TextIO) -> None:
     print(
         f"plan {plan.source} -> {plan.target}: {s['matched']} matched, {s['to_write']} to write "
         f"({s['clears']} field(s) to clear), {s['unchanged']} unchanged, "
+        f"{s['invalid_values']} invalid value(s), "
         f"{s['only_in_source']} only in source, {s['only_in_target']} only in target, "
         f"{s['conflicts']} conflicts",
         file=out,
@@ -344,17 +350,19 @@ async def _migrate(args: argparse.Namespace) -> int:
             return EXIT_OK if check.ok else EXIT_PARTIAL
         if not args.journal:
             raise _UsageError("migrate apply needs --journal FILE (it makes the run resumable)")
+        progress = _ProgressBar("apply")
         if not args.json:
             # What the run will leave aside (one-sided numbers, values the target cannot
-            # hold) and take away (clears) is said before anything is written.
-            _plan_text(plan, sys.stdout)
+            # hold) and take away (clears) is said before anything is written, once the
+            # journal is known to be usable (the first progress call).
+            progress.before = lambda: _plan_text(plan, sys.stdout)
         report = await migration.apply(
             plan,
             target,
             journal=args.journal,
             concurrency=args.concurrency,
             max_requests_per_second=args.max_rps,
-            progress=_ProgressBar("apply"),
+            progress=progress,
         )
         _emit(args, report, lambda out: _report_text("apply", report, out))
         return EXIT_OK if report.ok else EXIT_PARTIAL

@@ -72,7 +72,8 @@ def _base_url(adapter: Adapter, base_url: str | None) -> str:
         raise ConfigurationError(
             f"base_url {base_url!r} is not a URL", provider=adapter.name
         ) from None
-    if url.userinfo or url.query or url.fragment:
+    # The raw text too: httpx drops an empty "?" or "#", which would still cut the path.
+    if url.userinfo or url.query or url.fragment or "?" in base_url or "#" in base_url:
         # Paths are appended to base_url: a query or fragment would end up in the
         # middle of every URL, and credentials in it would show in reprs and logs.
         raise ConfigurationError(

@@ -18,7 +18,7 @@ from typing import Any
 import phonerouting as pr
 from phonerouting import migration
 from phonerouting.testing import LinqV2Emulator, LinqV3Emulator, e164_numbers
-from phonerouting.testing.__main__ import add_serve_arguments, serve_command
+from phonerouting.testing.__main__ import add_serve_arguments, bounded_int, serve_command
 
 __all__ = ["add_commands", "run_demo"]
 
@@ -28,9 +28,9 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     demo = sub.add_parser(
         "demo", parents=[common], help="a Linq v2 -> v3 migration on emulators (no keys)"
     )
-    demo.add_argument("--numbers", type=int, default=300)
+    demo.add_argument("--numbers", type=bounded_int(1, 100_000), default=300)
     demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--concurrency", type=int, default=16)
+    demo.add_argument("--concurrency", type=bounded_int(1, 1_000), default=16)
     demo.set_defaults(func=_demo_command)
     emulate = sub.add_parser("emulate", parents=[common], help="serve an emulator on loopback")
     add_serve_arguments(emulate)

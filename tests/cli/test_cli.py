@@ -395,3 +395,33 @@ def test_usage_errors_are_json_with_json(served: Served) -> None:
         error = json.loads(result.err)["error"]
         assert error["type"] == "UsageError"
         assert message in error["message"]
+
+
+def test_apply_says_its_plan_only_once_the_journal_is_usable(served: Served) -> None:
+    cli, _ = served
+    (cli.folder / "not-a-journal.db").write_bytes(b"")
+    import sqlite3 as sq
+
+    with sq.connect(cli.folder / "not-a-journal.db") as db:
+        db.execute("CREATE TABLE t (x)")
+    refused = cli.run(
+        "migrate", "apply", "--from", "old", "--to", "new", "--journal", "not-a-journal.db"
+    )
+    assert refused.code == 2
+    assert refused.out == ""
+    assert "not a phonerouting journal" in refused.err
+
+
+def test_demo_refuses_unusable_sizes() -> None:
+    import subprocess
+
+    from tests.cli.conftest import SCRIPT
+
+    done = subprocess.run(
+        [str(SCRIPT), "demo", "--numbers", "-5"], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "phonerouting demo: error: argument --numbers: must be from 1 to 100000, not -5 "
+        "(see phonerouting demo --help)\n"
+    )

@@ -252,3 +252,11 @@ def test_a_listing_not_found_points_at_the_base_url(provider: str) -> None:
         f"Check base_url: the {provider} listing was not found there; it must be the API "
         f"root, vendor base path included (production: {adapter_for(provider).default_base_url})."
     )
+
+
+@pytest.mark.parametrize(
+    "base_url", ["https://api.close.com/api/v1?", "https://api.close.com/api/v1#"]
+)
+def test_an_empty_query_or_fragment_in_base_url_is_refused_too(base_url: str) -> None:
+    with pytest.raises(pr.ConfigurationError, match="the API root alone"):
+        pr.connect("close", api_key="k" * 10, base_url=base_url)

@@ -388,3 +388,50 @@ async def test_a_resume_never_writes_a_value_the_source_no_longer_has(tmp_path: 
     assert f"/api/partner/v3/phone_numbers/{target_id}" not in puts_per_number(new)
     assert new.get(target_id).forwarding_number is None
     assert v3_forwarding(new) == v2_forwarding(old)
+
+
+async def test_rollback_on_another_account_is_refused_and_spares_the_journal(
+    tmp_path: Path,
+) -> None:
+    old = LinqV2Emulator(4, seed=21, populate=1.0)
+    new, other = LinqV3Emulator(4, seed=21, populate=0.0), LinqV3Emulator(4, seed=22)
+    journal = tmp_path / "j.sqlite"
+    async with client(old) as src, client(new) as dst, client(other) as wrong:
+        await migration.apply(await migration.plan(src, dst), dst, journal=journal)
+        with pytest.raises(pr.ConfigurationError, match="holds none of the 4 numbers"):
+            await migration.rollback(wrong, journal=journal)
+        assert other.count("PUT") == 0
+        # The journal is untouched: the right account still rolls back.
+        undone = await migration.rollback(dst, journal=journal)
+    assert (undone.written, undone.failed) == (4, ())
+
+
+async def test_a_database_that_is_not_a_journal_is_left_unchanged(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE customers (id INTEGER)")
+    before = other.read_bytes()
+    old, new = LinqV2Emulator(2, seed=23, populate=1.0), LinqV3Emulator(2, seed=23)
+    async with client(old) as src, client(new) as dst:
+        plan = await migration.plan(src, dst)
+        for run in (
+            migration.apply(plan, dst, journal=other),
+            migration.rollback(dst, journal=other),
+            migration.verify_journal(dst, journal=other),
+        ):
+            with pytest.raises(pr.ConfigurationError, match="not a phonerouting journal"):
+                await run
+    assert other.read_bytes() == before
+    assert new.count("PUT") == 0
+
+
+async def test_drift_counts_values_no_update_may_send() -> None:
+    from phonerouting.testing import AgentMessageEmulator, CloseEmulator
+
+    old, new = AgentMessageEmulator(0), CloseEmulator(0)
+    old.add_number("+12025550101", label="x" * 300)
+    new.add_number("+12025550101", label="old")
+    async with client(old) as src, client(new) as dst:
+        report = migration.drift(await migration.plan(src, dst))
+    assert report.differences == (migration.Difference("+12025550101", "label", "x" * 300, "old"),)
+    assert not report.ok

@@ -346,7 +346,8 @@ def _check_resumable(book: Journal, plan: Plan, journal: str | Path) -> None:
     counts = book.counts()
     if any(counts.get(state) for state in ("rolling_back", "rolled_back", "rollback_failed")):
         raise ConfigurationError(
-            f"{where} was rolled back; applying it again needs a new journal", hint=_NEW_JOURNAL
+            f"{where} was rolled back; applying it again needs a new journal",
+            hint="Use a new journal file to apply again; keep this one as the rollback's record.",
         )
     steps = {step.number: step for step in book.steps()}
     if steps and not any(item.number in steps for item in plan.numbers):
@@ -476,8 +477,9 @@ def drift(plan: Plan) -> VerifyReport:
     number the target lacks is missing, and numbers listed twice are conflicts."""
     differences = [
         Difference(item.number, change.field, change.after, change.before)
-        for item in plan.to_write
-        for change in item.changes
+        for item in plan.numbers
+        # A value no update may send still differs, though no apply can fix it.
+        for change in (*item.changes, *item.invalid)
     ]
     return VerifyReport(
         len(plan.numbers),
@@ -590,6 +592,15 @@ async def rollback(
         )
         if pending:
             run.snapshot = {n.id: n for n in await _collect(target)}
+            if not any(step.target_id in run.snapshot for step in pending):
+                # Same provider, another account: failing every step would mark the
+                # journal rolled back (and so spent) without touching anything.
+                raise ConfigurationError(
+                    f"the target account holds none of the {len(pending)} numbers the "
+                    f"journal {str(journal)!r} would roll back; is it the account the "
+                    "migration wrote to?",
+                    hint=_CHECK_JOURNAL,
+                )
         await _run_steps(run, pending, concurrency, lambda step: run.rollback_step(step, force))
         return run.report(already_done=total - len(pending))
     finally:

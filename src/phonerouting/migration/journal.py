@@ -94,6 +94,19 @@ def _lock(path: Path, *, shared: bool) -> int | None:
     return fd
 
 
+def _refuse_other_databases(db: sqlite3.Connection, path: Path) -> None:
+    """Refuse, before changing anything, an SQLite file that is not a journal: a wrong
+    path must not gain journal tables (or be switched to WAL)."""
+    names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if names and not {"meta", "steps"} <= names:
+        db.close()
+        raise ConfigurationError(
+            f"{str(path)!r} is an SQLite database but not a phonerouting journal; "
+            "it was left unchanged",
+            hint=_HINT,
+        )
+
+
 def _unlock(fd: int | None) -> None:
     if fd is not None:
         os.close(fd)
@@ -167,6 +180,7 @@ class Journal:
             # means something else holds the file, and each wait would block the event
             # loop.
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=1.0)
+            _refuse_other_databases(db, path)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             db.executescript(_SCHEMA)

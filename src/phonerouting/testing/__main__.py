@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -17,10 +18,12 @@ from collections.abc import Callable, Sequence
 from phonerouting.testing import EMULATORS, emulator
 from phonerouting.testing.server import serve_forever
 
-__all__ = ["main", "serve_command"]
+__all__ = ["add_serve_arguments", "bounded_int", "main", "serve_command"]
 
 
-def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+def bounded_int(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -47,11 +50,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``serve`` (shared with ``phonerouting emulate``)."""
     parser.add_argument("--provider", required=True, choices=list(EMULATORS))
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=bounded_int(0, 65535), default=0, help="0 picks a free port")
     parser.add_argument(
-        "--port", type=_bounded_int(0, 65535), default=0, help="0 picks a free port"
-    )
-    parser.add_argument(
-        "--numbers", type=_bounded_int(0, 1_000_000), default=20, help="numbers to seed"
+        "--numbers", type=bounded_int(0, 1_000_000), default=20, help="numbers to seed"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated data")
     parser.add_argument("--api-key", dest="api_key", default=None, help="the key to accept")
@@ -81,10 +82,12 @@ def serve_command(args: argparse.Namespace) -> int:
     try:
         asyncio.run(run())
     except OSError as exc:  # the port is taken, or the host is not an address of ours
-        print(
-            f"phonerouting: error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
-            file=sys.stderr,
-        )
+        message = f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
+        if getattr(args, "json", False):  # `phonerouting emulate --json`
+            error = {"type": "OSError", "command": "emulate", "message": message}
+            print(json.dumps({"error": error}), file=sys.stderr)
+        else:
+            print(f"phonerouting: error: {message}", file=sys.stderr)
         return 2
     return 0
 
