@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import attrs
@@ -65,3 +66,22 @@ class Cli:
             cwd=self.folder,
             stdin=subprocess.DEVNULL,
         )
+
+
+def write_accounts(
+    folder: Path, accounts: Mapping[str, tuple[str, str, str]], env: dict[str, str]
+) -> None:
+    """Write ``folder/phonerouting.toml`` naming ``name -> (provider, base_url, key)``
+    accounts; each key goes into ``env`` under a variable the file names."""
+    lines: list[str] = []
+    for name, (provider, base_url, key) in accounts.items():
+        variable = f"TEST_{name.upper().replace('-', '_')}_SECRET"
+        env[variable] = key
+        lines += [
+            f"[accounts.{name}]",
+            f'provider = "{provider}"',
+            f'key_env = "{variable}"',
+            f'base_url = "{base_url}"',
+            "",
+        ]
+    (folder / "phonerouting.toml").write_text("\n".join(lines))

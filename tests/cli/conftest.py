@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from phonerouting import testing
-from tests.support import SCRIPT, Cli, Result
+from tests.support import SCRIPT, Cli, Result, write_accounts
 
 __all__ = ["SCRIPT", "Cli", "Result", "served"]
 
@@ -25,19 +25,9 @@ def served(tmp_path: Path) -> Iterator[tuple[Cli, dict[str, testing.Emulator]]]:
     }
     contexts = {name: emu.serve() for name, emu in emulators.items()}
     urls = {name: ctx.__enter__() for name, ctx in contexts.items()}
-    lines = []
     env = {k: v for k, v in os.environ.items() if not k.startswith("PHONEROUTING")}
-    for name, emu in emulators.items():
-        variable = f"TEST_{name.upper()}_KEY"
-        env[variable] = emu.api_key
-        lines += [
-            f"[accounts.{name}]",
-            f'provider = "{emu.provider}"',
-            f'key_env = "{variable}"',
-            f'base_url = "{urls[name]}"',
-            "",
-        ]
-    (tmp_path / "phonerouting.toml").write_text("\n".join(lines))
+    accounts = {n: (e.provider, urls[n], e.api_key) for n, e in emulators.items()}
+    write_accounts(tmp_path, accounts, env)
     try:
         yield Cli(tmp_path, env), emulators
     finally:

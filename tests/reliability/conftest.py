@@ -69,20 +69,12 @@ def serve_cli(tmp_path: Path) -> Iterator[ServeFn]:
                 for k, v in os.environ.items()
                 if not k.startswith("PHONEROUTING") and "KEY" not in k and "TOKEN" not in k
             }
-            lines: list[str] = []
-            urls: dict[str, str] = {}
-            for name, emu in emulators.items():
-                urls[name] = stack.enter_context(emu.serve())
-                variable = f"RELIABILITY_{name.upper()}_SECRET"
-                env[variable] = (keys or {}).get(name, emu.api_key)
-                lines += [
-                    f"[accounts.{name}]",
-                    f'provider = "{emu.provider}"',
-                    f'key_env = "{variable}"',
-                    f'base_url = "{urls[name]}"',
-                    "",
-                ]
-            (tmp_path / "phonerouting.toml").write_text("\n".join(lines))
+            urls = {name: stack.enter_context(emu.serve()) for name, emu in emulators.items()}
+            accounts = {
+                name: (emu.provider, urls[name], (keys or {}).get(name, emu.api_key))
+                for name, emu in emulators.items()
+            }
+            support.write_accounts(tmp_path, accounts, env)
             return Cli(tmp_path, env, urls)
 
         yield serve
