@@ -185,43 +185,35 @@ def test_capabilities_per_provider() -> None:
     assert not close.can_clear("inbound_url")
 
 
-def test_a_policy_retry_count_is_kept_unless_max_retries_is_given() -> None:
+@pytest.mark.parametrize(
+    ("policy_retries", "max_retries", "requests"),
+    [
+        (4, None, 5),  # the policy's own count is kept, not cut to a default of 2
+        (4, 1, 2),  # an explicit max_retries wins
+        (None, None, 3),  # the default: two retries
+    ],
+)
+def test_a_policy_retry_count_is_kept_unless_max_retries_is_given(
+    policy_retries: int | None, max_retries: int | None, requests: int
+) -> None:
     from phonerouting import testing
 
     emu = testing.emulator("linq-v3", 2, seed=1)
-    fast = pr.RetryPolicy(max_retries=4, backoff_initial=0, backoff_max=0, jitter=0)
     emu.faults.server_error(503, count=None)
-    with (
-        pr.connect(
-            "linq-v3", api_key=emu.api_key, transport=emu.transport(), retry_policy=fast
-        ) as client,
-        pytest.raises(pr.ServerError),
-    ):
-        list(client.list_numbers())
-    assert emu.count("GET") == 5  # the policy's 4 retries, not a default of 2
-    emu.clear_requests()
+    count = {} if policy_retries is None else {"max_retries": policy_retries}
+    policy = pr.RetryPolicy(backoff_initial=0, backoff_max=0, jitter=0, **count)
     with (
         pr.connect(
             "linq-v3",
             api_key=emu.api_key,
             transport=emu.transport(),
-            retry_policy=fast,
-            max_retries=1,
+            retry_policy=policy,
+            max_retries=max_retries,
         ) as client,
         pytest.raises(pr.ServerError),
     ):
         list(client.list_numbers())
-    assert emu.count("GET") == 2  # an explicit max_retries wins
-    emu.clear_requests()
-    default_count = pr.RetryPolicy(backoff_initial=0, backoff_max=0, jitter=0)
-    with (
-        pr.connect(
-            "linq-v3", api_key=emu.api_key, transport=emu.transport(), retry_policy=default_count
-        ) as client,
-        pytest.raises(pr.ServerError),
-    ):
-        list(client.list_numbers())
-    assert emu.count("GET") == 3  # the default: two retries
+    assert emu.count("GET") == requests
 
 
 @pytest.mark.parametrize(
