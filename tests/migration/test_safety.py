@@ -6,6 +6,7 @@ against the journal."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -388,6 +389,12 @@ async def test_a_resume_never_writes_a_value_the_source_no_longer_has(tmp_path: 
     assert f"/api/partner/v3/phone_numbers/{target_id}" not in puts_per_number(new)
     assert new.get(target_id).forwarding_number is None
     assert v3_forwarding(new) == v2_forwarding(old)
+    with sqlite3.connect(journal) as db:
+        state, result = db.execute(
+            "SELECT state, result FROM steps WHERE number = ?", (changed,)
+        ).fetchone()
+    # Confirmed, with what the number holds recorded as for any other step.
+    assert (state, json.loads(result)["forwarding_number"]) == ("done", None)
 
 
 async def test_rollback_on_another_account_is_refused_and_spares_the_journal(

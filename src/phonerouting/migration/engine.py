@@ -457,14 +457,16 @@ async def apply(
             _APPLY,
             finished=total - len(pending) - len(confirmed) - len(gone),
         )
+        if confirmed or any(step.state != "planned" for step in pending):
+            run.snapshot = {n.id: n for n in await _collect(target)}
         for step in confirmed:
-            book.mark(step.number, "done")
-            run.confirmed += 1
-            run.finished += 1
+            current = (run.snapshot or {}).get(step.target_id)
+            if current is None:
+                run.fail(step, f"{step.target_id} is no longer in the target account")
+            else:
+                run.confirm(step, current)  # the journal records what the number holds
         for step in gone:
             run.fail(step, f"{step.number} is no longer in both accounts; not written")
-        if any(step.state != "planned" for step in pending):
-            run.snapshot = {n.id: n for n in await _collect(target)}
         await _run_steps(run, pending, concurrency, run.apply_step)
         return run.report(already_done=total - len(pending) - len(confirmed) - len(gone))
     finally:
