@@ -52,6 +52,9 @@ class RoutingError(Exception):
 
     #: What the caller should do about this kind of error; ends every ``str(error)``.
     hint: str = "See the message and the vendor's documentation."
+    #: The same advice in the command line's terms (options and commands, not
+    #: arguments and methods), when it differs; see `describe`.
+    cli_hint: str | None = None
 
     def __init__(
         self,
@@ -65,11 +68,14 @@ class RoutingError(Exception):
         details: Mapping[str, str] | None = None,
         retry_after: float | None = None,
         hint: str | None = None,
+        cli_hint: str | None = None,
     ) -> None:
         super().__init__(message)
         if hint is not None:
             # What to do, when the raise site knows better than the class.
             self.hint = hint
+        if cli_hint is not None:
+            self.cli_hint = cli_hint
         self.message = message
         self.provider = provider
         self.status = status
@@ -92,6 +98,12 @@ class RoutingError(Exception):
         return parts
 
     def __str__(self) -> str:
+        return self.describe()
+
+    def describe(self, *, cli: bool = False) -> str:
+        """The whole message, ending with what to do: in the library's terms, or with
+        ``cli=True`` in the command line's (`cli_hint`, when the error has one)."""
+        hint = (self.cli_hint or self.hint) if cli else self.hint
         head = f"{self.provider}: " if self.provider else ""
         context = self._context()
         ctx = f" [{', '.join(context)}]" if context else ""
@@ -101,7 +113,7 @@ class RoutingError(Exception):
         doc = f" See {self.doc_url}." if self.doc_url else ""
         # Vendors end some messages with a period; do not print two.
         message = self.message.rstrip(".") if not details and not ctx else self.message
-        return f"{head}{message}{details}{ctx}.{doc} {self.hint}"
+        return f"{head}{message}{details}{ctx}.{doc} {hint}"
 
     def __repr__(self) -> str:
         return (
