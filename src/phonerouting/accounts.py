@@ -5,20 +5,28 @@
 provider = "linq-v2"
 key_env = "LINQ_INTEGRATION_TOKEN"      # the key is read from this variable, never stored
 base_url = "https://api.linqapp.com"    # optional
+timeout = 30                            # optional: seconds per request (default 10)
+max_retries = 4                         # optional: retries after the first attempt (default 2)
 ```
 
 The file is ``--config``, else ``$PHONEROUTING_CONFIG``, else ``phonerouting.toml`` in the
 working directory. Without a file (or an entry), an account can be named by its provider
 name and uses that provider's default environment variable.
+
+Every ``*_env`` setting names an environment variable in the conventional form
+(upper-case letters, digits and ``_``, not starting with a digit). A value of any other
+form is refused without being shown: it is most likely a key pasted where its
+variable's name belongs.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -26,53 +34,148 @@ from phonerouting.async_client import AsyncClient
 from phonerouting.client import Client
 from phonerouting.connect import connect, connect_async
 from phonerouting.errors import ConfigurationError
+from phonerouting.inputs import in_range
 from phonerouting.registry import PROVIDERS, adapter_for
+from phonerouting.retry import MAX_SECONDS
 
 __all__ = ["Account", "load_accounts", "resolve_account"]
 
 DEFAULT_FILE = "phonerouting.toml"
 CONFIG_ENV = "PHONEROUTING_CONFIG"
 
+#: The settings an account entry may hold.
+SETTINGS = ("provider", "key_env", "base_url", "timeout", "max_retries")
+
 _HINT = (
+    f"Fix the accounts file (the path given, else ${CONFIG_ENV}, else {DEFAULT_FILE}) or "
+    "the account name; no request was sent."
+)
+_CLI_HINT = (
     f"Fix the accounts file ({DEFAULT_FILE}, --config or ${CONFIG_ENV}) or the account "
     "name; no request was sent."
 )
+#: An environment variable name in the conventional form. A pasted key is often a legal
+#: name too (``sk_live_...``), but hardly ever upper-case only.
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+_MAX_ENV_NAME = 128
+
+_T = TypeVar("_T")
 
 
 def _config_error(message: str) -> ConfigurationError:
-    return ConfigurationError(message, hint=_HINT)
+    return ConfigurationError(message, hint=_HINT, cli_hint=_CLI_HINT)
+
+
+def is_env_name(value: object) -> bool:
+    """True for an environment variable name in the conventional form."""
+    return (
+        isinstance(value, str)
+        and len(value) <= _MAX_ENV_NAME
+        and _ENV_NAME.fullmatch(value) is not None
+    )
+
+
+def _env_name_error(where: str, setting: str) -> ConfigurationError:
+    # The value is never quoted: what is not a variable name may well be the key itself.
+    hint = (
+        f"Set {setting} to the name of the variable that holds the key (e.g. "
+        "LINQ_INTEGRATION_TOKEN) and put the key in that variable; if a key was pasted "
+        "there, revoke it."
+    )
+    return ConfigurationError(
+        f"{where}: {setting} is not an environment variable name (upper-case letters, "
+        "digits and _, not starting with a digit); its value is not shown, in case it "
+        "is a key",
+        hint=hint,
+    )
+
+
+def _check_key_env(instance: Account, attribute: attrs.Attribute[str], value: str) -> None:
+    del attribute
+    if not is_env_name(value):
+        raise _env_name_error(f"account {instance.name!r}", "key_env")
 
 
 @attrs.frozen
 class Account:
-    """A provider account: which vendor, where its key lives, which URL."""
+    """A provider account: which vendor, where its key lives, which URL, and how long to
+    wait and how often to retry (``None``: the library's defaults, 10 s and 2 retries).
+
+    ``source`` is the accounts file the account comes from, named in its errors.
+    """
 
     name: str
     provider: str
-    key_env: str
+    key_env: str = attrs.field(validator=_check_key_env)
     base_url: str | None = None
+    timeout: float | None = None
+    max_retries: int | None = None
+    source: str | None = attrs.field(default=None, kw_only=True)
+
+    def _where(self) -> str:
+        if self.source is None:
+            return f"account {self.name!r}"
+        return f"account {self.name!r} ([accounts.{self.name}] in {self.source})"
 
     def api_key(self) -> str:
         """The key, read from `key_env` now."""
         key = os.environ.get(self.key_env)
         if not key:
+            # A provider's default account is named after the provider, which the
+            # error already starts with: not said again.
+            whose = (
+                f"{self._where()} reads its API key"
+                if self.source is not None
+                else "the API key is read"
+            )
             raise ConfigurationError(
-                f"account {self.name!r} ({self.provider}) needs its API key in the "
-                f"{self.key_env} environment variable, which is not set or empty",
+                f"{whose} from the {self.key_env} environment variable, which is not set or empty",
                 provider=self.provider,
                 hint=f"Set {self.key_env} in the environment; no request was sent.",
             )
         return key
 
+    def _settings(self, options: dict[str, Any]) -> dict[str, Any]:
+        # The account's own settings, under what the caller passes (e.g. command-line
+        # options); an unset one keeps connect()'s default.
+        settings: dict[str, Any] = {"base_url": self.base_url}
+        if self.timeout is not None:
+            settings["timeout"] = self.timeout
+        if self.max_retries is not None:
+            settings["max_retries"] = self.max_retries
+        return {**settings, **options}
+
+    def _build(self, factory: Callable[..., _T], options: dict[str, Any]) -> _T:
+        key = self.api_key()
+        try:
+            return factory(self.provider, api_key=key, **self._settings(options))
+        except ConfigurationError as exc:
+            raise self._error(exc) from None
+
+    def _error(self, exc: ConfigurationError) -> ConfigurationError:
+        """``exc`` (from connect) restated for this account: which account, which file,
+        and where to fix it (the file, or the variable holding the key)."""
+        if exc.message.startswith("api_key"):
+            # connect() names its argument; here the key came from the environment.
+            message = f"{self._where()}: the API key in {self.key_env}{exc.message[7:]}"
+            hint = f"Fix the value of {self.key_env} in the environment; no request was sent."
+        else:
+            message = f"{self._where()}: {exc.message}"
+            hint = (
+                f"Fix [accounts.{self.name}] in {self.source}; no request was sent."
+                if self.source is not None
+                else exc.hint
+            )
+        return ConfigurationError(message, provider=exc.provider, hint=hint)
+
     def connect(self, **options: Any) -> Client:
-        """A sync client for this account."""
-        return connect(self.provider, api_key=self.api_key(), base_url=self.base_url, **options)
+        """A sync client for this account; ``options`` (those of `phonerouting.connect`)
+        override the account's settings."""
+        return self._build(connect, options)
 
     def connect_async(self, **options: Any) -> AsyncClient:
-        """An async client for this account."""
-        return connect_async(
-            self.provider, api_key=self.api_key(), base_url=self.base_url, **options
-        )
+        """An async client for this account; ``options`` override its settings."""
+        return self._build(connect_async, options)
 
 
 def _config_path(path: str | Path | None) -> Path | None:
@@ -86,28 +189,45 @@ def _config_path(path: str | Path | None) -> Path | None:
 
 
 def _account(name: str, entry: Any, source: Path) -> Account:
+    where = f"{source}: [accounts.{name}]"
     if not isinstance(entry, Mapping):
-        raise _config_error(f"{source}: [accounts.{name}] must be a table")
-    unknown = set(entry) - {"provider", "key_env", "base_url"}
+        raise _config_error(f"{where} must be a table")
+    unknown = set(entry) - set(SETTINGS)
     if unknown:
         raise _config_error(
-            f"{source}: [accounts.{name}] has unknown keys {sorted(unknown)}; "
-            "allowed: provider, key_env, base_url (keys go in the environment, never here)"
+            f"{where} has unknown keys {sorted(unknown)}; allowed: {', '.join(SETTINGS)} "
+            "(keys go in the environment, never here)"
         )
     provider = entry.get("provider")
     if provider not in PROVIDERS:
-        raise _config_error(
-            f"{source}: [accounts.{name}] provider must be one of {', '.join(PROVIDERS)}"
-        )
+        raise _config_error(f"{where} provider must be one of {', '.join(PROVIDERS)}")
+    for setting in entry:
+        # Every *_env setting names a variable; checked before anything else reads it.
+        if setting.endswith("_env") and not is_env_name(entry[setting]):
+            raise _env_name_error(where, setting)
     key_env = entry.get("key_env", adapter_for(provider).api_key_env)
     base_url = entry.get("base_url")
-    if not isinstance(key_env, str) or not key_env:
-        raise _config_error(
-            f"{source}: [accounts.{name}] key_env must be a non-empty string (a variable name)"
-        )
     if base_url is not None and not isinstance(base_url, str):
-        raise _config_error(f"{source}: [accounts.{name}] base_url must be a string")
-    return Account(name, provider, key_env, base_url)
+        raise _config_error(f"{where} base_url must be a string")
+    timeout = entry.get("timeout")
+    if timeout is not None and not in_range(timeout, 0, MAX_SECONDS, low_open=True):
+        raise _config_error(
+            f"{where} timeout must be a number of seconds above 0 and at most {MAX_SECONDS:g}"
+        )
+    max_retries = entry.get("max_retries")
+    if max_retries is not None and (
+        isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0
+    ):
+        raise _config_error(f"{where} max_retries must be a whole number >= 0")
+    return Account(
+        name,
+        provider,
+        key_env,
+        base_url,
+        None if timeout is None else float(timeout),
+        max_retries,
+        source=str(source),
+    )
 
 
 def load_accounts(path: str | Path | None = None) -> dict[str, Account]:

@@ -560,7 +560,7 @@ def _print_error(args: argparse.Namespace, exc: RoutingError) -> None:
     fields["details"] = dict(exc.details)
     if isinstance(exc, ValidationError):
         fields["field"] = exc.field
-    _print_failure(args, type(exc).__name__, str(exc), fields)
+    _print_failure(args, type(exc).__name__, exc.describe(cli=True), fields)
     if args.verbose and not args.json:
         print(f"  type: {type(exc).__name__}", file=sys.stderr)
         for name in ("provider", "status", "code", "request_id", "doc_url"):

@@ -10,13 +10,14 @@ the request's method and path only, never from request headers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "ConflictError",
+    "DuplicateNumberError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -72,9 +73,11 @@ class RoutingError(Exception):
     ) -> None:
         super().__init__(message)
         if hint is not None:
-            # What to do, when the raise site knows better than the class.
+            # What to do, when the raise site knows better than the class. Its advice
+            # also beats the class's command-line advice, unless it gives its own.
             self.hint = hint
-        if cli_hint is not None:
+            self.cli_hint = cli_hint
+        elif cli_hint is not None:
             self.cli_hint = cli_hint
         self.message = message
         self.provider = provider
@@ -141,8 +144,9 @@ def _rebuild(cls: type[RoutingError], message: str, state: dict[str, object]) ->
 class ConfigurationError(RoutingError):
     """The client cannot be built: unknown provider, missing API key, unsafe base URL."""
 
-    hint = (
-        "Fix the arguments (of connect() or the command) or the environment; no request was sent."
+    hint = "Fix the arguments or the environment; no request was sent."
+    cli_hint = (
+        "Fix the command's options, the accounts file or the environment; no request was sent."
     )
 
 
@@ -169,8 +173,12 @@ class UnsupportedFieldError(ValidationError):
     """The provider cannot set or clear this normalized field; nothing was sent."""
 
     hint = (
-        "Leave this field UNSET for this provider; client.capabilities (`phonerouting "
-        "providers`) lists what it can set and clear."
+        "Leave this field UNSET for this provider; client.capabilities lists what it can "
+        "set and clear."
+    )
+    cli_hint = (
+        "Leave this field out for this provider; `phonerouting providers` lists what each "
+        "provider can set and clear."
     )
 
 
@@ -178,6 +186,10 @@ class AuthenticationError(RoutingError):
     """The vendor refused the credentials (HTTP 401)."""
 
     hint = "Check the API key (and that it belongs to this provider and environment)."
+    cli_hint = (
+        "Check the API key in the account's key variable (and that it belongs to this "
+        "provider and environment)."
+    )
 
 
 class PermissionDeniedError(RoutingError):
@@ -192,10 +204,8 @@ class PermissionDeniedError(RoutingError):
 class NotFoundError(RoutingError):
     """The number (or resource) does not exist for this account (HTTP 404, or no match)."""
 
-    hint = (
-        "Check the id or number; the account's listing (list_numbers(), `phonerouting "
-        "list`) shows what it holds."
-    )
+    hint = "Check the id or number; list_numbers() shows what the account holds."
+    cli_hint = "Check the id or number; `phonerouting list ACCOUNT` shows what the account holds."
 
 
 class ConflictError(RoutingError):
@@ -204,13 +214,28 @@ class ConflictError(RoutingError):
     hint = "Resolve the state the vendor names (e.g. an inactive campaign) and retry."
 
 
+def _seconds(value: float) -> str:
+    return "1 second" if value == 1 else f"{value:g} seconds"
+
+
 class RateLimitError(RoutingError):
     """The vendor is rate limiting (HTTP 429) and the retry budget or wait cap was reached.
 
     ``retry_after`` is the number of seconds the vendor asked to wait, or ``None``.
     """
 
-    hint = "Wait retry_after seconds (or back off) before sending more requests."
+    hint = "Back off before sending more requests; the vendor did not say for how long."
+    cli_hint = "Wait a minute, then run the command again."
+
+    def __init__(self, message: str, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        # The wait the vendor asked for, in the advice itself, unless the raise site
+        # gave its own.
+        if self.retry_after is not None and "hint" not in self.__dict__:
+            wait = _seconds(self.retry_after)
+            self.hint = f"Wait {wait} (retry_after) before sending more requests."
+        if self.retry_after is not None and "cli_hint" not in self.__dict__:
+            self.cli_hint = f"Wait {_seconds(self.retry_after)}, then run the command again."
 
 
 class ServerError(RoutingError):
@@ -220,13 +245,30 @@ class ServerError(RoutingError):
     (``Retry-After`` on a 503); a wait past the policy's cap is raised at once.
     """
 
-    hint = "The vendor is failing; retry later and quote the request id to its support."
+    hint = "The vendor (or a proxy in front of it) is failing; retry later."
+
+    def __init__(self, message: str, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        if "hint" not in self.__dict__:
+            # Only advise quoting a request id when there is one to quote.
+            when = f"in {_seconds(self.retry_after)}" if self.retry_after is not None else "later"
+            if self.request_id:
+                self.hint = (
+                    f"The vendor is failing; retry {when}, and quote request id "
+                    f"{self.request_id} to its support if it persists."
+                )
+            else:
+                self.hint = f"The vendor (or a proxy in front of it) is failing; retry {when}."
 
 
 class TransportError(RoutingError):
     """No usable response: connection refused or dropped, timeout, HTTP 408."""
 
-    hint = "Check connectivity and the base URL, or raise the timeout; then retry."
+    hint = "Check connectivity and base_url, or raise timeout; then retry."
+    cli_hint = (
+        "Check connectivity and the account's base_url, or raise the timeout (--timeout, "
+        "or timeout in the accounts file); then retry."
+    )
 
 
 class UnexpectedResponseError(RoutingError):
@@ -234,14 +276,40 @@ class UnexpectedResponseError(RoutingError):
 
     hint = (
         "The vendor's API may have changed; nothing was assumed from the body. "
-        "Report it with the request id."
+        "Report it to the vendor or to phonerouting."
     )
+
+    def __init__(self, message: str, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        if self.request_id and "hint" not in self.__dict__:
+            self.hint = (
+                "The vendor's API may have changed; nothing was assumed from the body. "
+                f"Report it with request id {self.request_id}."
+            )
 
 
 class RequestRejectedError(RoutingError):
     """The vendor refused the request with another 4xx status (e.g. Close 402 plan limit)."""
 
     hint = "Read the vendor's message; the request will not succeed if sent again unchanged."
+
+
+class DuplicateNumberError(RoutingError):
+    """The account holds the same E.164 number on more than one line, so a lookup by
+    number cannot say which one is meant (`find_number`).
+
+    ``number`` is the E.164 number; ``ids`` the vendor ids of the lines that hold it.
+    """
+
+    hint = "Name the line by its id instead (get_number(id), update_routing(id, ...))."
+    cli_hint = "Name the line by its id instead of its number (`phonerouting show ACCOUNT ID`)."
+
+    def __init__(
+        self, message: str, *, number: str = "", ids: Iterable[str] = (), **kwargs: object
+    ) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.number = number
+        self.ids: tuple[str, ...] = tuple(ids)
 
 
 _BY_STATUS: dict[int, type[RoutingError]] = {

@@ -184,15 +184,21 @@ def error_from_response(
         return UnexpectedResponseError(
             message,
             hint="Check base_url: give the API's own address, which answers without redirects.",
+            cli_hint=(
+                "Check the account's base_url in the accounts file: give the API's own "
+                "address, which answers without redirects."
+            ),
             **common,
         )
     cls = error_class_for_status(status)
     if status == 404 and request.path == adapter.list_request().path:
         # The account's own listing cannot be missing: the address is wrong.
-        common["hint"] = (
-            f"Check base_url: the {adapter.name} listing was not found there; it must be "
-            f"the API root, vendor base path included (production: {adapter.default_base_url})."
+        where = (
+            f"the {adapter.name} listing was not found there; it must be the API root, "
+            f"vendor base path included (production: {adapter.default_base_url})."
         )
+        common["hint"] = f"Check base_url: {where}"
+        common["cli_hint"] = f"Check the account's base_url in the accounts file: {where}"
     if issubclass(cls, RateLimitError | ServerError):
         # The vendor's own signals first (its rate-limit header, then its body), the
         # generic Retry-After last (RFC 9110 gives it to 503 as well as 429).
@@ -216,7 +222,8 @@ def _default_message(request: Request, status: int, headers: Mapping[str, str]) 
             f"{request.method} {request.path} was redirected (HTTP {status}) to {where}; "
             "redirects are not followed, so the API key is never sent to another URL"
         )
-    return f"{request.method} {request.path} failed with HTTP {status} ({kind} body)"
+    # The status is in the error's context already ("[HTTP 502]"): not said twice.
+    return f"{request.method} {request.path} failed ({kind} body)"
 
 
 def _normalized_field(adapter: Adapter, info: ErrorInfo) -> str | None:

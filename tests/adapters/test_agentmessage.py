@@ -941,7 +941,7 @@ def test_unknown_error_bodies(
     error = error_from_response(ADAPTER, PATCH_REQUEST, status, httpx.Headers(headers), content, ())
     assert type(error) is cls
     kind = content_type or "no content type"
-    assert error.message == f"PATCH {PATH} failed with HTTP {status} ({kind} body)"
+    assert error.message == f"PATCH {PATH} failed ({kind} body)"
     assert error.status == status
     assert error.code is None
     assert dict(error.details) == {}

@@ -841,7 +841,7 @@ def test_unknown_error_bodies(
     error = error_from_response(ADAPTER, PUT_REQUEST, status, headers, content, ())
     assert type(error) is cls
     kind = content_type.split(";")[0] if content_type else "no content type"
-    assert error.message == f"PUT {PATH} failed with HTTP {status} ({kind} body)"
+    assert error.message == f"PUT {PATH} failed ({kind} body)"
     assert error.status == status
     assert error.code is None
     assert error.request_id is None

@@ -599,7 +599,7 @@ def test_unknown_error_bodies(
     error = error_from_response(ADAPTER, PUT_REQUEST, status, httpx.Headers(headers), content, ())
     assert type(error) is cls
     kind = content_type.split(";")[0] if content_type else "no content type"
-    assert error.message == f"PUT /v3/phone_numbers/{UUID} failed with HTTP {status} ({kind} body)"
+    assert error.message == f"PUT /v3/phone_numbers/{UUID} failed ({kind} body)"
     assert error.status == status
     assert error.code is None
     assert error.doc_url is None

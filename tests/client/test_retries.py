@@ -246,9 +246,11 @@ async def test_html_502_from_a_proxy_is_a_server_error_after_retries(
     assert len(script.requests) == 3
     assert caught.value.status == 502
     assert caught.value.code is None
-    assert (
-        caught.value.message
-        == f"PUT /v3/phone_numbers/{V3_ID} failed with HTTP 502 (text/html body)"
+    assert caught.value.message == f"PUT /v3/phone_numbers/{V3_ID} failed (text/html body)"
+    # The status is said once, and there is no request id to quote.
+    assert str(caught.value) == (
+        f"linq-v3: PUT /v3/phone_numbers/{V3_ID} failed (text/html body) [HTTP 502]. "
+        "The vendor (or a proxy in front of it) is failing; retry later."
     )
 
 
