@@ -117,14 +117,29 @@ async def test_rollback_leaves_numbers_changed_since_the_migration(tmp_path: Pat
         new.clear_requests()
         report = await migration.rollback(dst, journal=journal)
         assert report.written == 5
-        assert [f.number for f in report.failed] == [edited.number]
-        assert report.failed[0].error == (
-            "changed since the migration (forwarding_number is now '+12025550199', "
-            f"migrated {edited.desired()['forwarding_number']!r}); left as it is. Roll back "
-            "with force=True (--force) to restore the prior values anyway"
+        # Changed since the migration: listed apart from failures, and not ok.
+        assert report.failed == ()
+        assert report.changed == (
+            migration.Changed(
+                edited.number,
+                edited.target_id,
+                (
+                    migration.FieldChange(
+                        "forwarding_number",
+                        planned=edited.desired()["forwarding_number"],
+                        found="+12025550199",
+                    ),
+                ),
+            ),
         )
+        assert not report.ok
         assert new.get(edited.target_id).forwarding_number == "+12025550199"
         assert f"/api/partner/v3/phone_numbers/{edited.target_id}" not in puts_per_number(new)
+        with sqlite3.connect(journal) as db:
+            (state,) = db.execute(
+                "SELECT state FROM steps WHERE number = ?", (edited.number,)
+            ).fetchone()
+        assert state == "rollback_changed"
 
         forced = await migration.rollback(dst, journal=journal, force=True)
     assert (forced.written, forced.already_done, forced.failed) == (1, 5, ())

@@ -98,6 +98,12 @@ class Adapter(abc.ABC):
         del number_id
         return None
 
+    @property
+    def reads_one_number(self) -> bool:
+        """True when the vendor has a per-number read (`get_request` is overridden);
+        without one, reading one number means listing the whole account."""
+        return type(self).get_request is not Adapter.get_request
+
     @abc.abstractmethod
     def parse_list(self, data: Any, request: Request) -> Page:
         """One decoded list response → its numbers and the next page's request."""

@@ -9,8 +9,10 @@
 """
 
 from phonerouting.migration.engine import (
+    Changed,
     Difference,
     Failure,
+    FieldChange,
     Report,
     VerifyReport,
     apply,
@@ -24,8 +26,10 @@ from phonerouting.migration.plan import Change, NumberPlan, Plan, make_plan
 
 __all__ = [
     "Change",
+    "Changed",
     "Difference",
     "Failure",
+    "FieldChange",
     "NumberPlan",
     "Plan",
     "Report",

@@ -8,24 +8,28 @@ write to the target; the others only read.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import math
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
-from phonerouting.errors import ConfigurationError, RateLimitError, RoutingError
+from phonerouting.errors import ConfigurationError, NotFoundError, RateLimitError, RoutingError
 from phonerouting.inputs import in_range
 from phonerouting.migration.journal import Journal, Step, normalized
 from phonerouting.migration.plan import Plan, is_empty, make_plan
 from phonerouting.model import PhoneNumber, RoutingUpdate
 from phonerouting.protocol import AsyncPhoneNumberRouting
+from phonerouting.registry import adapter_for
 
 __all__ = [
+    "Changed",
     "Difference",
     "Failure",
+    "FieldChange",
     "Report",
     "VerifyReport",
     "apply",
@@ -47,6 +51,11 @@ StepFn = Callable[[Step], Awaitable[None]]
 MAX_RATE_LIMIT_WAITS = 5
 #: The longest rate-limit pause waited out, in seconds; a longer one fails the number.
 MAX_RATE_LIMIT_WAIT = 300.0
+#: How many numbers one fresh listing serves as their read-before-write, for a vendor
+#: without a per-number read (Linq): one listing per this many numbers, never one each.
+READ_BATCH = 25
+
+_T = TypeVar("_T")
 
 
 @attrs.frozen
@@ -59,6 +68,31 @@ class Failure:
 
 
 @attrs.frozen
+class FieldChange:
+    """One field of a number that no longer holds what the run expected.
+
+    For `apply`, ``planned`` is the value the plan saw on the target (its ``before``);
+    for `rollback`, the value the migration wrote. ``found`` is what the target held
+    when read just before the write.
+    """
+
+    field: str
+    planned: Any
+    found: Any
+
+
+@attrs.frozen
+class Changed:
+    """A number left unwritten because it changed since the plan (or, for a rollback,
+    since the migration): someone else edited it, and the run will not overwrite an
+    edit it did not plan. ``force=True`` writes it anyway."""
+
+    number: str
+    target_id: str
+    fields: tuple[FieldChange, ...]
+
+
+@attrs.frozen
 class Report:
     """What `apply` or `rollback` did."""
 
@@ -66,14 +100,21 @@ class Report:
     written: int
     #: Numbers already done by an earlier run of the same journal (not written again).
     already_done: int
-    #: Numbers interrupted mid-write by a crash that already held the planned values.
+    #: Numbers that already held the values to write when read just before the write
+    #: (a write whose answer a crash lost, or an edit that made them so): not written.
     confirmed_without_write: int
     failed: tuple[Failure, ...] = ()
+    #: Numbers not written because they changed since the plan (apply) or since the
+    #: migration (rollback); see `Changed`.
+    changed: tuple[Changed, ...] = ()
+    #: Rate-limit answers (HTTP 429) the run met: those the engine waited out and those
+    #: the client retried on its own.
+    retries: int = 0
 
     @property
     def ok(self) -> bool:
-        """True when no number failed."""
-        return not self.failed
+        """True when no number failed or was left unwritten as changed."""
+        return not (self.failed or self.changed)
 
 
 @attrs.frozen
@@ -111,25 +152,103 @@ async def _collect(client: AsyncPhoneNumberRouting) -> list[PhoneNumber]:
     return [number async for number in client.list_numbers()]
 
 
+def _require_async(client: object, role: str, call: str) -> None:
+    """Refuse a client the engine cannot await (a sync `phonerouting.connect` client,
+    say) with the fix, instead of a TypeError from deep inside the run."""
+    if isinstance(client, AsyncPhoneNumberRouting):
+        return
+    what = "a synchronous client" if hasattr(client, "__enter__") else type(client).__name__
+    raise ConfigurationError(
+        f"migration.{call} needs an async client for the {role}, not {what}",
+        hint=(
+            "Connect with phonerouting.connect_async(...) and use it with `async with` "
+            "(the migration engine is asynchronous); phonerouting.connect() gives a "
+            "synchronous client."
+        ),
+    )
+
+
 async def plan(
     source: AsyncPhoneNumberRouting,
     target: AsyncPhoneNumberRouting,
     fields: Sequence[str] | None = None,
 ) -> Plan:
-    """Read both accounts and plan the migration of ``source``'s routing onto ``target``."""
+    """Read both accounts and plan the migration of ``source``'s routing onto ``target``.
+
+    Raises:
+        ConfigurationError: a client that is not asynchronous (`connect_async`).
+    """
+    _require_async(source, "source", "plan")
+    _require_async(target, "target", "plan")
     source_numbers, target_numbers = await asyncio.gather(_collect(source), _collect(target))
     return make_plan(
         source_numbers, target_numbers, source.capabilities, target.capabilities, fields
     )
 
 
-def _matches(number: PhoneNumber, wanted: dict[str, Any]) -> bool:
-    def norm(value: Any) -> Any:
-        if is_empty(value):
-            return None
-        return tuple(value) if isinstance(value, list) else value
+def _norm(value: Any) -> Any:
+    if is_empty(value):
+        return None
+    return tuple(value) if isinstance(value, list) else value
 
-    return all(norm(getattr(number, f)) == norm(v) for f, v in wanted.items())
+
+def _matches(number: PhoneNumber, wanted: Mapping[str, Any]) -> bool:
+    return all(_norm(getattr(number, f)) == _norm(v) for f, v in wanted.items())
+
+
+def _found(number: PhoneNumber, fields: Iterable[str]) -> dict[str, Any]:
+    """The values ``number`` holds for ``fields``, as the journal records them."""
+    return normalized({f: _norm(getattr(number, f)) for f in fields})
+
+
+def _conflicts(
+    number: PhoneNumber, expected: Mapping[str, Any], writes: Mapping[str, Any]
+) -> tuple[FieldChange, ...]:
+    """The fields of ``number`` that hold neither what the run expected there nor what
+    it is about to write: an edit the run did not plan. A field already holding the
+    value to write is no conflict (writing it again changes nothing)."""
+    return tuple(
+        FieldChange(field, _norm(expected.get(field)), _norm(getattr(number, field)))
+        for field, value in writes.items()
+        if not _matches(number, {field: expected.get(field)})
+        and not _matches(number, {field: value})
+    )
+
+
+def _may_have_landed(step: Step) -> bool:
+    # A journal written before `sent` was recorded marks a sent write only by its state.
+    return step.sent or step.state in ("writing", "failed", "rolling_back", "rollback_failed")
+
+
+def _reads_one_number(target: AsyncPhoneNumberRouting) -> bool:
+    """Whether ``target``'s vendor has a per-number read; without one (Linq), a
+    `get_number` lists the whole account, so the engine reads a listing per batch."""
+    try:
+        adapter = adapter_for(target.provider)
+    except ConfigurationError:
+        return True  # not a registered provider: its own get_number is all there is
+    return adapter.reads_one_number
+
+
+class _Retries(logging.Handler):
+    """Counts the rate limits the client retried on its own, for the run whose task
+    logged them: the client announces each retry on the ``phonerouting`` logger
+    (`phonerouting.retry`), and the engine has no other view of them."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        run = _CURRENT_RUN.get()
+        if run is None or not isinstance(record.args, tuple) or not record.args:
+            return
+        if record.msg.startswith("retrying after") and str(record.args[0]).startswith(
+            "RateLimitError"
+        ):
+            run.retries += 1
+
+
+_CURRENT_RUN: contextvars.ContextVar[_Run | None] = contextvars.ContextVar(
+    "phonerouting_migration_run", default=None
+)
+logging.getLogger("phonerouting").addHandler(_Retries())
 
 
 def _check_rate(per_second: float | None) -> None:
@@ -178,10 +297,44 @@ class _States:
     done: str
     busy: str
     failed: str
+    changed: str
 
 
-_APPLY = _States("done", "writing", "failed")
-_ROLLBACK = _States("rolled_back", "rolling_back", "rollback_failed")
+_APPLY = _States("done", "writing", "failed", "changed")
+_ROLLBACK = _States("rolled_back", "rolling_back", "rollback_failed", "rollback_changed")
+
+
+class _Reader:
+    """Reads a number just before it is written: one `get_number` where the vendor has
+    a per-number read, else one fresh listing shared by the next `READ_BATCH` reads."""
+
+    def __init__(self, run: _Run, per_number: bool, batch: int = READ_BATCH) -> None:
+        self._run = run
+        self._per_number = per_number
+        self._batch = batch
+        self._listing: dict[str, PhoneNumber] | None = None
+        self._served = 0
+        self._lock = asyncio.Lock()
+
+    def seed(self, listing: dict[str, PhoneNumber]) -> None:
+        """Serve the next batch from a listing read just now."""
+        self._listing, self._served = listing, 0
+
+    async def current(self, target_id: str) -> PhoneNumber | None:
+        """The number as the target holds it now, or None when it is gone."""
+        target = self._run.target
+        if self._per_number:
+            try:
+                return await self._run.request(lambda: target.get_number(target_id))
+            except NotFoundError:
+                return None
+        async with self._lock:
+            if self._listing is None or self._served >= self._batch:
+                numbers = await self._run.request(lambda: _collect(target))
+                self.seed({n.id: n for n in numbers})
+            self._served += 1
+            assert self._listing is not None
+            return self._listing.get(target_id)
 
 
 @attrs.define
@@ -194,12 +347,17 @@ class _Run:
     progress: Progress | None
     total: int
     states: _States
-    #: The target as read at the start of the run, by id, when steps need checking.
-    snapshot: dict[str, PhoneNumber] | None = None
+    force: bool = False
     finished: int = 0
     written: int = 0
     confirmed: int = 0
+    retries: int = 0
     failures: list[Failure] = attrs.Factory(list)
+    changes: list[Changed] = attrs.Factory(list)
+    reader: _Reader = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.reader = _Reader(self, _reads_one_number(self.target))
 
     def report(self, already_done: int) -> Report:
         """What this run did."""
@@ -209,6 +367,8 @@ class _Run:
             already_done=already_done,
             confirmed_without_write=self.confirmed,
             failed=tuple(sorted(self.failures, key=lambda f: f.number)),
+            changed=tuple(sorted(self.changes, key=lambda c: c.number)),
+            retries=self.retries,
         )
 
     def tick(self) -> None:
@@ -216,23 +376,25 @@ class _Run:
         if self.progress is not None:
             self.progress(self.finished, self.total)
 
-    async def write(self, number_id: str, update: RoutingUpdate) -> PhoneNumber:
-        """One write, paced, waiting out rate limits the client did not absorb."""
+    async def request(self, call: Callable[[], Awaitable[_T]]) -> _T:
+        """One request (a read or a write), paced, waiting out rate limits the client
+        did not absorb."""
         waits = 0
         while True:
             await self.pacer.wait()
             try:
-                return await self.target.update_routing(number_id, update)
+                return await call()
             except RateLimitError as error:
+                self.retries += 1
                 waits += 1
                 pause = error.retry_after if error.retry_after is not None else 1.0
                 if waits > self.max_rate_limit_waits or pause > self.max_rate_limit_wait:
                     raise
                 self.pacer.hold(pause)
 
-    def confirm(self, step: Step, current: PhoneNumber) -> None:
+    def confirm(self, step: Step, current: PhoneNumber, prior: dict[str, Any] | None) -> None:
         """The number already holds what this step would write: done without a write."""
-        self.journal.mark(step.number, self.states.done, result=current.routing())
+        self.journal.mark(step.number, self.states.done, result=current.routing(), prior=prior)
         self.confirmed += 1
         self.tick()
 
@@ -242,11 +404,22 @@ class _Run:
         self.failures.append(Failure(step.number, step.target_id, message))
         self.tick()
 
-    async def write_step(self, step: Step, values: dict[str, Any]) -> None:
-        """Journal the step as in flight, write it, journal the outcome."""
-        self.journal.mark(step.number, self.states.busy)
+    def hold_back(self, step: Step, fields: tuple[FieldChange, ...]) -> None:
+        """Leave a number someone else edited as it is, and say what changed."""
+        shown = "; ".join(f"{c.field}: expected {c.planned!r}, found {c.found!r}" for c in fields)
+        self.journal.mark(step.number, self.states.changed, error=f"changed ({shown})")
+        self.changes.append(Changed(step.number, step.target_id, fields))
+        self.tick()
+
+    async def write_step(
+        self, step: Step, values: dict[str, Any], prior: dict[str, Any] | None = None
+    ) -> None:
+        """Journal the step as in flight (with the values found just before), write it,
+        journal the outcome."""
+        self.journal.mark(step.number, self.states.busy, prior=prior, sent=True)
+        update = RoutingUpdate(**values)
         try:
-            result = await self.write(step.target_id, RoutingUpdate(**values))
+            result = await self.request(lambda: self.target.update_routing(step.target_id, update))
         except RoutingError as error:
             self.fail(step, f"{type(error).__name__}: {error}")
             return
@@ -254,35 +427,60 @@ class _Run:
         self.written += 1
         self.tick()
 
-    async def apply_step(self, step: Step) -> None:
-        # A step an earlier run started (killed mid-write) or saw fail (a timeout, an
-        # unreadable answer) may have landed: check before writing it again.
-        if step.state != "planned" and self.snapshot is not None:
-            current = self.snapshot.get(step.target_id)
-            if current is not None and _matches(current, step.desired):
-                self.confirm(step, current)
-                return
-        await self.write_step(step, step.desired)
-
-    async def rollback_step(self, step: Step, force: bool) -> None:
-        current = (self.snapshot or {}).get(step.target_id)
+    async def read(self, step: Step) -> PhoneNumber | None:
+        """The step's number as the target holds it now; the step fails when the read
+        does or the number is gone."""
+        try:
+            current = await self.reader.current(step.target_id)
+        except RoutingError as error:
+            self.fail(step, f"{type(error).__name__}: {error}")
+            return None
         if current is None:
             self.fail(step, f"{step.target_id} is no longer in the target account")
-        elif _matches(current, step.prior):
-            self.confirm(step, current)
-        elif force or _matches(current, step.desired):
-            await self.write_step(step, step.prior)
-        else:
-            changed = ", ".join(
-                f"{field} is now {getattr(current, field)!r}, migrated {value!r}"
-                for field, value in step.desired.items()
-                if not _matches(current, {field: value})
-            )
-            self.fail(
-                step,
-                f"changed since the migration ({changed}); left as it is. Roll back with "
-                "force=True (--force) to restore the prior values anyway",
-            )
+        return current
+
+    async def apply_step(self, step: Step) -> None:
+        # Compare before write: the number is read just before it is written, and
+        # written only while it still holds the plan's values (or already the new ones).
+        current = await self.read(step)
+        if current is None:
+            return
+        found = _found(current, step.desired)
+        # A write an earlier run sent may have landed, wholly or in part: what it wrote
+        # is not what the number held before the migration, so that stays as recorded.
+        landed = _may_have_landed(step)
+        if landed:
+            found = {
+                f: step.prior.get(f) if _matches(current, {f: step.desired[f]}) else v
+                for f, v in found.items()
+            }
+        if _matches(current, step.desired):
+            self.confirm(step, current, None if landed else found)
+            return
+        conflicts = _conflicts(current, step.prior, step.desired)
+        if conflicts and not self.force:
+            self.hold_back(step, conflicts)
+            return
+        await self.write_step(step, step.desired, prior=found)
+
+    async def confirm_step(self, step: Step) -> None:
+        """Record what a number the fresh plan no longer writes holds now."""
+        current = await self.read(step)
+        if current is not None:
+            self.confirm(step, current, None)
+
+    async def rollback_step(self, step: Step) -> None:
+        current = await self.read(step)
+        if current is None:
+            return
+        if _matches(current, step.prior):
+            self.confirm(step, current, None)
+            return
+        conflicts = _conflicts(current, step.desired, step.prior)
+        if conflicts and not self.force:
+            self.hold_back(step, conflicts)
+            return
+        await self.write_step(step, step.prior)
 
 
 async def _run_steps(run: _Run, steps: Iterable[Step], concurrency: int, one: StepFn) -> None:
@@ -297,7 +495,12 @@ async def _run_steps(run: _Run, steps: Iterable[Step], concurrency: int, one: St
     if run.progress is not None:
         # The starting point, so a resumed run's rate counts only this run's work.
         run.progress(run.finished, run.total)
-    workers = [asyncio.ensure_future(worker()) for _ in range(max(1, concurrency))]
+    # The workers' tasks copy this context: the client's retry log finds its run.
+    token = _CURRENT_RUN.set(run)
+    try:
+        workers = [asyncio.ensure_future(worker()) for _ in range(max(1, concurrency))]
+    finally:
+        _CURRENT_RUN.reset(token)
     try:
         await asyncio.gather(*workers)
     except BaseException:
@@ -396,23 +599,34 @@ async def apply(
     max_rate_limit_wait: float = MAX_RATE_LIMIT_WAIT,
     progress: Progress | None = None,
     durable: bool = False,
+    force: bool = False,
 ) -> Report:
     """Apply ``plan`` to ``target``, recording every step in the journal at ``journal``.
 
+    Compare before write: each number is read just before it is written (one
+    `get_number`, or one listing per `READ_BATCH` numbers for a vendor without a
+    per-number read) and written only while it still holds the plan's ``before``
+    values. A number edited since the plan is left as it is and listed in
+    `Report.changed` (field, planned, found); ``force=True`` writes it anyway. The
+    journal records the values found just before each write, which `rollback` restores.
+
     With a journal that already holds this migration, the run resumes: numbers already
-    done are not written again, and numbers an earlier run was writing when it died, or
-    saw fail, are read back first and only written if they do not hold the planned
-    values yet. A number that fails does not stop the others; the report lists each
-    failure. Run it again with the same journal to retry them.
+    done are not written again; numbers an earlier run was writing when it died, saw
+    fail, or left as changed are read again and written only if they do not hold the
+    planned values yet (and, for those changed, hold again what the plan expected). A
+    number that fails does not stop the others; the report lists each failure. Run it
+    again with the same journal to retry them.
 
     A rate limit the client's retries did not absorb pauses every worker for the
-    vendor's ``retry_after``, up to ``max_rate_limit_waits`` times per number; a wait
+    vendor's ``retry_after``, up to ``max_rate_limit_waits`` times per request; a wait
     longer than ``max_rate_limit_wait`` seconds fails that number instead.
 
     Raises:
-        ConfigurationError: bad arguments, a journal that cannot be opened or is in use
-            by another run, or one that records another migration (or was rolled back).
+        ConfigurationError: bad arguments (a client that is not asynchronous among
+            them), a journal that cannot be opened or is in use by another run, or one
+            that records another migration (or was rolled back).
     """
+    _require_async(target, "target", "apply")
     _check_concurrency(concurrency)
     _check_rate(max_requests_per_second)
     _check_rate_limit_waits(max_rate_limit_waits, max_rate_limit_wait)
@@ -433,7 +647,7 @@ async def apply(
         )
         if not fresh:
             _check_resumable(book, plan, journal)
-        pending = list(book.steps("planned", "writing", "failed"))
+        pending = list(book.steps("planned", "writing", "failed", "changed"))
         total = sum(book.counts().values())
         confirmed: list[Step] = []
         gone: list[Step] = []
@@ -455,19 +669,18 @@ async def apply(
             progress,
             total,
             _APPLY,
+            force=force,
             finished=total - len(pending) - len(confirmed) - len(gone),
         )
-        if confirmed or any(step.state != "planned" for step in pending):
-            run.snapshot = {n.id: n for n in await _collect(target)}
-        for step in confirmed:
-            current = (run.snapshot or {}).get(step.target_id)
-            if current is None:
-                run.fail(step, f"{step.target_id} is no longer in the target account")
-            else:
-                run.confirm(step, current)  # the journal records what the number holds
         for step in gone:
             run.fail(step, f"{step.number} is no longer in both accounts; not written")
-        await _run_steps(run, pending, concurrency, run.apply_step)
+        again = {step.number for step in confirmed}
+        await _run_steps(
+            run,
+            [*confirmed, *pending],
+            concurrency,
+            lambda step: run.confirm_step(step) if step.number in again else run.apply_step(step),
+        )
         return run.report(already_done=total - len(pending) - len(confirmed) - len(gone))
     finally:
         book.close()
@@ -493,6 +706,7 @@ def drift(plan: Plan) -> VerifyReport:
 
 async def verify(plan: Plan, target: AsyncPhoneNumberRouting) -> VerifyReport:
     """Read ``target`` back and report every planned number whose state differs."""
+    _require_async(target, "target", "verify")
     current = {n.number: n for n in await _collect(target)}
     differences: list[Difference] = []
     missing: list[str] = []
@@ -511,6 +725,7 @@ async def verify_journal(target: AsyncPhoneNumberRouting, *, journal: str | Path
     """Read ``target`` back and check it against what the journal says it holds: the
     migrated values of the numbers applied, the prior values of those rolled back.
     Numbers the journal has not finished are listed in `VerifyReport.unfinished`."""
+    _require_async(target, "target", "verify_journal")
     book = _open_existing(journal, target, shared=True)
     try:
         steps = list(book.steps())
@@ -568,18 +783,41 @@ async def rollback(
     progress: Progress | None = None,
     force: bool = False,
 ) -> Report:
-    """Restore, on ``target``, the prior values the journal recorded for every number a
-    migration wrote or may have written. Resumable like `apply`.
+    """Restore, on ``target``, the values the journal recorded as found just before
+    each write, for every number a migration wrote or may have written. Resumable like
+    `apply`.
 
-    The target is read first: a number that already holds its prior values is confirmed
-    without a write, and one changed since the migration (it holds neither the migrated
-    nor the prior values) is left alone and reported as failed, unless ``force``.
+    The target is read first, then each number again just before it is restored (the
+    same compare before write as `apply`): a number that already holds its prior values
+    is confirmed without a write, and one changed since the migration (a field holds
+    neither what the migration wrote nor the prior value) is left alone and listed in
+    `Report.changed`, unless ``force``.
+
+    Raises:
+        ConfigurationError: bad arguments (a client that is not asynchronous among
+            them), no journal at ``journal``, a journal in use, of another provider,
+            or of which the target holds no number.
     """
+    _require_async(target, "target", "rollback")
     _check_concurrency(concurrency)
     _check_rate(max_requests_per_second)
     book = _open_existing(journal, target)
     try:
-        pending = list(book.steps("done", "writing", "failed", "rolling_back", "rollback_failed"))
+        pending = [
+            step
+            for step in book.steps(
+                "done",
+                "writing",
+                "failed",
+                "changed",
+                "rolling_back",
+                "rollback_failed",
+                "rollback_changed",
+            )
+            # A number the apply left as changed was never written, unless a write of
+            # it went out before (a crash, a failure) and may have landed.
+            if step.state != "changed" or _may_have_landed(step)
+        ]
         total = len(pending) + book.counts().get("rolled_back", 0)
         run = _Run(
             target,
@@ -590,11 +828,12 @@ async def rollback(
             progress,
             total,
             _ROLLBACK,
+            force=force,
             finished=total - len(pending),
         )
         if pending:
-            run.snapshot = {n.id: n for n in await _collect(target)}
-            if not any(step.target_id in run.snapshot for step in pending):
+            snapshot = {n.id: n for n in await run.request(lambda: _collect(target))}
+            if not any(step.target_id in snapshot for step in pending):
                 # Same provider, another account: failing every step would mark the
                 # journal rolled back (and so spent) without touching anything.
                 raise ConfigurationError(
@@ -603,7 +842,8 @@ async def rollback(
                     "migration wrote to?",
                     hint=_CHECK_JOURNAL,
                 )
-        await _run_steps(run, pending, concurrency, lambda step: run.rollback_step(step, force))
+            run.reader.seed(snapshot)  # the first batch's read, for a listing vendor
+        await _run_steps(run, pending, concurrency, run.rollback_step)
         return run.report(already_done=total - len(pending))
     finally:
         book.close()

@@ -46,9 +46,15 @@ CREATE TABLE IF NOT EXISTS steps (
     result     TEXT,
     error      TEXT,
     writes     INTEGER NOT NULL DEFAULT 0,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    restore    TEXT,
+    sent       INTEGER NOT NULL DEFAULT 0
 );
 """
+
+#: Columns added after the first release, with their definitions: a journal written by
+#: an older version gains them when opened (a resume or a rollback across an upgrade).
+_ADDED_COLUMNS = (("restore", "TEXT"), ("sent", "INTEGER NOT NULL DEFAULT 0"))
 
 #: The states a step goes through.
 STATES = (
@@ -56,9 +62,13 @@ STATES = (
     "writing",
     "done",
     "failed",
+    #: Not written: the target no longer held the plan's values when read just before.
+    "changed",
     "rolling_back",
     "rolled_back",
     "rollback_failed",
+    #: Not restored: the number no longer held what the migration wrote.
+    "rollback_changed",
 )
 
 
@@ -107,6 +117,18 @@ def _refuse_other_databases(db: sqlite3.Connection, path: Path) -> None:
         )
 
 
+def _add_columns(db: sqlite3.Connection) -> None:
+    have = {row[1] for row in db.execute("PRAGMA table_info(steps)")}
+    for name, definition in _ADDED_COLUMNS:
+        if name not in have:
+            try:
+                db.execute(f"ALTER TABLE steps ADD COLUMN {name} {definition}")
+            except sqlite3.OperationalError as exc:
+                # Two verifies opening an old journal at once: one of them added it.
+                if "duplicate column" not in str(exc):
+                    raise
+
+
 def _unlock(fd: int | None) -> None:
     if fd is not None:
         os.close(fd)
@@ -151,6 +173,11 @@ class Step:
     result: dict[str, Any] | None
     error: str | None
     writes: int
+    #: The vendor state beyond the normalized fields that restores the number exactly
+    #: (`Adapter.restorable_state`), as found just before the write; empty when none.
+    restore: dict[str, Any] = attrs.Factory(dict)
+    #: True once a write of this step was sent (it may have landed).
+    sent: bool = False
 
 
 class Journal:
@@ -184,6 +211,7 @@ class Journal:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             db.executescript(_SCHEMA)
+            _add_columns(db)
         except sqlite3.Error as exc:
             _unlock(lock)
             raise ConfigurationError(
@@ -271,20 +299,33 @@ class Journal:
         result: Mapping[str, Any] | None = None,
         error: str | None = None,
         wrote: bool = False,
+        prior: Mapping[str, Any] | None = None,
+        restore: Mapping[str, Any] | None = None,
+        sent: bool = False,
     ) -> None:
-        """Move one step to ``state``, committing at once."""
+        """Move one step to ``state``, committing at once.
+
+        ``prior`` and ``restore`` replace the values recorded as what the number held
+        before the migration (the values found just before its write); ``sent`` records
+        that a write is about to go out.
+        """
         if state not in STATES:
             raise ValueError(state)
         self._check_still_there()
         with self._writing():
             self._db.execute(
                 "UPDATE steps SET state = ?, result = COALESCE(?, result), error = ?, "
-                "writes = writes + ?, updated_at = ? WHERE number = ?",
+                "writes = writes + ?, prior = COALESCE(?, prior), "
+                "restore = COALESCE(?, restore), sent = MAX(sent, ?), updated_at = ? "
+                "WHERE number = ?",
                 (
                     state,
                     None if result is None else _dump(result),
                     error,
                     int(wrote),
+                    None if prior is None else _dump(prior),
+                    None if restore is None else _dump(restore),
+                    int(sent),
                     _now(),
                     number,
                 ),
@@ -292,7 +333,10 @@ class Journal:
 
     def steps(self, *states: str) -> Iterator[Step]:
         """The steps, in number order, optionally only those in ``states``."""
-        query = "SELECT number, target_id, prior, desired, state, result, error, writes FROM steps"
+        query = (
+            "SELECT number, target_id, prior, desired, state, result, error, writes, "
+            "restore, sent FROM steps"
+        )
         args: tuple[str, ...] = ()
         if states:
             query += f" WHERE state IN ({', '.join('?' for _ in states)})"
@@ -300,7 +344,7 @@ class Journal:
         with self._writing():
             rows = self._db.execute(query + " ORDER BY number", args).fetchall()
         for row in rows:
-            number, target_id, prior, desired, state, result, error, writes = row
+            number, target_id, prior, desired, state, result, error, writes, restore, sent = row
             yield Step(
                 number,
                 target_id,
@@ -310,6 +354,8 @@ class Journal:
                 None if result is None else json.loads(result),
                 error,
                 writes,
+                {} if restore is None else json.loads(restore),
+                bool(sent),
             )
 
     def counts(self) -> dict[str, int]:

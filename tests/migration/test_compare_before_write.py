@@ -1,0 +1,220 @@
+"""Compare before write: a migration never overwrites an edit it did not plan.
+
+Each number is read just before it is written (per number, or one listing per batch
+for a vendor without a per-number read) and written only while it holds the plan's
+``before`` values; a rollback does the same against what the migration wrote.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import phonerouting as pr
+from phonerouting import migration, testing
+from phonerouting.migration.engine import READ_BATCH
+from phonerouting.registry import adapter_for
+from phonerouting.testing import LinqV2Emulator, LinqV3Emulator
+from tests.migration.test_engine import client
+
+pytestmark = pytest.mark.timeout(60)
+
+#: Every registered provider, as the emulators know them.
+PROVIDERS = tuple(testing.EMULATORS)
+#: A value an operator might set by hand, per field, unlike any seeded or source value.
+BY_HAND = {"forwarding_number": "+12025550777", "label": "Set by hand"}
+
+
+def _field(provider: str) -> str:
+    caps = adapter_for(provider).capabilities
+    return "forwarding_number" if caps.can_set("forwarding_number") else "label"
+
+
+def _writes_to(emu: testing.Emulator, target_id: str) -> int:
+    return sum(1 for r in emu.requests if r.method != "GET" and target_id in r.path.split("/"))
+
+
+def _pair(provider: str, numbers: int, seed: int) -> tuple[testing.Emulator, testing.Emulator]:
+    return (
+        testing.emulator(provider, numbers, seed=seed, populate=1.0),
+        testing.emulator(provider, numbers, seed=seed, populate=0.0),
+    )
+
+
+async def test_the_stale_rollback_reproduction_keeps_the_operators_edit(tmp_path: Path) -> None:
+    # The issue's reproduction: plan linq-v2 -> linq-v3, re-route one planned number
+    # by hand, apply, roll back. The edit must survive both.
+    old, new = LinqV2Emulator(8, seed=31, populate=1.0), LinqV3Emulator(8, seed=31, populate=0.0)
+    journal = tmp_path / "j.sqlite"
+    async with client(old) as src, client(new) as dst:
+        plan = await migration.plan(src, dst)
+        edited = plan.to_write[0]
+        await dst.update_routing(
+            edited.target_id, pr.RoutingUpdate(forwarding_number="+12025550777")
+        )
+        report = await migration.apply(plan, dst, journal=journal)
+        assert report.changed == (
+            migration.Changed(
+                edited.number,
+                edited.target_id,
+                (migration.FieldChange("forwarding_number", None, "+12025550777"),),
+            ),
+        )
+        assert (report.written, report.failed, report.ok) == (len(plan.to_write) - 1, (), False)
+        assert new.get(edited.target_id).forwarding_number == "+12025550777"
+        assert _writes_to(new, edited.target_id) == 1  # the edit itself, nothing after
+
+        undone = await migration.rollback(dst, journal=journal)
+        assert (undone.written, undone.changed, undone.failed) == (len(plan.to_write) - 1, (), ())
+    assert new.get(edited.target_id).forwarding_number == "+12025550777"
+    assert _writes_to(new, edited.target_id) == 1
+    with sqlite3.connect(journal) as db:
+        state, error = db.execute(
+            "SELECT state, error FROM steps WHERE number = ?", (edited.number,)
+        ).fetchone()
+    assert state == "changed"
+    assert error == "changed (forwarding_number: expected None, found '+12025550777')"
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_an_edit_since_the_plan_is_reported_and_force_writes_it(
+    tmp_path: Path, provider: str
+) -> None:
+    field = _field(provider)
+    source, target = _pair(provider, 6, seed=41)
+    journal = tmp_path / "j.sqlite"
+    async with client(source) as src, client(target) as dst:
+        plan = await migration.plan(src, dst, fields=[field])
+        assert len(plan.to_write) >= 2
+        edited = plan.to_write[-1]
+        planned_before = next(c.before for c in edited.changes if c.field == field)
+        await dst.update_routing(edited.target_id, pr.RoutingUpdate(**{field: BY_HAND[field]}))
+
+        report = await migration.apply(plan, dst, journal=journal)
+        assert report.changed == (
+            migration.Changed(
+                edited.number,
+                edited.target_id,
+                (migration.FieldChange(field, planned_before, BY_HAND[field]),),
+            ),
+        )
+        assert report.written == len(plan.to_write) - 1
+        assert getattr(await dst.get_number(edited.target_id), field) == BY_HAND[field]
+        assert _writes_to(target, edited.target_id) == 1
+
+        # A resume leaves it as it is: it still holds what the plan did not expect.
+        again = await migration.apply(plan, dst, journal=journal)
+        assert [c.number for c in again.changed] == [edited.number]
+        assert again.written == 0
+        assert _writes_to(target, edited.target_id) == 1
+
+        forced = await migration.apply(plan, dst, journal=journal, force=True)
+        assert (forced.written, forced.changed, forced.failed) == (1, (), ())
+        assert getattr(await dst.get_number(edited.target_id), field) == edited.desired()[field]
+
+        # The journal holds what the number held just before the write (the edit), and
+        # rollback puts that back, not the plan's stale before.
+        undone = await migration.rollback(dst, journal=journal)
+        assert undone.ok
+        assert getattr(await dst.get_number(edited.target_id), field) == BY_HAND[field]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_an_edit_landing_during_the_run_is_not_overwritten(
+    tmp_path: Path, provider: str
+) -> None:
+    # The edit lands while the run is writing other numbers (after the first one is
+    # done, before the last one is read): a concurrent writer on the same account.
+    field = _field(provider)
+    count = READ_BATCH + 5  # past one listing batch, for a vendor that reads by listing
+    source, target = _pair(provider, count, seed=43)
+    journal = tmp_path / "j.sqlite"
+    # Another writer on the account, as `phonerouting set` would be.
+    operator = pr.connect(provider, api_key=target.api_key, transport=target.transport())
+    async with client(source) as src, client(target) as dst:
+        plan = await migration.plan(src, dst, fields=[field])
+        last = plan.to_write[-1]
+        assert len(plan.to_write) > READ_BATCH
+        edits: list[int] = []
+
+        def progress(done: int, total: int) -> None:
+            del total
+            if done == 1 and not edits:
+                edits.append(done)
+                operator.update_routing(last.target_id, pr.RoutingUpdate(**{field: BY_HAND[field]}))
+
+        report = await migration.apply(plan, dst, journal=journal, concurrency=1, progress=progress)
+        assert getattr(await dst.get_number(last.target_id), field) == BY_HAND[field]
+    operator.close()
+    assert edits == [1]
+    assert [c.number for c in report.changed] == [last.number]
+    assert report.changed[0].fields[0].found == BY_HAND[field]
+    assert report.written == len(plan.to_write) - 1
+    assert _writes_to(target, last.target_id) == 1
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_the_read_before_write_costs_one_read_per_number_or_per_batch(
+    tmp_path: Path, provider: str
+) -> None:
+    field = _field(provider)
+    count = READ_BATCH + 5
+    source, target = _pair(provider, count, seed=47)
+    async with client(source) as src, client(target) as dst:
+        plan = await migration.plan(src, dst, fields=[field])
+        target.clear_requests()
+        report = await migration.apply(plan, dst, journal=tmp_path / "j.sqlite")
+        writes = len(plan.to_write)
+        assert report.written == writes
+        reads = [r.path for r in target.requests if r.method == "GET"]
+        adapter = adapter_for(provider)
+        base = testing.EMULATORS[provider].base_path
+        if adapter.reads_one_number:
+            # One GET of each written number, by its id, and nothing else read.
+            gets = [adapter.get_request(n.target_id) for n in plan.to_write]
+            assert sorted(reads) == sorted(base + g.path for g in gets if g is not None)
+        else:
+            # One listing (all of its pages) per batch of numbers, never one per number.
+            target.clear_requests()
+            await dst.get_number(plan.to_write[0].target_id)
+            pages = len(target.requests)
+            assert len(reads) == math.ceil(writes / READ_BATCH) * pages
+
+
+@pytest.mark.parametrize("make", [pr.connect, lambda *a, **k: object()])
+async def test_a_client_that_is_not_async_is_refused_with_the_fix(
+    tmp_path: Path, make: object
+) -> None:
+    emu = LinqV3Emulator(2, seed=1)
+    sync = make("linq-v3", api_key=emu.api_key, transport=emu.transport())  # type: ignore[operator]
+    async with client(LinqV3Emulator(2, seed=1)) as good:
+        plan = await migration.plan(good, good)
+        calls = [
+            lambda: migration.plan(sync, good),
+            lambda: migration.plan(good, sync),
+            lambda: migration.apply(plan, sync, journal=tmp_path / "j.sqlite"),
+            lambda: migration.verify(plan, sync),
+            lambda: migration.verify_journal(sync, journal=tmp_path / "j.sqlite"),
+            lambda: migration.rollback(sync, journal=tmp_path / "j.sqlite"),
+        ]
+        for call in calls:
+            with pytest.raises(pr.ConfigurationError, match="needs an async client") as caught:
+                await call()
+            assert "phonerouting.connect_async" in str(caught.value)
+    assert not (tmp_path / "j.sqlite").exists()
+    assert emu.requests == []
+
+
+@pytest.mark.parametrize("client_retries", [0, 2])
+async def test_the_report_counts_the_rate_limits_met(tmp_path: Path, client_retries: int) -> None:
+    # Three 429s on writes: waited out by the engine (no client retries) or retried by
+    # the client itself; either way the report counts them.
+    old, new = LinqV2Emulator(5, seed=51, populate=1.0), LinqV3Emulator(5, seed=51, populate=0.0)
+    new.faults.rate_limited(count=3, retry_after=0, method="PUT")
+    async with client(old) as src, client(new, retries=client_retries) as dst:
+        plan = await migration.plan(src, dst)
+        report = await migration.apply(plan, dst, journal=tmp_path / "j.sqlite", concurrency=1)
+    assert (report.written, report.retries, report.ok) == (5, 3, True)
