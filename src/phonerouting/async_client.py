@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import aclosing
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import httpx
 
@@ -145,6 +145,20 @@ class AsyncClient:
         An update with every field UNSET writes nothing and returns the current number.
         """
         number_id, requests = operations.plan_update(self._adapter, number_id, update)
+        return await self._apply(number_id, requests)
+
+    async def restore_routing(
+        self, number_id: str | int, update: RoutingUpdate, state: Mapping[str, Any]
+    ) -> PhoneNumber:
+        """As `update_routing`, putting back too the vendor state that
+        `Adapter.restorable_state` read before a migration wrote the number (a Close
+        number's parked ``forward_to``): how a migration rollback restores exactly."""
+        number_id, _ = operations.plan_update(self._adapter, number_id, update)
+        return await self._apply(
+            number_id, self._adapter.restore_requests(number_id, update, state)
+        )
+
+    async def _apply(self, number_id: str, requests: list[Request]) -> PhoneNumber:
         if not requests:
             return await self.get_number(number_id)
         for request in requests[:-1]:

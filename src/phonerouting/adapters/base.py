@@ -117,6 +117,22 @@ class Adapter(abc.ABC):
         """The requests that apply ``update``, in order; the last one's response is the
         number after the update. An empty list means there is nothing to write."""
 
+    def restorable_state(self, number: PhoneNumber) -> dict[str, Any]:
+        """The vendor state beyond the normalized fields that `restore_requests` needs
+        to put ``number`` back exactly, read off its `PhoneNumber.raw`: JSON values,
+        never credentials. Empty (the default) when the normalized fields say it all."""
+        del number
+        return {}
+
+    def restore_requests(
+        self, number_id: str, update: RoutingUpdate, state: Mapping[str, Any]
+    ) -> list[Request]:
+        """The requests that apply ``update`` and put back ``state`` (what
+        `restorable_state` returned before a migration wrote the number); by default
+        those of `update_requests`."""
+        del state
+        return self.update_requests(number_id, update)
+
     @abc.abstractmethod
     def parse_error(self, status: int, data: Any) -> ErrorInfo:
         """What a decoded error body says. ``data`` may be any JSON value; return an

@@ -148,6 +148,31 @@ class CloseAdapter(Adapter):
                 body[wire_name] = list(value) if isinstance(value, tuple) else value
         return [Request("PUT", f"/phone_number/{number_id}/", json=body)]
 
+    def restorable_state(self, number: PhoneNumber) -> dict[str, Any]:
+        """A ``forward_to`` parked while forwarding is off (``forward_to_enabled:
+        false``), which the normalized model reads as no forwarding."""
+        raw = number.raw
+        parked = raw.get("forward_to")
+        if raw.get("forward_to_enabled") is False and isinstance(parked, str) and parked:
+            return {"forward_to": parked}
+        return {}
+
+    def restore_requests(
+        self, number_id: str, update: RoutingUpdate, state: Mapping[str, Any]
+    ) -> list[Request]:
+        """As `update_requests`, but clearing forwarding parks the ``forward_to`` the
+        number had (``forward_to_enabled: false``) instead of sending ``null``."""
+        requests = self.update_requests(number_id, update)
+        parked = state.get("forward_to")
+        if not requests or parked is None or update.forwarding_number is not None:
+            return requests
+        (request,) = requests
+        body = dict(request.json or {})
+        # The journal is a file on disk: what goes back on the wire is checked again.
+        body["forward_to"] = inputs.normalize_e164(parked, "forward_to")
+        body["forward_to_enabled"] = False
+        return [Request(request.method, request.path, json=body)]
+
     def parse_error(self, status: int, data: Any) -> ErrorInfo:
         """``{"error": msg}``, or ``{"errors": [...], "field-errors": {...}}``."""
         if not isinstance(data, dict):

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from phonerouting.adapters.base import Adapter
 from phonerouting.errors import ConfigurationError, NotFoundError, RateLimitError, RoutingError
 from phonerouting.inputs import in_range
 from phonerouting.migration.journal import Journal, Step, normalized
@@ -220,14 +221,13 @@ def _may_have_landed(step: Step) -> bool:
     return step.sent or step.state in ("writing", "failed", "rolling_back", "rollback_failed")
 
 
-def _reads_one_number(target: AsyncPhoneNumberRouting) -> bool:
-    """Whether ``target``'s vendor has a per-number read; without one (Linq), a
-    `get_number` lists the whole account, so the engine reads a listing per batch."""
+def _adapter(target: AsyncPhoneNumberRouting) -> Adapter | None:
+    """The registered adapter of ``target``'s provider, for its pure rules (how a
+    number is read, what restores it exactly); None for a client of another provider."""
     try:
-        adapter = adapter_for(target.provider)
+        return adapter_for(target.provider)
     except ConfigurationError:
-        return True  # not a registered provider: its own get_number is all there is
-    return adapter.reads_one_number
+        return None
 
 
 class _Retries(logging.Handler):
@@ -355,9 +355,25 @@ class _Run:
     failures: list[Failure] = attrs.Factory(list)
     changes: list[Changed] = attrs.Factory(list)
     reader: _Reader = attrs.field(init=False)
+    adapter: Adapter | None = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
-        self.reader = _Reader(self, _reads_one_number(self.target))
+        self.adapter = _adapter(self.target)
+        # Without a per-number read (Linq), a get_number lists the whole account.
+        self.reader = _Reader(self, self.adapter is None or self.adapter.reads_one_number)
+
+    def restorable(self, number: PhoneNumber) -> dict[str, Any]:
+        """The vendor state that puts ``number`` back exactly, for the journal."""
+        return {} if self.adapter is None else self.adapter.restorable_state(number)
+
+    async def send(self, step: Step, values: dict[str, Any], restore: bool) -> PhoneNumber:
+        """The write of ``values``; with ``restore``, the journal's vendor state too."""
+        update = RoutingUpdate(**values)
+        restoring = getattr(self.target, "restore_routing", None)
+        if restore and step.restore and restoring is not None:
+            state = step.restore
+            return await self.request(lambda: restoring(step.target_id, update, state))
+        return await self.request(lambda: self.target.update_routing(step.target_id, update))
 
     def report(self, already_done: int) -> Report:
         """What this run did."""
@@ -412,14 +428,18 @@ class _Run:
         self.tick()
 
     async def write_step(
-        self, step: Step, values: dict[str, Any], prior: dict[str, Any] | None = None
+        self,
+        step: Step,
+        values: dict[str, Any],
+        prior: dict[str, Any] | None = None,
+        state: dict[str, Any] | None = None,
+        restore: bool = False,
     ) -> None:
-        """Journal the step as in flight (with the values found just before), write it,
-        journal the outcome."""
-        self.journal.mark(step.number, self.states.busy, prior=prior, sent=True)
-        update = RoutingUpdate(**values)
+        """Journal the step as in flight (with the values and vendor state found just
+        before), write it, journal the outcome."""
+        self.journal.mark(step.number, self.states.busy, prior=prior, restore=state, sent=True)
         try:
-            result = await self.request(lambda: self.target.update_routing(step.target_id, update))
+            result = await self.send(step, values, restore)
         except RoutingError as error:
             self.fail(step, f"{type(error).__name__}: {error}")
             return
@@ -461,7 +481,9 @@ class _Run:
         if conflicts and not self.force:
             self.hold_back(step, conflicts)
             return
-        await self.write_step(step, step.desired, prior=found)
+        # What a landed write changed is not the number's own state: keep the first.
+        state = None if landed and step.restore else self.restorable(current)
+        await self.write_step(step, step.desired, prior=found, state=state)
 
     async def confirm_step(self, step: Step) -> None:
         """Record what a number the fresh plan no longer writes holds now."""
@@ -480,7 +502,7 @@ class _Run:
         if conflicts and not self.force:
             self.hold_back(step, conflicts)
             return
-        await self.write_step(step, step.prior)
+        await self.write_step(step, step.prior, restore=True)
 
 
 async def _run_steps(run: _Run, steps: Iterable[Step], concurrency: int, one: StepFn) -> None:
