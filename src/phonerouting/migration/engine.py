@@ -32,6 +32,7 @@ __all__ = [
     "Failure",
     "FieldChange",
     "Report",
+    "SourceChanges",
     "VerifyReport",
     "apply",
     "drift",
@@ -94,6 +95,19 @@ class Changed:
 
 
 @attrs.frozen
+class SourceChanges:
+    """What a resumed apply's fresh plan changed against the journal's plan, by E.164
+    number: numbers ``added`` to the run, unfinished numbers ``removed`` from it (no
+    longer in both accounts), and numbers whose values to write ``changed`` (an
+    unfinished number the fresh plan writes differently or no longer writes, or a
+    number already done that it would write again: not rewritten, see the guide)."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+
+
+@attrs.frozen
 class Report:
     """What `apply` or `rollback` did."""
 
@@ -111,6 +125,9 @@ class Report:
     #: Rate-limit answers (HTTP 429) the run met: those the engine waited out and those
     #: the client retried on its own.
     retries: int = 0
+    #: For a resumed `apply`, what changed in the source since the journal's plan;
+    #: None on a fresh run (and for a rollback).
+    source_changes: SourceChanges | None = None
 
     @property
     def ok(self) -> bool:
@@ -554,11 +571,18 @@ def _check_concurrency(concurrency: int) -> None:
         )
 
 
-def _check_resumable(book: Journal, plan: Plan, journal: str | Path) -> None:
-    """Refuse a journal that holds another migration than ``plan``, or one rolled back.
+_UNFINISHED = ("planned", "writing", "failed", "changed")
 
-    On a resume the plan is made anew, so it lacks the numbers already written; every
-    number it still plans must be in the journal, for the same target id and values.
+
+def _resume(book: Journal, plan: Plan, journal: str | Path) -> SourceChanges:
+    """Resume the journal's run with ``plan``, made anew, and say what changed in the
+    source since the journal's plan.
+
+    Refused: a journal of another pair of accounts (other providers, numbers with other
+    target ids, or no number in common) and one rolled back. Otherwise the fresh plan
+    wins: numbers it adds are added, unfinished numbers take its values to write (the
+    values they were planned over stay the journal's, so an edit on the target since is
+    still caught), and unfinished numbers no longer in both accounts leave the run.
     """
     held = book.meta()
     where = f"the journal {str(journal)!r}"
@@ -589,18 +613,40 @@ def _check_resumable(book: Journal, plan: Plan, journal: str | Path) -> None:
                 f"{step.target_id}, this target as {item.target_id}",
                 hint=_NEW_JOURNAL,
             )
-    for item in plan.to_write:
-        step = steps.get(item.number)
-        if step is None or (step.target_id, step.desired) != (
-            item.target_id,
-            normalized(item.desired()),
-        ):
-            raise ConfigurationError(
-                f"{where} holds another migration: it does not plan {item.number} "
-                f"({item.target_id}) as this plan does. The accounts or the source changed "
-                "since it was written",
-                hint=_NEW_JOURNAL,
+    writes = {item.number: item for item in plan.to_write}
+    matched = {item.number for item in plan.numbers}
+    added = sorted(set(writes) - set(steps))
+    removed = sorted(n for n, s in steps.items() if s.state in _UNFINISHED and n not in matched)
+    changed: list[str] = []
+    for number, step in steps.items():
+        planned = writes.get(number)
+        if planned is None:
+            # Matched but nothing left to write: the source now matches the target
+            # (unless a write that may have landed made it so).
+            if step.state in _UNFINISHED and number in matched and not _may_have_landed(step):
+                changed.append(number)
+            continue
+        desired = normalized(planned.desired())
+        if desired == step.desired:
+            continue
+        changed.append(number)
+        if step.state in _UNFINISHED:
+            before = normalized({c.field: c.before for c in planned.changes})
+            book.replan(number, {f: step.prior.get(f, before[f]) for f in desired}, desired)
+    book.add_steps(
+        [
+            (
+                n,
+                writes[n].target_id,
+                {c.field: c.before for c in writes[n].changes},
+                writes[n].desired(),
             )
+            for n in added
+        ]
+    )
+    for number in removed:
+        book.drop(number)  # kept when a write of it was sent: a rollback may need it
+    return SourceChanges(tuple(added), tuple(removed), tuple(sorted(changed)))
 
 
 _FIX_ARGUMENTS = "Fix the arguments of the migration call; nothing was written."
@@ -667,8 +713,7 @@ async def apply(
                 for n in plan.to_write
             ],
         )
-        if not fresh:
-            _check_resumable(book, plan, journal)
+        source_changes = None if fresh else _resume(book, plan, journal)
         pending = list(book.steps("planned", "writing", "failed", "changed"))
         total = sum(book.counts().values())
         confirmed: list[Step] = []
@@ -703,7 +748,8 @@ async def apply(
             concurrency,
             lambda step: run.confirm_step(step) if step.number in again else run.apply_step(step),
         )
-        return run.report(already_done=total - len(pending) - len(confirmed) - len(gone))
+        report = run.report(already_done=total - len(pending) - len(confirmed) - len(gone))
+        return attrs.evolve(report, source_changes=source_changes)
     finally:
         book.close()
 

@@ -279,6 +279,29 @@ class Journal:
             )
         return True
 
+    def add_steps(self, steps: list[tuple[str, str, dict[str, Any], dict[str, Any]]]) -> None:
+        """Add ``planned`` steps to a run (numbers a resumed run's fresh plan added)."""
+        now = _now()
+        with self._writing(), self._transaction():
+            self._db.executemany(
+                "INSERT INTO steps (number, target_id, prior, desired, state, updated_at) "
+                "VALUES (?, ?, ?, ?, 'planned', ?)",
+                [(n, t, _dump(p), _dump(d), now) for n, t, p, d in steps],
+            )
+
+    def replan(self, number: str, prior: Mapping[str, Any], desired: Mapping[str, Any]) -> None:
+        """Replace an unfinished step's values (the source changed before a resume)."""
+        with self._writing():
+            self._db.execute(
+                "UPDATE steps SET prior = ?, desired = ?, updated_at = ? WHERE number = ?",
+                (_dump(prior), _dump(desired), _now(), number),
+            )
+
+    def drop(self, number: str) -> None:
+        """Remove a step no write was ever sent for (its number left the migration)."""
+        with self._writing():
+            self._db.execute("DELETE FROM steps WHERE number = ? AND sent = 0", (number,))
+
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         # The connection is in autocommit mode (isolation_level=None) so that every
