@@ -28,9 +28,27 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     demo = sub.add_parser(
         "demo", parents=[common], help="a Linq v2 -> v3 migration on emulators (no keys)"
     )
-    demo.add_argument("--numbers", type=bounded_int(1, 100_000), default=300)
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--concurrency", type=bounded_int(1, 1_000), default=16)
+    demo.add_argument(
+        "--numbers",
+        type=bounded_int(1, 100_000),
+        default=300,
+        help="numbers in the Linq v2 account (default 300)",
+    )
+    demo.add_argument(
+        "--seed", type=int, default=7, help="seed of the generated numbers (default 7)"
+    )
+    demo.add_argument(
+        "--concurrency",
+        type=bounded_int(1, 1_000),
+        default=16,
+        help="numbers written at the same time (default 16)",
+    )
+    demo.add_argument(
+        "--journal",
+        metavar="FILE",
+        help="keep the migration's journal in FILE (default: a temporary file, deleted "
+        "when the demo ends)",
+    )
     demo.set_defaults(func=_demo_command)
     emulate = sub.add_parser("emulate", parents=[common], help="serve an emulator on loopback")
     add_serve_arguments(emulate)
@@ -38,7 +56,9 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _demo_command(args: argparse.Namespace) -> int:
-    return asyncio.run(run_demo(args.numbers, args.seed, args.concurrency, as_json=args.json))
+    return asyncio.run(
+        run_demo(args.numbers, args.seed, args.concurrency, as_json=args.json, journal=args.journal)
+    )
 
 
 def _say(text: str, *, quiet: bool) -> None:
@@ -47,9 +67,19 @@ def _say(text: str, *, quiet: bool) -> None:
 
 
 async def run_demo(
-    numbers: int = 300, seed: int = 7, concurrency: int = 16, *, as_json: bool = False
+    numbers: int = 300,
+    seed: int = 7,
+    concurrency: int = 16,
+    *,
+    as_json: bool = False,
+    journal: str | Path | None = None,
 ) -> int:
-    """Run the demo; returns the exit code (0 when the target verifies)."""
+    """Run the demo; returns the exit code (0 when the target verifies).
+
+    The journal goes to ``journal`` and stays there; without one, to a temporary file
+    that is deleted at the end (the demo says so). The demo writes to its own in-process
+    emulators only, so it never asks for confirmation.
+    """
     quiet = as_json
     old = LinqV2Emulator(numbers, seed=seed, populate=1.0)
     new = LinqV3Emulator(numbers, seed=seed, populate=0.0)
@@ -85,7 +115,11 @@ async def run_demo(
             change = item.changes[0]
             _say(f"  {item.number}: {change.field} {change.before} -> {change.after}", quiet=quiet)
         with tempfile.TemporaryDirectory(prefix="phonerouting-demo-") as folder:
-            journal = Path(folder) / "journal.sqlite"
+            path = Path(folder) / "journal.sqlite" if journal is None else Path(journal)
+            if journal is None:
+                where = f"journal {path} (temporary: deleted when the demo ends)"
+            else:
+                where = f"journal {path.resolve()} (kept)"
             marks = {max(1, len(plan.to_write) * k // 4) for k in (1, 2, 3, 4)}
             started = time.monotonic()
 
@@ -94,9 +128,9 @@ async def run_demo(
                     rate = done / max(time.monotonic() - started, 1e-9)
                     _say(f"  applied {done}/{total} ({rate:.0f}/s)", quiet=quiet)
 
-            _say(f"apply: journal {journal.name}, concurrency {concurrency}", quiet=quiet)
+            _say(f"apply: {where}, concurrency {concurrency}", quiet=quiet)
             report = await migration.apply(
-                plan, dst, journal=journal, concurrency=concurrency, progress=progress
+                plan, dst, journal=path, concurrency=concurrency, progress=progress
             )
         _say(
             f"apply: {report.written} written, {len(report.failed)} failed "
@@ -115,7 +149,12 @@ async def run_demo(
         from phonerouting.serialize import to_data
 
         json.dump(
-            {"plan": plan.summary(), "apply": to_data(report), "verify": to_data(check)},
+            {
+                "plan": plan.summary(),
+                "apply": to_data(report),
+                "verify": to_data(check),
+                "journal": None if journal is None else str(Path(journal).resolve()),
+            },
             sys.stdout,
             indent=2,
         )

@@ -63,7 +63,7 @@ def test_sigkill_mid_migration_then_resume_writes_each_number_exactly_once(
     new.faults.add("status", status=503, count=None, probability=0.2, method="PUT")
     cli = serve_cli({"old": old, "new": new})
     apply = ("migrate", "apply", "--from", "old", "--to", "new", "--journal", "j.sqlite")
-    apply += ("--max-rps", "40")
+    apply += ("--max-rps", "40", "--yes")
 
     # First run: killed with SIGKILL once a third of the numbers are written.
     process = cli.popen(*apply)

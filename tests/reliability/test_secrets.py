@@ -410,9 +410,9 @@ def test_the_key_never_leaks_from_the_command_line(canary: str, serve_cli: Serve
     assert "details.participants" in errs[4]
     new.faults.add("status", status=422, count=2, method="PUT")
     new.faults.rate_limited(2, retry_after=0, method="PUT")
-    apply = ("migrate", "apply", "--from", "old", "--to", "new", "--journal", "j.sqlite")
+    apply = ("migrate", "apply", "--from", "old", "--to", "new", "--journal", "j.sqlite", "--yes")
     batch(((*apply, "--verbose"), 1))
-    batch((("migrate", "rollback", "--to", "new", "--journal", "j.sqlite", "--json"), 0))
+    batch((("migrate", "rollback", "--to", "new", "--journal", "j.sqlite", "--json", "--yes"), 0))
 
     journal = b"".join(p.read_bytes() for p in cli.folder.glob("j.sqlite*"))
     assert journal

@@ -1,0 +1,5 @@
+"""``python -m phonerouting.cli``."""
+
+from phonerouting.cli import main
+
+raise SystemExit(main())
