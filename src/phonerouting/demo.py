@@ -26,7 +26,11 @@ __all__ = ["add_commands", "run_demo"]
 def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     """Register ``demo`` and ``emulate`` on the CLI's subparsers."""
     demo = sub.add_parser(
-        "demo", parents=[common], help="a Linq v2 -> v3 migration on emulators (no keys)"
+        "demo",
+        parents=[common],
+        help="a Linq v2 -> v3 migration on emulators (no keys)",
+        description="A whole Linq v2 -> Linq v3 migration (plan, journaled apply, verify) "
+        "against in-process emulators: no keys, no network, no confirmation asked.",
     )
     demo.add_argument(
         "--numbers",
@@ -50,12 +54,23 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "when the demo ends)",
     )
     demo.set_defaults(func=_demo_command)
-    emulate = sub.add_parser("emulate", parents=[common], help="serve an emulator on loopback")
+    emulate = sub.add_parser(
+        "emulate",
+        parents=[common],
+        help="serve an emulator on loopback",
+        description="Serve a vendor emulator over HTTP, for trying the commands out; "
+        "prints its base URL, then the key it generated.",
+    )
     add_serve_arguments(emulate)
     emulate.set_defaults(func=serve_command)
 
 
 def _demo_command(args: argparse.Namespace) -> int:
+    if args.journal is not None and Path(args.journal).exists():
+        from phonerouting.cli.failures import UsageError
+
+        # The demo's emulators are new each run: an old journal would not describe them.
+        raise UsageError(f"{args.journal} already exists; give the demo a new journal file")
     return asyncio.run(
         run_demo(args.numbers, args.seed, args.concurrency, as_json=args.json, journal=args.journal)
     )

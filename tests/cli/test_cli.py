@@ -31,9 +31,17 @@ def test_providers_table_and_json() -> None:
         [str(SCRIPT), "providers"], capture_output=True, text=True, timeout=30, check=True
     ).stdout
     assert "LINQ_API_V3_API_KEY" in table
-    assert (
-        table.splitlines()[0].split() == "provider key variable fields it can set and clear".split()
-    )
+    assert table.splitlines()[0].split() == [
+        "provider",
+        "key",
+        "variable",
+        "fields",
+        "it",
+        "can",
+        "set",
+        "and",
+        "clear",
+    ]
     assert [p["key_env"] for p in data] == [
         "LINQ_INTEGRATION_TOKEN",
         "LINQ_API_V3_API_KEY",
@@ -235,8 +243,18 @@ def test_apply_shows_a_progress_bar_on_a_terminal(served: Served) -> None:
     cli, _ = served
     master, slave = pty.openpty()
     done = subprocess.run(
-        [str(SCRIPT), "migrate", "apply", "--from", "old", "--to", "new", "--journal", "p.sqlite"]
-        + ["--yes"],
+        [
+            str(SCRIPT),
+            "migrate",
+            "apply",
+            "--from",
+            "old",
+            "--to",
+            "new",
+            "--journal",
+            "p.sqlite",
+            "--yes",
+        ],
         stdout=subprocess.PIPE,
         stderr=slave,
         stdin=subprocess.DEVNULL,

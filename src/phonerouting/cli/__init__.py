@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Parser.json_errors = "--json" in words
     real_stdout = sys.stdout
     args: argparse.Namespace | None = None
-    with interrupt.handling_sigint():
+    with interrupt.handling_sigint(to_the_end=argv is None):
         try:
             args = build_parser().parse_args(words)
             _configure_logging(args.verbose)

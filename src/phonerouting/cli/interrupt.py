@@ -53,8 +53,12 @@ _STATE = _State()
 
 
 @contextmanager
-def handling_sigint() -> Iterator[None]:
-    """Handle SIGINT as this module says while the block runs (main thread only)."""
+def handling_sigint(*, to_the_end: bool = False) -> Iterator[None]:
+    """Handle SIGINT as this module says while the block runs (main thread only).
+
+    With ``to_the_end`` (the console script), a SIGINT once handled leaves SIGINT
+    ignored after the block too, so a late second one cannot kill the exiting process.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -64,7 +68,8 @@ def handling_sigint() -> Iterator[None]:
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        after = signal.SIG_IGN if to_the_end and _STATE.fired else previous
+        signal.signal(signal.SIGINT, after)
 
 
 async def _guarded(coro: Coroutine[Any, Any, _T]) -> _T:

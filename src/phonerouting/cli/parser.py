@@ -18,6 +18,7 @@ from phonerouting.inputs import in_range
 from phonerouting.model import ROUTING_FIELDS
 from phonerouting.registry import PROVIDERS
 from phonerouting.retry import MAX_SECONDS
+from phonerouting.testing.__main__ import bounded_int
 
 __all__ = ["DESCRIPTION", "Parser", "build_parser"]
 
@@ -65,19 +66,6 @@ class Parser(argparse.ArgumentParser):
 
 
 # ---------------------------------------------------------------- value types
-
-
-def _whole(low: int, high: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, not {value}")
-        return value
-
-    return parse
 
 
 def _above_zero(what: str, high: float = math.inf) -> Callable[[str], float]:
@@ -137,7 +125,7 @@ def _connection() -> Parser:
     options.add_argument(
         "--max-retries",
         dest="max_retries",
-        type=_whole(0, 100),
+        type=bounded_int(0, 100),
         metavar="N",
         help="retries of a request the vendor failed or rate limited (overrides the "
         "accounts file; default 2)",
@@ -148,7 +136,7 @@ def _connection() -> Parser:
 def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--concurrency",
-        type=_whole(1, 1_000),
+        type=bounded_int(1, 1_000),
         default=8,
         metavar="N",
         help="numbers written at the same time (default 8)",
@@ -218,7 +206,13 @@ def build_parser() -> argparse.ArgumentParser:
         version=f"phonerouting {__version__}",
         help="print the version and exit",
     )
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    sub = parser.add_subparsers(
+        dest="command",
+        required=True,
+        parser_class=Parser,
+        metavar="COMMAND",
+        help="one of the commands below; each has its own help (phonerouting COMMAND --help)",
+    )
 
     p = sub.add_parser(
         "providers",
@@ -338,7 +332,13 @@ def _migrate_commands(sub: Any, parents: list[Parser], migrate: Any) -> None:
         "what would change, apply it with a resumable journal, verify the target, roll "
         "it back. Each action has its own help: phonerouting migrate ACTION --help.",
     )
-    actions = group.add_subparsers(dest="action", required=True, parser_class=Parser)
+    actions = group.add_subparsers(
+        dest="action",
+        required=True,
+        parser_class=Parser,
+        metavar="ACTION",
+        help="one of the actions below; each has its own help",
+    )
 
     p = actions.add_parser(
         "plan",

@@ -48,7 +48,9 @@ def _fraction(text: str) -> float:
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``serve`` (shared with ``phonerouting emulate``)."""
-    parser.add_argument("--provider", required=True, choices=list(EMULATORS))
+    parser.add_argument(
+        "--provider", required=True, choices=list(EMULATORS), help="the vendor to emulate"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=bounded_int(0, 65535), default=0, help="0 picks a free port")
     parser.add_argument(
