@@ -127,16 +127,41 @@ def _plan_data(plan: Any) -> Any:
 
 
 def _report_text(title: str, report: Any, out: TextIO) -> None:
+    since = "the plan" if title == "apply" else "the migration"
     out.write(
         f"{title}: {report.total} in the journal, {report.written} written, "
         f"{report.already_done} already done, {report.confirmed_without_write} confirmed "
-        f"without writing, {len(report.failed)} failed\n"
+        f"without writing, {len(report.changed)} changed since {since}, "
+        f"{len(report.failed)} failed, {report.retries} rate-limit retries\n"
     )
+    sources = getattr(report, "source_changes", None)
+    if sources is not None:
+        _source_changes_text(sources, out)
+    if report.changed:
+        out.write(
+            f"{len(report.changed)} number(s) changed since {since}, left as they are "
+            "(--force writes them anyway):\n"
+        )
+    # What the run expected: the plan's view of the target (apply), or what the
+    # migration wrote (rollback).
+    saw = "the plan saw" if title == "apply" else "migrated"
+    for changed in report.changed:
+        fields = "; ".join(
+            f"{f.field}: {saw} {inline(f.planned)}, found {inline(f.found)}" for f in changed.fields
+        )
+        out.write(f"  CHANGED {escape(changed.number)} ({escape(changed.target_id)}): {fields}\n")
     for failure in report.failed:
         out.write(
             f"  FAILED {escape(failure.number)} ({escape(failure.target_id)}): "
             f"{escape(' '.join(failure.error.split()))}\n"
         )
+
+
+def _source_changes_text(sources: Any, out: TextIO) -> None:
+    # A resumed run whose source was edited since the journal's plan: what moved.
+    for label in ("added", "removed", "changed"):
+        numbers = getattr(sources, label, ())
+        _numbers_line(f"source {label} since the journal's plan", numbers, out, SHOWN)
 
 
 def _verify_text(report: Any, out: TextIO, limit: int | None = 50) -> None:
@@ -292,6 +317,7 @@ async def _apply(args: argparse.Namespace, plan: Any, target: Any) -> int:
             concurrency=args.concurrency,
             max_requests_per_second=args.max_rps,
             progress=progress,
+            force=args.force,
         )
     finally:
         progress.close()

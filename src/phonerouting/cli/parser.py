@@ -372,6 +372,12 @@ def _migrate_commands(sub: Any, parents: list[Parser], migrate: Any) -> None:
     )
     _fields_option(p)
     _run_options(p)
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="also write numbers changed on the target since the plan (overwriting "
+        "those edits); without it they are left alone and reported",
+    )
     p.set_defaults(func=migrate.command)
 
     p = actions.add_parser(
