@@ -2,27 +2,32 @@
 
 Everything is checked here, before any request: the provider name, the API key (given or
 read from the provider's environment variable), the base URL (https, or plain http only
-to a loopback host), the timeout, the transport's kind.
+to a loopback host), the timeout, the transport's kind. Both build
+the same protocol core (`phonerouting.core`) and hand it a sender; httpx and aiohttp are
+imported only when a client is built on them, so ``import phonerouting`` loads neither.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import httpx
 
 from phonerouting._version import __version__
 from phonerouting.adapters.base import Adapter
 from phonerouting.async_client import AsyncClient
 from phonerouting.client import Client
+from phonerouting.core import Core
 from phonerouting.errors import ConfigurationError
 from phonerouting.inputs import in_range
 from phonerouting.registry import adapter_for
 from phonerouting.responses import secret_forms
 from phonerouting.retry import MAX_SECONDS, RetryPolicy
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["connect", "connect_async"]
 
@@ -62,6 +67,18 @@ def _is_loopback(host: str) -> bool:
 
 
 def _base_url(adapter: Adapter, base_url: str | None) -> str:
+    """The API root, normalized and ending in ``/`` as httpx makes a ``base_url``."""
+    import httpx
+
+    url = httpx.URL(_checked_base_url(adapter, base_url))
+    if not url.raw_path.endswith(b"/"):
+        url = url.copy_with(raw_path=url.raw_path + b"/")
+    return str(url)
+
+
+def _checked_base_url(adapter: Adapter, base_url: str | None) -> str:
+    import httpx
+
     if base_url is None:
         return adapter.default_base_url
     if not isinstance(base_url, str):
@@ -93,6 +110,8 @@ def _base_url(adapter: Adapter, base_url: str | None) -> str:
 
 
 def _timeout(adapter: Adapter, timeout: float | httpx.Timeout | None) -> httpx.Timeout:
+    import httpx
+
     if timeout is None:
         return httpx.Timeout(None)
     if isinstance(timeout, httpx.Timeout):
@@ -137,27 +156,41 @@ def _policy(
     return retry_policy
 
 
-def _settings(
-    provider: str,
-    api_key: str | None,
-    base_url: str | None,
-    timeout: float | httpx.Timeout | None,
-    max_retries: int | None,
-    retry_policy: RetryPolicy | None,
-) -> tuple[Adapter, dict[str, Any], RetryPolicy, tuple[str, ...]]:
-    adapter = adapter_for(provider)
-    key = _api_key(adapter, api_key)
-    auth = adapter.auth_headers(key)
-    headers = {"User-Agent": _USER_AGENT, "Accept": "application/json", **auth}
-    options: dict[str, Any] = {
-        "base_url": _base_url(adapter, base_url),
-        "headers": headers,
-        "timeout": _timeout(adapter, timeout),
-        # Never follow a redirect: it would carry the auth header to another URL.
-        "follow_redirects": False,
-    }
-    policy = _policy(adapter, max_retries, retry_policy)
-    return adapter, options, policy, secret_forms(key, auth)
+class _Settings:
+    """What both factories check and build before choosing a sender."""
+
+    __slots__ = ("core", "headers", "timeout")
+
+    def __init__(
+        self,
+        provider: str,
+        api_key: str | None,
+        base_url: str | None,
+        timeout: float | httpx.Timeout | None,
+        max_retries: int | None,
+        retry_policy: RetryPolicy | None,
+    ) -> None:
+        adapter = adapter_for(provider)
+        key = _api_key(adapter, api_key)
+        auth = adapter.auth_headers(key)
+        root = _base_url(adapter, base_url)
+        self.timeout = _timeout(adapter, timeout)
+        policy = _policy(adapter, max_retries, retry_policy)
+        self.headers = {"User-Agent": _USER_AGENT, "Accept": "application/json", **auth}
+        self.core = Core(adapter, root, policy, secret_forms(key, auth))
+
+    def httpx_options(self) -> dict[str, Any]:
+        """The options of an httpx client. The core sends absolute URLs, so no base_url."""
+        return {
+            "headers": self.headers,
+            "timeout": self.timeout,
+            # Never follow a redirect: it would carry the auth header to another URL.
+            "follow_redirects": False,
+        }
+
+    def refuse(self, message: str) -> ConfigurationError:
+        """A ConfigurationError about this provider's client."""
+        return ConfigurationError(message, provider=self.core.adapter.name)
 
 
 def connect(
@@ -171,13 +204,14 @@ def connect(
     retry_policy: RetryPolicy | None = None,
 ) -> Client:
     """A synchronous client for ``provider`` (``"linq-v2"``, ``"linq-v3"``,
-    ``"agentmessage"`` or ``"close"``).
+    ``"agentmessage"`` or ``"close"``), on httpx.
 
     Args:
         provider: the provider name.
         api_key: the vendor API key; ``None`` reads the provider's environment variable.
         base_url: the API root including the vendor's base path; ``None`` is production.
-        timeout: seconds for connect, read, write and pool waits (or an httpx.Timeout).
+        timeout: seconds for connect, read, write and pool waits (or an httpx.Timeout),
+            for each attempt.
         max_retries: retries after the first attempt for 408, 429, 5xx and network errors;
             ``None`` keeps ``retry_policy``'s count (2 by default).
         transport: an httpx transport used instead of the network (tests, emulators).
@@ -187,16 +221,18 @@ def connect(
     Raises:
         ConfigurationError: before any request, when an argument is unusable.
     """
-    adapter, options, policy, secrets = _settings(
-        provider, api_key, base_url, timeout, max_retries, retry_policy
-    )
+    import httpx
+
+    from phonerouting._httpx import HttpxSender
+
+    settings = _Settings(provider, api_key, base_url, timeout, max_retries, retry_policy)
     if transport is not None and not isinstance(transport, httpx.BaseTransport):
-        raise ConfigurationError(
+        raise settings.refuse(
             "transport must be an httpx.BaseTransport (connect_async takes an "
-            "httpx.AsyncBaseTransport)",
-            provider=adapter.name,
+            "httpx.AsyncBaseTransport)"
         )
-    return Client(adapter, httpx.Client(transport=transport, **options), policy, secrets)
+    http = httpx.Client(transport=transport, **settings.httpx_options())
+    return Client(settings.core, HttpxSender(http))
 
 
 def connect_async(
@@ -211,13 +247,14 @@ def connect_async(
 ) -> AsyncClient:
     """An asynchronous client for ``provider``; the arguments are those of `connect`,
     with an ``httpx.AsyncBaseTransport`` as ``transport``."""
-    adapter, options, policy, secrets = _settings(
-        provider, api_key, base_url, timeout, max_retries, retry_policy
-    )
+    import httpx
+
+    from phonerouting._httpx import AsyncHttpxSender
+
+    settings = _Settings(provider, api_key, base_url, timeout, max_retries, retry_policy)
     if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
-        raise ConfigurationError(
-            "transport must be an httpx.AsyncBaseTransport (connect takes an httpx.BaseTransport)",
-            provider=adapter.name,
+        raise settings.refuse(
+            "transport must be an httpx.AsyncBaseTransport (connect takes an httpx.BaseTransport)"
         )
-    http = httpx.AsyncClient(transport=transport, **options)
-    return AsyncClient(adapter, http, policy, secrets)
+    http = httpx.AsyncClient(transport=transport, **settings.httpx_options())
+    return AsyncClient(settings.core, AsyncHttpxSender(http))

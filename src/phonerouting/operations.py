@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-import httpx
-
 from phonerouting.adapters.base import Adapter, Request
 from phonerouting.errors import (
     NotFoundError,
@@ -20,6 +18,8 @@ from phonerouting.responses import scrub
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from phonerouting.core import TransportFailure, WireResponse
 
 __all__ = [
     "PageGuard",
@@ -79,20 +79,19 @@ def number_not_found(adapter: Adapter, e164: str) -> NotFoundError:
 
 
 def transport_error(
-    adapter: Adapter, request: Request, exc: httpx.HTTPError, secrets: tuple[str, ...]
+    adapter: Adapter, request: Request, failure: TransportFailure, secrets: tuple[str, ...]
 ) -> TransportError:
-    """A TransportError for an httpx failure: its type and its text, scrubbed of
-    ``secrets`` and bounded. httpx's own messages carry the URL, not the request's
-    headers, but a garbled response is quoted back in them, and a broken server can
-    echo the auth header into one. The httpx error itself is not kept: it holds the
-    request, and with it the auth header."""
-    if isinstance(exc, httpx.TimeoutException):
-        what = f"timed out ({type(exc).__name__})"
-    elif isinstance(exc, httpx.ConnectError):
+    """A TransportError for a request that got no response: the failure's kind and its
+    text, scrubbed of ``secrets`` and bounded. The HTTP libraries' messages carry the URL,
+    not the request's headers, but a garbled response is quoted back in them, and a
+    broken server can echo the auth header into one."""
+    if failure.kind == "timeout":
+        what = f"timed out ({failure.name})"
+    elif failure.kind == "connect":
         what = "could not connect"
     else:
-        what = f"failed in transport ({type(exc).__name__})"
-    detail = scrub(str(exc), secrets)
+        what = f"failed in transport ({failure.name})"
+    detail = scrub(failure.detail, secrets)
     if len(detail) > _MAX_DETAIL:
         detail = detail[:_MAX_DETAIL] + "…"
     return TransportError(
@@ -102,7 +101,7 @@ def transport_error(
 
 
 def log_exchange(
-    adapter: Adapter, request: Request, response: httpx.Response, secrets: tuple[str, ...]
+    adapter: Adapter, request: Request, response: WireResponse, secrets: tuple[str, ...]
 ) -> None:
     """Debug log of one exchange: method, path, status, request id. Never headers; the
     request id is the vendor's text, so it is scrubbed and bounded like an error's."""
@@ -116,7 +115,7 @@ def log_exchange(
         adapter.name,
         request.method,
         request.path,
-        response.status_code,
+        response.status,
         f" (request id {request_id})" if request_id else "",
     )
 

@@ -1,4 +1,4 @@
-"""When and how long to retry, on tenacity.
+"""When and how long to retry: the decisions, with no I/O.
 
 Retried: connection failures and timeouts (`TransportError`, which includes
 HTTP 408), `RateLimitError` (429) and `ServerError` (5xx). Never retried:
@@ -7,13 +7,15 @@ any other 4xx, and unexpected bodies. The wait is the vendor's own when it gives
 reset), otherwise exponential backoff with jitter. Every operation this library sends is idempotent
 (GET, PUT, PATCH, DELETE of a campaign link), so a retry never applies a change twice.
 
-The first attempt runs outside tenacity: a call that succeeds (nearly all of them)
-pays nothing for the retry machinery.
+`RetryPolicy.wait_after` is the whole decision after a failed attempt: raise, or wait
+this long. The protocol core (`phonerouting.core`) asks it and yields the wait, which the
+sync driver sleeps with `RetryPolicy.sleep` and the async one with
+`RetryPolicy.async_sleep`; a call that succeeds pays nothing for retries.
 """
 
 from __future__ import annotations
 
-import asyncio
+import itertools
 import logging
 import random
 import time
@@ -21,7 +23,6 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import attrs
-import tenacity
 
 from phonerouting.errors import (
     ConfigurationError,
@@ -59,6 +60,14 @@ def _seconds(instance: object, attribute: attrs.Attribute[float], value: object)
         )
 
 
+async def _asyncio_sleep(seconds: float) -> None:
+    """``asyncio.sleep``, imported when first awaited: ``import phonerouting`` stays
+    free of asyncio for sync users."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
 @attrs.frozen(kw_only=True)
 class RetryPolicy:
     """How a client retries. The defaults suit production; tests shorten the backoff.
@@ -85,7 +94,7 @@ class RetryPolicy:
     jitter: float = attrs.field(default=0.5, validator=_seconds)
     max_wait: float = attrs.field(default=60.0, validator=_seconds)
     sleep: Callable[[float], None] = time.sleep
-    async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    async_sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep
 
     def is_retryable(self, error: BaseException) -> bool:
         """True when ``error`` is worth another attempt under this policy."""
@@ -104,84 +113,41 @@ class RetryPolicy:
         backoff = min(self.backoff_max, self.backoff_initial * 2.0 ** min(attempt - 1, 60))
         return backoff + random.uniform(0, self.jitter)  # noqa: S311 - jitter, not crypto
 
-    def _wait(self, state: tenacity.RetryCallState) -> float:
-        outcome = state.outcome
-        error = outcome.exception() if outcome is not None else None
-        return self.wait_seconds(error, state.attempt_number)
-
-    def _retry(self, state: tenacity.RetryCallState) -> bool:
-        outcome = state.outcome
-        error = outcome.exception() if outcome is not None else None
-        return error is not None and self.is_retryable(error)
-
-    def _log(self, state: tenacity.RetryCallState) -> None:
-        outcome = state.outcome
-        error = outcome.exception() if outcome is not None else None
-        wait = state.next_action.sleep if state.next_action is not None else 0.0
+    def wait_after(self, error: RoutingError, attempt: int) -> float:
+        """The seconds to wait before retrying after failed attempt number ``attempt``
+        (1-based), logged as a warning; raises ``error`` itself when it is final (not
+        retryable, or the last attempt allowed)."""
+        if attempt > self.max_retries or not self.is_retryable(error):
+            raise error
+        wait = self.wait_seconds(error, attempt)
         logger.warning(
             "retrying after %s (attempt %d of %d) in %.2f s",
             _describe(error),
-            state.attempt_number + 1,
+            attempt + 1,
             self.max_retries + 1,
             wait,
         )
-
-    def _options(self) -> dict[str, object]:
-        return {
-            "stop": tenacity.stop_after_attempt(self.max_retries + 1),
-            "wait": self._wait,
-            "retry": self._retry,
-            "before_sleep": self._log,
-            "reraise": True,
-        }
+        return wait
 
     def call(self, attempt: Callable[[], _T]) -> _T:
         """Run ``attempt`` and retry it as this policy says (sync)."""
-        try:
-            return attempt()
-        except RoutingError as error:
-            if self.max_retries == 0 or not self.is_retryable(error):
-                raise
-            first = error
-        retrying = tenacity.Retrying(sleep=self.sleep, **self._options())  # type: ignore[arg-type]
-        return retrying(_replay_first(first, attempt))
+        for number in itertools.count(1):
+            try:
+                return attempt()
+            except RoutingError as error:
+                wait = self.wait_after(error, number)
+            self.sleep(wait)
+        raise AssertionError("unreachable")
 
     async def acall(self, attempt: Callable[[], Awaitable[_T]]) -> _T:
         """Run ``attempt`` and retry it as this policy says (async)."""
-        try:
-            return await attempt()
-        except RoutingError as error:
-            if self.max_retries == 0 or not self.is_retryable(error):
-                raise
-            first = error
-        retrying = tenacity.AsyncRetrying(sleep=self.async_sleep, **self._options())  # type: ignore[arg-type]
-        return await retrying(_areplay_first(first, attempt))
-
-
-def _replay_first(first: RoutingError, attempt: Callable[[], _T]) -> Callable[[], _T]:
-    # Hands tenacity the failure we already had as its attempt 1, so its wait, logging
-    # and stop rules apply to it exactly as to every later failure.
-    pending = [first]
-
-    def replay() -> _T:
-        if pending:
-            raise pending.pop()
-        return attempt()
-
-    return replay
-
-
-def _areplay_first(
-    first: RoutingError, attempt: Callable[[], Awaitable[_T]]
-) -> Callable[[], Awaitable[_T]]:
-    pending = [first]
-
-    async def replay() -> _T:
-        if pending:
-            raise pending.pop()
-        return await attempt()
-
-    return replay
+        number = 0
+        while True:
+            number += 1
+            try:
+                return await attempt()
+            except RoutingError as error:
+                await self.async_sleep(self.wait_after(error, number))
 
 
 def _describe(error: BaseException | None) -> str:

@@ -100,15 +100,15 @@ def test_timeout_and_max_retries_per_account(
     assert (plain.timeout, plain.max_retries) == (None, None)
     monkeypatch.setenv("SLOW_KEY", "close_key_123456")
     with slow.connect() as client:
-        assert client._http.timeout.read == 30.0
-        assert client._policy.max_retries == 5
+        assert client._http.http.timeout.read == 30.0
+        assert client._core.policy.max_retries == 5
     # What the caller passes (e.g. --timeout / --max-retries) wins.
     with slow.connect(timeout=2.5, max_retries=0) as client:
-        assert client._http.timeout.read == 2.5
-        assert client._policy.max_retries == 0
+        assert client._http.http.timeout.read == 2.5
+        assert client._core.policy.max_retries == 0
     with plain.connect() as client:
-        assert client._http.timeout.read == 10.0
-        assert client._policy.max_retries == 2
+        assert client._http.http.timeout.read == 10.0
+        assert client._core.policy.max_retries == 2
 
 
 @pytest.mark.parametrize(

@@ -274,6 +274,33 @@ def _dropped(request: httpx.Request) -> httpx.RemoteProtocolError:
     )
 
 
+def _answer(
+    emulator: Emulator, request: httpx.Request, body: bytes
+) -> tuple[float, httpx.Response | httpx.TransportError]:
+    """What the emulator answers to ``request``, as the transports hand it to httpx:
+    the seconds to wait first, then a response, or the error a socket would raise (a
+    read timeout when the delay passes the request's read timeout, or a drop)."""
+    response, delay = emulator.handle(
+        request.method,
+        request.url.path,
+        request.url.query.decode(),
+        {k.lower(): v for k, v in request.headers.items()},
+        body,
+    )
+    timeout = _read_timeout(request) if delay else None
+    if timeout is not None and delay > timeout:
+        return timeout, httpx.ReadTimeout("timed out", request=request)
+    if response is None:
+        return delay, _dropped(request)
+    return delay, _httpx_response(response, request)
+
+
+def _outcome(answer: httpx.Response | httpx.TransportError) -> httpx.Response:
+    if isinstance(answer, httpx.TransportError):
+        raise answer
+    return answer
+
+
 class EmulatorTransport(httpx.BaseTransport):
     """Answers httpx requests from an emulator, in process (see Emulator.transport)."""
 
@@ -283,47 +310,21 @@ class EmulatorTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Answer one request, honouring delay and drop faults like a socket would."""
-        body = request.read()
-        response, delay = self.emulator.handle(
-            request.method,
-            request.url.path,
-            request.url.query.decode(),
-            {k.lower(): v for k, v in request.headers.items()},
-            body,
-        )
-        if delay:
-            timeout = _read_timeout(request)
-            if timeout is not None and delay > timeout:
-                self._sleep(timeout)
-                raise httpx.ReadTimeout("timed out", request=request)
-            self._sleep(delay)
-        if response is None:
-            raise _dropped(request)
-        return _httpx_response(response, request)
+        wait, answer = _answer(self.emulator, request, request.read())
+        if wait:
+            self._sleep(wait)
+        return _outcome(answer)
 
 
 class AsyncEmulatorTransport(httpx.AsyncBaseTransport):
-    """The async twin of `EmulatorTransport`."""
+    """`EmulatorTransport` for ``httpx.AsyncClient``: the same answers, awaited."""
 
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Answer one request, honouring delay and drop faults like a socket would."""
-        body = await request.aread()
-        response, delay = self.emulator.handle(
-            request.method,
-            request.url.path,
-            request.url.query.decode(),
-            {k.lower(): v for k, v in request.headers.items()},
-            body,
-        )
-        if delay:
-            timeout = _read_timeout(request)
-            if timeout is not None and delay > timeout:
-                await asyncio.sleep(timeout)
-                raise httpx.ReadTimeout("timed out", request=request)
-            await asyncio.sleep(delay)
-        if response is None:
-            raise _dropped(request)
-        return _httpx_response(response, request)
+        wait, answer = _answer(self.emulator, request, await request.aread())
+        if wait:
+            await asyncio.sleep(wait)
+        return _outcome(answer)
