@@ -1,6 +1,6 @@
 """The asynchronous driver: pumps the same protocol core (`phonerouting.core`) as the
-sync client, awaiting an async HTTP sender (an ``httpx.AsyncClient``,
-`phonerouting._httpx`)."""
+sync client, awaiting an async HTTP sender: aiohttp by default
+(`phonerouting._aiohttp`), or an ``httpx.AsyncClient`` (`phonerouting._httpx`)."""
 
 from __future__ import annotations
 

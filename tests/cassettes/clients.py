@@ -24,7 +24,7 @@ async def open_client(
     policy: pr.RetryPolicy | None = None,
 ) -> AsyncIterator[Client]:
     """``pr.connect`` (mode ``sync``) or ``pr.connect_async`` (mode ``async``), closed
-    on exit. Both go through httpx's own transports, which vcrpy patches."""
+    on exit. vcrpy patches both stacks they run on: httpx (sync) and aiohttp (async)."""
     if mode == "sync":
         with pr.connect(provider, api_key=api_key, base_url=base_url, retry_policy=policy) as sync:
             yield sync
