@@ -56,15 +56,16 @@ class AsyncClient(ClientBase[AsyncSender]):
         """Every number of the account, following every page (``async for``)."""
         return self._iterate(self._core.list_numbers())
 
-    async def get_number(self, number_id: str | int) -> PhoneNumber:
+    async def get_number(self, number_id: str) -> PhoneNumber:
         """One number by the vendor's id; `NotFoundError` if there is none."""
         return await self._run(self._core.get_number(number_id))
 
     async def find_number(self, number: str) -> PhoneNumber:
-        """One number by its E.164 number (the key that survives a vendor switch)."""
+        """One number by its E.164 number (the key that survives a vendor switch);
+        `NotFoundError` if no line holds it, `DuplicateNumberError` if several do."""
         return await self._run(self._core.find_number(number))
 
-    async def update_routing(self, number_id: str | int, update: RoutingUpdate) -> PhoneNumber:
+    async def update_routing(self, number_id: str, update: RoutingUpdate) -> PhoneNumber:
         """Apply ``update`` and return the number as the vendor reports it afterwards.
 
         An update with every field UNSET writes nothing and returns the current number.

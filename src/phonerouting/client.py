@@ -61,15 +61,16 @@ class Client(ClientBase[Sender]):
         """Every number of the account, following every page."""
         return self._iterate(self._core.list_numbers())
 
-    def get_number(self, number_id: str | int) -> PhoneNumber:
+    def get_number(self, number_id: str) -> PhoneNumber:
         """One number by the vendor's id; `NotFoundError` if there is none."""
         return self._run(self._core.get_number(number_id))
 
     def find_number(self, number: str) -> PhoneNumber:
-        """One number by its E.164 number (the key that survives a vendor switch)."""
+        """One number by its E.164 number (the key that survives a vendor switch);
+        `NotFoundError` if no line holds it, `DuplicateNumberError` if several do."""
         return self._run(self._core.find_number(number))
 
-    def update_routing(self, number_id: str | int, update: RoutingUpdate) -> PhoneNumber:
+    def update_routing(self, number_id: str, update: RoutingUpdate) -> PhoneNumber:
         """Apply ``update`` and return the number as the vendor reports it afterwards.
 
         An update with every field UNSET writes nothing and returns the current number.

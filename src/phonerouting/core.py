@@ -292,13 +292,14 @@ class Core:
         return found
 
     def find_number(self, number: object) -> Operation[PhoneNumber]:
-        """One number by its E.164 number."""
+        """One number by its E.164 number; every line holding it is read, so that two
+        are refused (`DuplicateNumberError`) rather than the first one acted on."""
         e164 = operations.normalize_number(self.adapter, number)
         listing = self.pages(self.adapter.find_request(e164))
-        found = yield from self._first(listing, lambda n: n.number == e164)
-        if found is None:
-            raise operations.number_not_found(self.adapter, e164)
-        return found
+        found: list[PhoneNumber] = []
+        while (batch := (yield from next_batch(listing))) is not None:
+            found += [n for n in batch if n.number == e164]
+        return operations.the_one_number(self.adapter, e164, found)
 
     def update_routing(self, number_id: object, update: RoutingUpdate) -> Operation[PhoneNumber]:
         """Apply ``update``; the number as the vendor reports it afterwards. An update

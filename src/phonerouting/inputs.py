@@ -23,6 +23,7 @@ __all__ = [
     "normalize_label",
     "normalize_user_id",
     "normalize_uuid",
+    "number_example",
     "shown",
 ]
 
@@ -91,8 +92,9 @@ def normalize_e164(value: object, field: str) -> str:
             field=field,
         )
     if not text.startswith("+"):
+        example = number_example(text) or "+12025559999"
         raise ValidationError(
-            f"{field} {shown(value)} has no country code; give it in E.164, e.g. +12025559999",
+            f"{field} {shown(value)} has no country code; a phone number needs it, e.g. {example}",
             field=field,
         )
     e164 = _parse_valid(text)
@@ -103,6 +105,35 @@ def normalize_e164(value: object, field: str) -> str:
             field=field,
         )
     return e164
+
+
+def number_example(text: str) -> str | None:
+    """``text`` with a country code, as an example to give back, when it reads as a
+    phone number without one (``"312-246-1528"`` → ``"+1 312 246 1528"``); else None.
+
+    The country is a guess (+1, the North American plan, the vendors' home market), so
+    messages offer it as an example only; a text that is no valid +1 number gets a
+    placeholder for the code.
+    """
+    stripped = text.strip()
+    digits = sum(ch.isdigit() for ch in stripped)
+    # 7 to 15 digits: a UUID of digits and dashes is no phone number.
+    if (
+        stripped.startswith("+")
+        or _HUMAN_PHONE.fullmatch(stripped) is None
+        or not 7 <= digits <= 15
+    ):
+        return None
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(stripped, "US")
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is not None and phonenumbers.is_valid_number(parsed):
+        formatted = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        return formatted.replace("-", " ")
+    return f"+<country code> {stripped}"
 
 
 @functools.lru_cache(maxsize=16384)

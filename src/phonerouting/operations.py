@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING
 
 from phonerouting.adapters.base import Adapter, Request
 from phonerouting.errors import (
+    DuplicateNumberError,
     NotFoundError,
     TransportError,
     UnexpectedResponseError,
     ValidationError,
 )
-from phonerouting.inputs import normalize_e164
-from phonerouting.model import RoutingUpdate
+from phonerouting.inputs import normalize_e164, number_example, shown
+from phonerouting.model import PhoneNumber, RoutingUpdate
 from phonerouting.responses import scrub
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ __all__ = [
     "normalize_number",
     "number_not_found",
     "plan_update",
+    "the_one_number",
     "transport_error",
 ]
 
@@ -49,8 +51,37 @@ def _with_provider(adapter: Adapter, call: Callable[[], str]) -> str:
 
 
 def normalize_id(adapter: Adapter, number_id: object) -> str:
-    """The vendor id for a path, or ValidationError naming the provider."""
-    return _with_provider(adapter, lambda: adapter.normalize_id(number_id))
+    """The vendor id for a path, or ValidationError naming the provider.
+
+    Ids are strings on every provider, as `PhoneNumber.id` gives them: an int is refused
+    the same way everywhere (it would name a number on linq-v2 only, and only by the
+    luck of its ids being digits). A value that reads as a phone number without its
+    country code is told so, rather than that it is no id.
+    """
+    if not isinstance(number_id, str):
+        raise ValidationError(_not_a_string(number_id), field="number_id", provider=adapter.name)
+    try:
+        return adapter.normalize_id(number_id)
+    except ValidationError as exc:
+        exc.provider = adapter.name
+        example = number_example(number_id)
+        if example is None:
+            raise
+    raise ValidationError(
+        f"number_id {shown(number_id)} is not a {adapter.name} id, and a phone number "
+        f"needs its country code: {example}",
+        field="number_id",
+        provider=adapter.name,
+        hint="Look a number up by number with its country code (find_number), or by its id.",
+        cli_hint="Give the number with its country code, or the number's id.",
+    )
+
+
+def _not_a_string(number_id: object) -> str:
+    if isinstance(number_id, int) and not isinstance(number_id, bool):
+        quoted = f": pass {str(number_id)!r}" if number_id.bit_length() <= 64 else ""
+        return f"number_id {shown(number_id)} is an int, but ids are strings{quoted}"
+    return f"number_id must be a string (the vendor's id), not {type(number_id).__name__}"
 
 
 def normalize_number(adapter: Adapter, number: object) -> str:
@@ -70,12 +101,34 @@ def plan_update(
 
 def id_not_found(adapter: Adapter, number_id: str) -> NotFoundError:
     """The error for an id absent from the account's listing."""
-    return NotFoundError(f"no number with id {number_id} in this account", provider=adapter.name)
+    message = f"no number with id {number_id} in this account"
+    example = number_example(number_id)
+    if example is not None:
+        # linq-v2 ids are digits, so a number without its country code passes as one.
+        message += f" (a phone number needs its country code: {example})"
+    return NotFoundError(message, provider=adapter.name)
 
 
 def number_not_found(adapter: Adapter, e164: str) -> NotFoundError:
     """The error for an E.164 number absent from the account's listing."""
     return NotFoundError(f"no number {e164} in this account", provider=adapter.name)
+
+
+def the_one_number(adapter: Adapter, e164: str, found: list[PhoneNumber]) -> PhoneNumber:
+    """The one number of ``found`` (every listed line holding ``e164``), or the error
+    saying there is none, or more than one: acting on the first of two lines would
+    route a number the caller never chose."""
+    if not found:
+        raise number_not_found(adapter, e164)
+    if len(found) > 1:
+        ids = sorted(number.id for number in found)  # the same order whatever the paging
+        raise DuplicateNumberError(
+            f"{len(ids)} lines of this account hold {e164} (ids {', '.join(ids)})",
+            number=e164,
+            ids=ids,
+            provider=adapter.name,
+        )
+    return found[0]
 
 
 def transport_error(

@@ -29,7 +29,7 @@ class PhoneNumberRouting(Protocol):
         """Every number of the account, following every page."""
         ...
 
-    def get_number(self, number_id: str | int) -> PhoneNumber:
+    def get_number(self, number_id: str) -> PhoneNumber:
         """One number by the vendor's id."""
         ...
 
@@ -37,7 +37,7 @@ class PhoneNumberRouting(Protocol):
         """One number by E.164 number."""
         ...
 
-    def update_routing(self, number_id: str | int, update: RoutingUpdate) -> PhoneNumber:
+    def update_routing(self, number_id: str, update: RoutingUpdate) -> PhoneNumber:
         """Apply an update; return the number afterwards."""
         ...
 
@@ -73,7 +73,7 @@ class AsyncPhoneNumberRouting(Protocol):
         """Every number of the account, following every page."""
         ...
 
-    async def get_number(self, number_id: str | int) -> PhoneNumber:
+    async def get_number(self, number_id: str) -> PhoneNumber:
         """One number by the vendor's id."""
         ...
 
@@ -81,7 +81,7 @@ class AsyncPhoneNumberRouting(Protocol):
         """One number by E.164 number."""
         ...
 
-    async def update_routing(self, number_id: str | int, update: RoutingUpdate) -> PhoneNumber:
+    async def update_routing(self, number_id: str, update: RoutingUpdate) -> PhoneNumber:
         """Apply an update; return the number afterwards."""
         ...
 

@@ -94,12 +94,9 @@ def test_there_is_no_get_endpoint() -> None:
 @pytest.mark.parametrize(
     ("given", "expected"),
     [
-        (42, "42"),
         ("42", "42"),
-        (0, "0"),
         ("0", "0"),
         ("007", "7"),
-        (9223372036854775807, "9223372036854775807"),
         ("9223372036854775807", "9223372036854775807"),
     ],
 )
@@ -118,6 +115,7 @@ def test_valid_ids(given: object, expected: str) -> None:
         True,
         False,
         -1,
+        42,  # ids are strings on every provider, linq-v2's integer ids too
         "-1",
         "+42",
         " 42",

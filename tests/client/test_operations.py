@@ -82,7 +82,7 @@ async def test_linq_get_number_lists_and_filters(mode: str) -> None:
     emu.add_number("+12025550107", forwarding_number="+12025559999")
     cleared = emu.add_number("+12025550108")
     client = connect(mode, emu)
-    number = await call(client, "get_number", cleared.id)
+    number = await call(client, "get_number", str(cleared.id))
     assert (number.id, number.number, number.forwarding_number) == (
         str(cleared.id),
         "+12025550108",
@@ -91,7 +91,7 @@ async def test_linq_get_number_lists_and_filters(mode: str) -> None:
     padded = f"00{cleared.id - 1}"  # the other number's id, zero-padded
     assert (await call(client, "get_number", padded)).forwarding_number == "+12025559999"
     with pytest.raises(pr.NotFoundError) as caught:
-        await call(client, "get_number", cleared.id + 1000)
+        await call(client, "get_number", str(cleared.id + 1000))
     assert caught.value.provider == "linq-v2"
     assert [(m, p) for m, p, _ in queries(emu)] == [("GET", "/api/partner/v2/phone_numbers")] * 3
     await close(client)

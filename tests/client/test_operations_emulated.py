@@ -56,7 +56,7 @@ async def test_get_and_find(mode: str, provider: str) -> None:
     found = await call(client, "find_number", "+1 202-555-0142")
     assert found.number == "+12025550142"
     assert found.id == str(record.id)
-    assert await call(client, "get_number", record.id) == found
+    assert await call(client, "get_number", str(record.id)) == found
     with pytest.raises(pr.NotFoundError):
         await call(client, "find_number", "+12025550143")
     await close(client)
@@ -170,7 +170,9 @@ async def test_linq_clear_sends_empty_string_and_reads_none(mode: str, provider:
     emu = testing.emulator(provider, 0)
     record = emu.add_number("+12025550142", forwarding_number="+12025559999")  # type: ignore[attr-defined]
     client = connect(mode, emu)
-    after = await call(client, "update_routing", record.id, pr.RoutingUpdate(forwarding_number=""))
+    after = await call(
+        client, "update_routing", str(record.id), pr.RoutingUpdate(forwarding_number="")
+    )
     assert after.forwarding_number is None
     assert record.forwarding_number is None
     assert emu.requests[-1].json == {"forwarding_number": ""}

@@ -38,12 +38,9 @@ class LinqV2Adapter(Adapter):
         return {"X-LINQ-INTEGRATION-TOKEN": api_key}
 
     def normalize_id(self, number_id: object) -> str:
-        """An integer id, given as ``int`` or as a string of digits."""
+        """An integer id, as a string of digits (ids are strings on every provider)."""
         text: str | None = None
-        if isinstance(number_id, int) and not isinstance(number_id, bool):
-            # Bounded before str(): an integer past 4,300 digits makes str() raise.
-            text = str(number_id) if 0 <= number_id <= _MAX_ID else None
-        elif isinstance(number_id, str) and _ID.fullmatch(number_id):
+        if isinstance(number_id, str) and _ID.fullmatch(number_id):
             text = number_id if int(number_id) <= _MAX_ID else None
         if text is None:
             raise ValidationError(
