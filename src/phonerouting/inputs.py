@@ -76,8 +76,38 @@ def _require_str(value: object, field: str) -> str:
     return value
 
 
-def _has_control(value: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value)
+#: The bidirectional controls: invisible, they reorder how the text around them is
+#: displayed (a label can read backwards, or hide what follows it).
+BIDI_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+)
+#: Control characters (C0, DEL, C1: newline, escape…), lone surrogates, and the line and
+#: paragraph separators.
+_UNPRINTABLE = frozenset(("Cc", "Cs", "Zl", "Zp"))
+
+
+def _forbidden_char(value: str) -> tuple[int, str] | None:
+    """The first character no display text may hold, with its position, or None.
+
+    No label needs one, and each one changes what a reader sees: an escape sequence
+    can clear a terminal or forge lines of a listing, a bidi control reverse the text.
+    """
+    for position, ch in enumerate(value):
+        if ch in BIDI_CONTROLS or unicodedata.category(ch) in _UNPRINTABLE:
+            return position, ch
+    return None
+
+
+def _refuse_forbidden(text: str, field: str, what: str) -> None:
+    found = _forbidden_char(text)
+    if found is not None:
+        position, ch = found
+        name = unicodedata.name(ch, "")
+        named = f"U+{ord(ch):04X}" + (f" ({name})" if name else "")
+        raise ValidationError(
+            f"{field} must not contain {what}; it holds {named} at position {position}",
+            field=field,
+        )
 
 
 def normalize_e164(value: object, field: str) -> str:
@@ -161,8 +191,9 @@ def normalize_https_url(value: object, field: str) -> str:
             f"{field} is {len(text)} characters; at most {MAX_URL_LENGTH} are allowed",
             field=field,
         )
-    if text != text.strip() or any(ch.isspace() for ch in text) or _has_control(text):
-        raise ValidationError(f"{field} must not contain spaces or control characters", field=field)
+    _refuse_forbidden(text, field, "control characters, bidi controls or line breaks")
+    if any(ch.isspace() for ch in text):
+        raise ValidationError(f"{field} must not contain spaces", field=field)
     try:
         parts = urlsplit(text)
         host = parts.hostname
@@ -178,10 +209,10 @@ def normalize_https_url(value: object, field: str) -> str:
 
 
 def normalize_label(value: object, field: str = "label") -> str:
-    """A display label: no control characters, at most `MAX_LABEL_LENGTH` characters."""
+    """A display label: no control characters, bidi controls or line breaks (the error
+    names the character's code point), at most `MAX_LABEL_LENGTH` characters."""
     text = _require_str(value, field)
-    if _has_control(text):
-        raise ValidationError(f"{field} must not contain control characters", field=field)
+    _refuse_forbidden(text, field, "control characters, bidi controls or line breaks")
     if len(text) > MAX_LABEL_LENGTH:
         raise ValidationError(
             f"{field} is {len(text)} characters; at most {MAX_LABEL_LENGTH} are allowed",

@@ -159,22 +159,27 @@ def _external_numbers(value: object) -> tuple[str, ...] | Unset | None:
     return _list_state(value, inputs.normalize_e164, "external_numbers")
 
 
-def _press_1_to_accept(value: object) -> bool | Unset | None:
+def _press_1_to_accept(value: object) -> Literal[True] | Unset | None:
     if value == "":
         raise ValidationError(
             "press_1_to_accept must be True or False, not ''", field="press_1_to_accept"
         )
-    return _tri_state(value, _normalize_bool, "press_1_to_accept")
+    switch = _tri_state(value, _normalize_bool, "press_1_to_accept")
+    # Off is the switch's empty state: False is a clear, as "" is for a text field, so
+    # an update and the number it leaves agree (the number reads None).
+    return None if switch is False else switch
 
 
 @attrs.frozen(kw_only=True)
 class RoutingUpdate:
     """A change to a number's routing. Every field defaults to `UNSET` (leave alone).
 
-    ``None`` (or `CLEAR`) clears a field; for string fields ``""`` clears too, and
-    for list fields an empty list does. Phone numbers are accepted in common human forms
-    and normalized to E.164; URLs must be ``https://``; ``ring_duration`` is 15..90
-    seconds. Invalid values raise `ValidationError` here, at
+    ``None`` (or `CLEAR`) clears a field; for string fields ``""`` clears too, for
+    list fields an empty list does, and for ``press_1_to_accept`` ``False`` does (off is
+    that switch's empty state; it is kept as ``None``). Phone numbers are accepted in
+    common human forms and normalized to E.164; URLs must be ``https://``; labels and
+    URLs hold no control characters, bidi controls or line breaks; ``ring_duration`` is
+    15..90 seconds. Invalid values raise `ValidationError` here, at
     construction, so no invalid update is ever sent.
     """
 
@@ -193,7 +198,7 @@ class RoutingUpdate:
     external_numbers: tuple[str, ...] | Unset | None = attrs.field(
         default=UNSET, converter=_external_numbers
     )
-    press_1_to_accept: bool | Unset | None = attrs.field(
+    press_1_to_accept: Literal[True] | Unset | None = attrs.field(
         default=UNSET, converter=_press_1_to_accept
     )
 
@@ -223,12 +228,19 @@ def freeze_raw(payload: dict[str, Any]) -> Mapping[str, Any]:
     return frozen
 
 
+def _switch_read(value: bool | None) -> Literal[True] | None:
+    """A switch as a number reads it: on is True, off (its empty state) None."""
+    return True if value is True else None
+
+
 @attrs.frozen(kw_only=True, repr=False)
 class PhoneNumber:
     """One phone number and its routing, as any provider reports it.
 
     A field the provider cannot express is ``None``, and so is a field the provider
-    reports as empty (``""`` or null). ``raw`` is the vendor's own payload, read-only.
+    reports as empty (``""``, null, ``[]``, and ``false`` for the ``press_1_to_accept``
+    switch, which is therefore ``True`` or ``None``). ``raw`` is the vendor's own payload,
+    read-only.
     """
 
     provider: str
@@ -243,7 +255,7 @@ class PhoneNumber:
     ring_duration: int | None = None
     participants: tuple[str, ...] | None = None
     external_numbers: tuple[str, ...] | None = None
-    press_1_to_accept: bool | None = None
+    press_1_to_accept: Literal[True] | None = attrs.field(default=None, converter=_switch_read)
     sms_enabled: bool | None = None
     mms_enabled: bool | None = None
     created_at: datetime | None = None

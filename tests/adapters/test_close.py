@@ -114,7 +114,7 @@ PLAIN_NUMBER = PhoneNumber(
     provider=PROVIDER,
     id="phon_Y2pCKb8Nw5QmzT0rLxJd3VfGh7Ua1Se9Ri4Ko6Pc2Mn",
     number="+14155550123",
-    press_1_to_accept=False,
+    press_1_to_accept=None,  # the wire's false: an off switch reads as empty
     sms_enabled=True,
     mms_enabled=False,
     created_at=datetime(2024, 2, 29, 17, 3, 4, 517000, tzinfo=UTC),

@@ -116,12 +116,12 @@ def _agentmessage(
 def _close(
     i: int, number: str, created: datetime, updated: datetime, **routing: Any
 ) -> PhoneNumber:
-    # Close reports press_1_to_accept as a boolean, so it reads False, never None.
+    # Close reports press_1_to_accept false on a plain number: off, its empty state,
+    # reads as None.
     return PhoneNumber(
         provider="close",
         id=IDS["close"][i],
         number=number,
-        press_1_to_accept=False,
         sms_enabled=True,
         mms_enabled=False,
         created_at=created,

@@ -117,7 +117,7 @@ async def test_close_sets_and_clears_every_field(mode: str) -> None:
         "ring_duration": None,
         "participants": None,
         "external_numbers": None,
-        "press_1_to_accept": False,
+        "press_1_to_accept": None,  # cleared reads as None, like every other field
     }
     assert (record.forward_to, record.forward_to_enabled, record.label) == (None, False, "")
     assert emu.requests[-1].json == {

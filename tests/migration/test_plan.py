@@ -182,7 +182,15 @@ def test_values_no_update_may_send_are_listed_not_planned() -> None:
                 "label", None, "x" * 300, reason="label is 300 characters; at most 255 are allowed"
             ),
         ),
-        (Change("label", None, "two\nlines", reason="label must not contain control characters"),),
+        (
+            Change(
+                "label",
+                None,
+                "two\nlines",
+                reason="label must not contain control characters, bidi controls or line "
+                "breaks; it holds U+000A at position 3",
+            ),
+        ),
         (),
     ]
     assert plan.summary()["invalid_values"] == 2

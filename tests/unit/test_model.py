@@ -119,7 +119,8 @@ def test_valid_values_are_kept() -> None:
         "campaign_id": "78614b6c-fe7c-41e2-8e25-c9b3a3c91904",
         "ring_duration": 15,
         "participants": ("user_abc", "user_def"),
-        "press_1_to_accept": False,
+        # Off is the switch's empty state: False clears it, like "" for a text field.
+        "press_1_to_accept": None,
     }
 
 

@@ -6,7 +6,8 @@ Forwarding on is ``forward_to`` + ``forward_to_enabled: true``; off is ``forward
 + ``forward_to_enabled: false``, and a number only reads as forwarding while
 ``forward_to_enabled`` is true. Clearing sends ``""`` for ``label``, ``null`` for
 ``voicemail_greeting_url`` and ``inbound_ring_duration``, ``[]`` for the lists, and
-``false`` for ``press_1_to_accept``. Errors: ``{"error": "..."}`` or, for validation,
+``false`` for ``press_1_to_accept`` (so a switch that is off reads as ``None``, like every
+empty field). Errors: ``{"error": "..."}`` or, for validation,
 ``{"errors": [...], "field-errors": {...}}``; 429 carries ``RateLimit: ..., reset=S``.
 """
 
@@ -122,7 +123,9 @@ class CloseAdapter(Adapter):
             ring_duration=wire.opt_int(obj, "inbound_ring_duration"),
             participants=participants or None,
             external_numbers=external or None,
-            press_1_to_accept=wire.opt_bool(obj, "press_1_to_accept"),
+            # Off is the switch's empty state (what clearing it sends), and an empty
+            # field reads as None: True or None, never False.
+            press_1_to_accept=wire.opt_bool(obj, "press_1_to_accept") or None,
             sms_enabled=wire.opt_bool(obj, "sms_enabled"),
             mms_enabled=wire.opt_bool(obj, "mms_enabled"),
             created_at=wire.opt_datetime(obj, "date_created"),
