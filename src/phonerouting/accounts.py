@@ -155,18 +155,19 @@ class Account:
     def _error(self, exc: ConfigurationError) -> ConfigurationError:
         """``exc`` (from connect) restated for this account: which account, which file,
         and where to fix it (the file, or the variable holding the key)."""
+        cli_hint = None  # the advice names the file or the variable: good for both
         if exc.message.startswith("api_key"):
             # connect() names its argument; here the key came from the environment.
             message = f"{self._where()}: the API key in {self.key_env}{exc.message[7:]}"
             hint = f"Fix the value of {self.key_env} in the environment; no request was sent."
-        else:
+        elif self.source is not None:
             message = f"{self._where()}: {exc.message}"
-            hint = (
-                f"Fix [accounts.{self.name}] in {self.source}; no request was sent."
-                if self.source is not None
-                else exc.hint
-            )
-        return ConfigurationError(message, provider=exc.provider, hint=hint)
+            hint = f"Fix [accounts.{self.name}] in {self.source}; no request was sent."
+        else:
+            # A provider's default account has no file: what was passed is at fault.
+            message = f"{self._where()}: {exc.message}"
+            hint, cli_hint = exc.hint, exc.cli_hint
+        return ConfigurationError(message, provider=exc.provider, hint=hint, cli_hint=cli_hint)
 
     def connect(self, **options: Any) -> Client:
         """A sync client for this account; ``options`` (those of `phonerouting.connect`)

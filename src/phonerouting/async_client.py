@@ -73,7 +73,7 @@ class AsyncClient(ClientBase[AsyncSender]):
         return await self._run(self._core.update_routing(number_id, update))
 
     async def restore_routing(
-        self, number_id: str | int, update: RoutingUpdate, state: Mapping[str, Any]
+        self, number_id: str, update: RoutingUpdate, state: Mapping[str, Any]
     ) -> PhoneNumber:
         """As `update_routing`, also putting back the vendor state a migration read
         before writing (`phonerouting.core.Core.restore_routing`): for rollbacks."""

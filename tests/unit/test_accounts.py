@@ -178,3 +178,19 @@ def test_the_unknown_account_advice_speaks_to_its_reader(tmp_path: Path) -> None
         resolve_account("crn", path)
     assert "--config" not in caught.value.hint
     assert "--config" in caught.value.describe(cli=True)
+
+
+def test_a_default_accounts_bad_option_keeps_both_kinds_of_advice(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CLOSE_API_KEY", "close_key_123456")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PHONEROUTING_CONFIG", raising=False)
+    with pytest.raises(pr.ConfigurationError) as caught:
+        resolve_account("close").connect(timeout=-1)
+    error = caught.value
+    assert error.message.startswith("account 'close': timeout must be a number of seconds")
+    assert error.hint == "Fix the arguments or the environment; no request was sent."
+    assert error.describe(cli=True).endswith(
+        "Fix the command's options, the accounts file or the environment; no request was sent."
+    )
