@@ -168,6 +168,11 @@ async def test_wait_past_the_cap_raises_at_once(
         await update_v3(mode, script, fast_policy)
     assert caught.value.retry_after == 120.0
     assert caught.value.status == 429
+    # The advice says the wait itself, in the reader's terms.
+    assert str(caught.value).endswith(
+        "Wait 120 seconds (retry_after) before sending more requests."
+    )
+    assert caught.value.describe(cli=True).endswith("Wait 120 seconds, then run the command again.")
     assert len(script.requests) == 1
     assert sleeps.waits == []
 
@@ -194,6 +199,12 @@ async def test_503_asking_past_the_cap_raises_a_server_error_at_once(
     assert caught.value.retry_after == 120.0
     assert caught.value.code == 3006
     assert "retry after 120 s" in str(caught.value)
+    trace = caught.value.request_id
+    assert trace
+    assert caught.value.hint == (
+        f"The vendor is failing; retry in 120 seconds, and quote request id {trace} to its "
+        "support if it persists."
+    )
     assert len(script.requests) == 1
     assert sleeps.waits == []
 

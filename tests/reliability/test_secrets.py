@@ -9,6 +9,7 @@ import base64
 import functools
 import json
 import logging
+import os
 import pickle
 import re
 import socket
@@ -25,6 +26,7 @@ import yaml
 import phonerouting as pr
 from phonerouting import migration, testing
 from phonerouting.serialize import to_data
+from tests import support
 from tests.reliability.conftest import ServeFn
 from tests.reliability.helpers import (
     MODES,
@@ -476,3 +478,19 @@ def test_cassette_check_recognises_a_recorded_key() -> None:
     assert _KEY_SHAPES.search("X-LINQ-INTEGRATION-TOKEN: linq_" + "0a" * 16)
     for placeholder in ("[REDACTED]", "Bearer <REDACTED>", "Basic XXXX", "", "***"):
         assert _PLACEHOLDER.fullmatch(placeholder)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_key_pasted_as_key_env_is_never_printed(
+    tmp_path: Path, canary: str, provider: str
+) -> None:
+    # The mistake of issue 9: the key itself where its variable's name belongs.
+    (tmp_path / "phonerouting.toml").write_text(
+        f'[accounts.old]\nprovider = "{provider}"\nkey_env = "{canary}"\n', encoding="utf-8"
+    )
+    cli = support.Cli(tmp_path, {"PATH": os.environ.get("PATH", "")})
+    for args in (("list", "old"), ("--json", "show", "old", "+12025550142")):
+        result = cli.run(*args)
+        assert result.code == 2, result
+        assert canary not in result.out + result.err
+        assert "key_env is not an environment variable name" in result.err
