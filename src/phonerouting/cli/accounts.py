@@ -82,7 +82,7 @@ class SidedClient:
             self._mark(error)
             raise
 
-    async def get_number(self, number_id: str | int) -> PhoneNumber:
+    async def get_number(self, number_id: str) -> PhoneNumber:
         """One number by the vendor's id."""
         try:
             return await self._client.get_number(number_id)
@@ -98,7 +98,7 @@ class SidedClient:
             self._mark(error)
             raise
 
-    async def update_routing(self, number_id: str | int, update: RoutingUpdate) -> PhoneNumber:
+    async def update_routing(self, number_id: str, update: RoutingUpdate) -> PhoneNumber:
         """Apply an update; return the number afterwards."""
         try:
             return await self._client.update_routing(number_id, update)
