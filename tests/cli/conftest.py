@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import pty
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 from phonerouting import testing
 from tests.support import SCRIPT, Cli, Result, write_accounts
 
-__all__ = ["SCRIPT", "Cli", "Result", "served"]
+__all__ = ["SCRIPT", "Cli", "Result", "drain", "served", "with_terminal_stderr"]
 
 
 @pytest.fixture
@@ -33,3 +35,32 @@ def served(tmp_path: Path) -> Iterator[tuple[Cli, dict[str, testing.Emulator]]]:
     finally:
         for ctx in contexts.values():
             ctx.__exit__(None, None, None)
+
+
+def drain(master: int) -> str:
+    """Everything left to read on a pty's master side (then closed)."""
+    chunks = []
+    try:
+        while chunk := os.read(master, 65536):
+            chunks.append(chunk)
+    except OSError:  # the other side closed: Linux says EIO
+        pass
+    os.close(master)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def with_terminal_stderr(cli: Cli, *args: str) -> tuple[int, str, str]:
+    """Run the script with a terminal (a pty) as stderr: (exit code, stdout, terminal)."""
+    master, slave = pty.openpty()
+    done = subprocess.run(
+        [str(SCRIPT), *args],
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        stdin=subprocess.DEVNULL,
+        env=cli.env,
+        cwd=cli.folder,
+        timeout=60,
+        check=False,
+    )
+    os.close(slave)
+    return done.returncode, done.stdout.decode(), drain(master)

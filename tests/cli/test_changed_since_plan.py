@@ -57,3 +57,26 @@ def test_an_edit_during_apply_is_reported_and_force_writes_it(served: Served) ->
     assert forced.code == 0, forced.err
     source = next(n for n in old.numbers.values() if n.phone_number == edited.number)  # type: ignore[attr-defined]
     assert edited.forward_to == source.forwarding_number
+
+
+def test_a_resume_says_what_changed_in_the_source(served: Served) -> None:
+    cli, emus = served
+    old, new = emus["old"], emus["new"]
+    stuck = next(iter(new.numbers.values()))  # type: ignore[attr-defined]
+    # One number fails for good on the first run (a 403 is not retried).
+    new.faults.add("status", status=403, count=None, method="PUT", path=stuck.id)
+    args = ("migrate", "apply", "--from", "old", "--to", "new", "--journal", "j.sqlite", "--yes")
+    first = cli.run(*args)
+    assert first.code == 1
+    assert "29 written" in first.out
+    new.faults.clear()
+    # Meanwhile the source changes: the stuck number's value, and one number more.
+    source = next(n for n in old.numbers.values() if n.phone_number == stuck.phone_number)  # type: ignore[attr-defined]
+    source.forwarding_number = "+12025550188"
+    old.add_number("+12025550301", forwarding_number="+12025559911")  # type: ignore[attr-defined]
+    new.add_number("+12025550301")  # type: ignore[attr-defined]
+    resumed = cli.run(*args)
+    assert resumed.code == 0, resumed.err
+    assert "source added since the journal's plan: +12025550301\n" in resumed.out
+    assert f"source changed since the journal's plan: {stuck.phone_number}\n" in resumed.out
+    assert new.get(stuck.id).forwarding_number == "+12025550188"  # type: ignore[attr-defined]

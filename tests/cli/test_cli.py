@@ -234,55 +234,20 @@ def test_demo_runs_with_no_keys(tmp_path: object) -> None:
 
 
 def test_apply_shows_a_progress_bar_on_a_terminal(served: Served) -> None:
-    import os
-    import pty
-    import subprocess
-
-    from tests.cli.conftest import SCRIPT
+    from tests.cli.conftest import with_terminal_stderr
 
     cli, _ = served
-    master, slave = pty.openpty()
-    done = subprocess.run(
-        [
-            str(SCRIPT),
-            "migrate",
-            "apply",
-            "--from",
-            "old",
-            "--to",
-            "new",
-            "--journal",
-            "p.sqlite",
-            "--yes",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=slave,
-        stdin=subprocess.DEVNULL,
-        env=cli.env,
-        cwd=cli.folder,
-        timeout=60,
-        check=False,
+    code, out, terminal = with_terminal_stderr(
+        cli, "migrate", "apply", "--from", "old", "--to", "new", "--journal", "p.sqlite", "--yes"
     )
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(master)
-    terminal = b"".join(chunks).decode()
-    assert done.returncode == 0
+    assert code == 0
     # rich's live bar: label, bar, percentage, count, rate, time left.
     uncoloured = re.sub(r"\x1b\[[0-9;]*m", "", terminal)
     plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "\n", uncoloured)
     lines = [line for line in plain.replace("\r", "\n").splitlines() if line.strip()]
     assert re.fullmatch(r"apply ━+ 100% 30/30 [0-9.]+/s ETA 0:00:00", lines[-1]), lines
     assert any(re.fullmatch(r"apply ━+ +0% +0/30 +ETA -:--:--", line) for line in lines), lines
-    assert "\r" not in done.stdout.decode()
+    assert "\r" not in out
 
 
 def test_options_before_the_command_name_count(served: Served) -> None:

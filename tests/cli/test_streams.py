@@ -10,7 +10,7 @@ import time
 import pytest
 
 from phonerouting import testing
-from tests.cli.conftest import SCRIPT, Cli
+from tests.cli.conftest import SCRIPT, Cli, drain
 
 Served = tuple[Cli, dict[str, testing.Emulator]]
 
@@ -122,3 +122,40 @@ def test_two_sigints_during_apply_end_in_one_line_and_130(served: Served, gap: f
     )
     assert resumed.code == 0, resumed.err
     assert cli.run("migrate", "verify", "--from", "old", "--to", "new").code == 0
+
+
+def test_after_ctrl_c_on_a_terminal_the_message_has_its_own_line(served: Served) -> None:
+    import pty
+
+    cli, emus = served
+    new = emus["new"]
+    new.faults.delay(0.2, count=None, method="PUT")
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [
+            str(SCRIPT),
+            *("migrate", "apply", "--from", "old", "--to", "new", "--journal", "j"),
+            "--yes",
+            "--concurrency",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        stdin=subprocess.DEVNULL,
+        env=cli.env,
+        cwd=cli.folder,
+    )
+    os.close(slave)
+    deadline = time.monotonic() + 30
+    while new.count("PUT") < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 130
+    terminal = drain(master)
+    assert "apply" in terminal
+    assert "ETA" in terminal
+    assert terminal.count("phonerouting: interrupted") == 1
+    # Whatever the bar left on its line, the message starts a line of its own.
+    assert "\nphonerouting: interrupted; run the same command again" in terminal
+    assert "Traceback" not in terminal

@@ -8,7 +8,7 @@ import io
 import json
 
 from phonerouting import testing
-from tests.cli.conftest import Cli
+from tests.cli.conftest import Cli, with_terminal_stderr
 
 Served = tuple[Cli, dict[str, testing.Emulator]]
 
@@ -108,3 +108,14 @@ def test_plain_progress_lines_off_a_terminal(served: Served) -> None:
     cli.run("migrate", "rollback", "--to", "new", "--journal", "j", "--yes")
     quiet = cli.run(*args[:-2], "j2", "--yes", "--json")
     assert (quiet.code, quiet.err) == (0, "")
+
+
+def test_verify_shows_the_numbers_read_on_a_terminal(served: Served) -> None:
+    cli, _ = served
+    code, out, terminal = with_terminal_stderr(
+        cli, "migrate", "verify", "--from", "old", "--to", "new"
+    )
+    assert code == 1
+    assert out.startswith("verify: DIFFERS: 30 checked")
+    assert "verify: reading" in terminal
+    assert "60 numbers read" in terminal  # both accounts, 30 each

@@ -5,7 +5,7 @@ command over two accounts, named with their role in every error they raise."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Any, Self
 
@@ -59,6 +59,8 @@ class SidedClient:
     def __init__(self, client: AsyncClient, side: Side) -> None:
         self._client = client
         self.side = side
+        #: Called once per number listed (a progress display), when set.
+        self.on_number: Callable[[], None] | None = None
 
     @property
     def provider(self) -> str:
@@ -77,6 +79,8 @@ class SidedClient:
         """Every number of the account."""
         try:
             async for number in self._client.list_numbers():
+                if self.on_number is not None:
+                    self.on_number()
                 yield number
         except RoutingError as error:
             self._mark(error)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
 from typing import Any, TextIO
 
@@ -138,6 +139,11 @@ def show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _to_json(value: Any) -> str:
+    """A request body or query as one line of JSON."""
+    return json.dumps(to_data(value), sort_keys=True)
+
+
 def _dry_run(client: Client, number: PhoneNumber, update: RoutingUpdate, as_json: bool) -> None:
     from phonerouting import operations
 
@@ -162,21 +168,14 @@ def _dry_run(client: Client, number: PhoneNumber, update: RoutingUpdate, as_json
         for field, change in changes.items():
             out.write(f"  {field}: {inline(change['before'])} -> {inline(change['after'])}\n")
         for request in requests:
-            body = "" if request.json is None else " " + escape(to_json(request.json))
-            query = "" if not request.params else " ?" + escape(to_json(request.params))
+            body = "" if request.json is None else " " + escape(_to_json(request.json))
+            query = "" if not request.params else " ?" + escape(_to_json(request.params))
             out.write(f"  request: {request.method} {escape(request.path)}{query}{body}\n")
         if not requests:
             out.write("  (nothing to send: the update is empty)\n")
         out.write("nothing was sent\n")
 
     emit(as_json, data, text, sys.stdout)
-
-
-def to_json(value: Any) -> str:
-    """A request body as one line of JSON."""
-    import json
-
-    return json.dumps(to_data(value), sort_keys=True)
 
 
 def _apply_update(args: argparse.Namespace, update: RoutingUpdate) -> int:

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any, TextIO
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TextIO, TypeVar
 
 from phonerouting.cli import accounts, interrupt
+from phonerouting.cli.accounts import SidedClient
 from phonerouting.cli.display import escape, inline
 from phonerouting.cli.failures import EXIT_OK, EXIT_PARTIAL, UsageError
 from phonerouting.cli.output import emit
-from phonerouting.cli.progress import ProgressDisplay
+from phonerouting.cli.progress import ProgressDisplay, ReadProgress
 from phonerouting.serialize import to_data
 
 __all__ = ["DeclinedError", "command", "plan_text"]
+
+_T = TypeVar("_T")
 
 #: Lines of each kind the text output shows without ``--all``.
 SHOWN = 10
@@ -258,12 +261,14 @@ async def _migrate(args: argparse.Namespace) -> int:
                 )
             if args.fields:
                 raise UsageError("--fields applies to migrate verify --from, not --journal")
-            check = await migration.verify_journal(target, journal=args.journal)
+            check = await _reading(
+                args, migration.verify_journal(target, journal=args.journal), target
+            )
             emit(args.json, check, lambda out: _verify_text(check, out), sys.stdout)
             return EXIT_OK if check.ok else EXIT_PARTIAL
         if source is None:
             raise UsageError("migrate verify needs --from ACCOUNT or --journal FILE")
-        plan = await migration.plan(source, target, args.fields)
+        plan = await _reading(args, migration.plan(source, target, args.fields), source, target)
         if args.action == "plan":
             limit = None if args.show_all else SHOWN
             emit(
@@ -286,6 +291,19 @@ async def _migrate(args: argparse.Namespace) -> int:
         if source is not None:
             await source.close()
         await target.close()
+
+
+async def _reading(args: argparse.Namespace, work: Awaitable[_T], *sides: SidedClient) -> _T:
+    """Await ``work`` (listings of ``sides``) with a count of the numbers read shown."""
+    reading = ReadProgress(f"{args.action}: reading", quiet_off_terminal=args.json)
+    for side in sides:
+        side.on_number = reading
+    try:
+        return await work
+    finally:
+        reading.close()
+        for side in sides:
+            side.on_number = None
 
 
 async def _apply(args: argparse.Namespace, plan: Any, target: Any) -> int:

@@ -20,7 +20,6 @@ import io
 import json
 import os
 import shutil
-import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
@@ -46,11 +45,11 @@ class GuardedStream(io.TextIOBase):
     def __init__(self, stream: TextIO) -> None:
         super().__init__()
         self._stream = stream
-        #: True once the reader has gone away.
-        self.closed_pipe = False
+        #: True once output goes nowhere: the reader went away, or a write failed.
+        self.dropped = False
 
     def _drop_the_rest(self) -> None:
-        self.closed_pipe = True
+        self.dropped = True
         # What is still buffered goes nowhere, so that Python's own flush at exit does
         # not fail (and complain) again.
         try:
@@ -61,7 +60,7 @@ class GuardedStream(io.TextIOBase):
             pass
 
     def _guard(self, call: Callable[[], Any]) -> Any:
-        if self.closed_pipe:
+        if self.dropped:
             return None
         try:
             return call()
@@ -70,12 +69,11 @@ class GuardedStream(io.TextIOBase):
             return None
         except OSError as error:
             self._drop_the_rest()
-            self.closed_pipe = False
             reason = error.strerror or str(error)
             raise OutputError(f"cannot write the output: {reason}") from None
 
     def write(self, text: str) -> int:
-        """Write ``text`` (dropped once the pipe is closed)."""
+        """Write ``text`` (dropped once the pipe is closed, or a write failed)."""
         self._guard(lambda: self._stream.write(text))
         return len(text)
 
@@ -151,8 +149,3 @@ def print_table(
     console.print(table)
     for line in buffer.getvalue().splitlines():
         out.write(line.rstrip() + "\n")
-
-
-def stderr_is_terminal() -> bool:
-    """Whether standard error is a terminal (progress bars, prompts)."""
-    return sys.stderr.isatty()

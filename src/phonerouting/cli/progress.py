@@ -1,4 +1,5 @@
-"""Progress of ``migrate apply`` and ``rollback`` on standard error.
+"""Progress of ``migrate apply`` and ``rollback`` (and of the reading that ``plan`` and
+``verify`` do) on standard error.
 
 On a terminal: a live bar with the percentage, the count, the rate and the time left
 (``rich``, imported only then). Elsewhere (CI logs, files): a plain line at the start,
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-__all__ = ["PLAIN_INTERVAL", "ProgressDisplay"]
+__all__ = ["PLAIN_INTERVAL", "ProgressDisplay", "ReadProgress"]
 
 #: The longest time between two plain progress lines, in seconds.
 PLAIN_INTERVAL = 15.0
@@ -122,4 +123,61 @@ class ProgressDisplay:
         live, self._live = self._live, None
         if live is not None:
             live.refresh()
+            live.stop()
+
+
+class ReadProgress:
+    """Progress of the listings a ``migrate plan`` or ``verify`` reads (their total is
+    not known in advance): on a terminal a live count and rate, elsewhere a plain line at
+    least every `PLAIN_INTERVAL` seconds; nothing off a terminal with ``--json``."""
+
+    def __init__(self, label: str, *, quiet_off_terminal: bool, stream: TextIO | None = None):
+        self.label = label
+        self.stream = stream if stream is not None else sys.stderr
+        self.terminal = self.stream.isatty()
+        self.quiet = quiet_off_terminal and not self.terminal
+        self.count = 0
+        self._start = self._last_line = time.monotonic()
+        self._live: Any = None
+        self._task: Any = None
+
+    def __call__(self) -> None:
+        """One more number read."""
+        self.count += 1
+        if self.terminal:
+            self._draw()
+        elif not self.quiet and time.monotonic() - self._last_line >= PLAIN_INTERVAL:
+            self._last_line = time.monotonic()
+            self.stream.write(f"{self.label}: {self.count} numbers read, {self._rate():.1f}/s\n")
+            self.stream.flush()
+
+    def _rate(self) -> float:
+        elapsed = time.monotonic() - self._start
+        return self.count / elapsed if elapsed > 0 else 0.0
+
+    def _draw(self) -> None:
+        if self._live is None:
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            console = Console(file=self.stream, highlight=False, markup=False)
+            self._live = Progress(
+                SpinnerColumn(),
+                TextColumn(self.label),
+                TextColumn("{task.completed} numbers read"),
+                TextColumn("{task.fields[rate]}"),
+                TimeElapsedColumn(),
+                console=console,
+                redirect_stdout=False,
+                redirect_stderr=False,
+                transient=True,
+            )
+            self._task = self._live.add_task(self.label, total=None, rate="")
+            self._live.start()
+        self._live.update(self._task, completed=self.count, rate=f"{self._rate():.1f}/s")
+
+    def close(self) -> None:
+        """Stop the live count (it leaves no line behind: the report follows)."""
+        live, self._live = self._live, None
+        if live is not None:
             live.stop()
