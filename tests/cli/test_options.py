@@ -275,3 +275,18 @@ def test_demo_names_a_journal_that_exists_or_says_it_was_temporary(tmp_path: Pat
     again = _demo(tmp_path, "--journal", str(kept))
     assert again.returncode == 2
     assert "already exists" in again.stderr
+
+
+def test_a_number_without_its_country_code_is_said_so(served: Served) -> None:
+    cli, emus = served
+    missing = cli.run("show", "old", "312-246-1528")
+    assert missing.code == 2
+    assert missing.err == (
+        "phonerouting: error: show old 312-246-1528: 312-246-1528 looks like a phone number "
+        "without its country code; give it with one (e.g. +1 312-246-1528), or give the "
+        "vendor's id\n"
+    )
+    assert emus["old"].requests == []
+    # Digits alone may be a linq-v2 id: looked up as one.
+    first = next(iter(emus["old"].numbers.values()))  # type: ignore[attr-defined]
+    assert cli.run("show", "old", str(first.id)).code == 0

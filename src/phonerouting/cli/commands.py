@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 from typing import Any, TextIO
 
@@ -56,11 +57,24 @@ def providers(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_PHONE_PUNCTUATION = re.compile(r"[\d\s().-]+")
+
+
 def _lookup(client: Client, number_or_id: str) -> PhoneNumber:
     # A leading "+" marks an E.164 number; anything else is the vendor's id (linq-v2
     # ids are digits too, so digits alone cannot be told apart from a number).
-    if number_or_id.strip().startswith("+"):
+    text = number_or_id.strip()
+    if text.startswith("+"):
         return client.find_number(number_or_id)
+    digits = re.sub(r"\D", "", text)
+    if _PHONE_PUNCTUATION.fullmatch(text) and not text.isdigit() and 7 <= len(digits) <= 15:
+        # Written like a phone number (312-246-1528), which no vendor's ids are: it
+        # lacks the country code, not the right id.
+        example = f"+1 {text}" if len(digits) == 10 else f"+<country code> {text}"
+        raise UsageError(
+            f"{escape(text)} looks like a phone number without its country code; give it "
+            f"with one (e.g. {escape(example)}), or give the vendor's id"
+        )
     return client.get_number(number_or_id)
 
 
