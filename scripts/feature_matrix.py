@@ -11,15 +11,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from phonerouting import PROVIDERS, ROUTING_FIELDS
-from phonerouting.registry import adapter_for
+from phonerouting import ROUTING_FIELDS
+from phonerouting.registry import adapter_for, providers
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "feature-matrix.md"
 
 
 def render() -> str:
-    """The page's Markdown."""
-    adapters = [adapter_for(p) for p in PROVIDERS]
+    """The page's Markdown: one column per provider available (`providers()`), so a
+    third-party provider, registered or installed, gets its column too."""
+    adapters = [adapter_for(p) for p in providers()]
     lines = [
         "# Provider feature matrix",
         "",

@@ -37,7 +37,7 @@ from phonerouting.model import (
     Unset,
 )
 from phonerouting.protocol import AsyncPhoneNumberRouting, PhoneNumberRouting
-from phonerouting.registry import PROVIDERS
+from phonerouting.registry import PROVIDERS, Provider, providers, register_provider
 from phonerouting.retry import RetryPolicy
 
 __all__ = [
@@ -57,6 +57,7 @@ __all__ = [
     "PermissionDeniedError",
     "PhoneNumber",
     "PhoneNumberRouting",
+    "Provider",
     "RateLimitError",
     "RequestRejectedError",
     "RetryPolicy",
@@ -71,6 +72,8 @@ __all__ = [
     "__version__",
     "connect",
     "connect_async",
+    "providers",
+    "register_provider",
 ]
 
 # A library logs; the application decides where it goes (nothing, by default).

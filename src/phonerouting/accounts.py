@@ -35,7 +35,7 @@ from phonerouting.client import Client
 from phonerouting.connect import connect, connect_async
 from phonerouting.errors import ConfigurationError
 from phonerouting.inputs import in_range
-from phonerouting.registry import PROVIDERS, adapter_for
+from phonerouting.registry import adapter_for, providers
 from phonerouting.retry import MAX_SECONDS
 
 __all__ = ["Account", "load_accounts", "resolve_account"]
@@ -200,8 +200,9 @@ def _account(name: str, entry: Any, source: Path) -> Account:
             "(keys go in the environment, never here)"
         )
     provider = entry.get("provider")
-    if provider not in PROVIDERS:
-        raise _config_error(f"{where} provider must be one of {', '.join(PROVIDERS)}")
+    known = providers()
+    if provider not in known:
+        raise _config_error(f"{where} provider must be one of {', '.join(known)}")
     for setting in entry:
         # Every *_env setting names a variable; checked before anything else reads it.
         if setting.endswith("_env") and not is_env_name(entry[setting]):
@@ -253,7 +254,7 @@ def resolve_account(name: str, path: str | Path | None = None) -> Account:
     accounts = load_accounts(path)
     if name in accounts:
         return accounts[name]
-    if name in PROVIDERS:
+    if name in providers():
         return Account(name, name, adapter_for(name).api_key_env)
-    known = sorted(accounts) + list(PROVIDERS)
+    known = sorted(accounts) + list(providers())
     raise _config_error(f"unknown account {name!r}; known: {', '.join(known)}")

@@ -10,13 +10,14 @@ import re
 import sys
 from typing import Any, TextIO
 
+from phonerouting import registry
 from phonerouting.cli import accounts
 from phonerouting.cli.display import escape, inline, shown
 from phonerouting.cli.failures import EXIT_OK, UsageError
 from phonerouting.cli.output import emit, print_table
 from phonerouting.client import Client
 from phonerouting.model import ROUTING_FIELDS, Capabilities, PhoneNumber, RoutingUpdate
-from phonerouting.registry import PROVIDERS, adapter_for
+from phonerouting.registry import adapter_for
 from phonerouting.serialize import to_data
 
 __all__ = ["clear_fields", "list_numbers", "providers", "set_fields", "show"]
@@ -41,7 +42,7 @@ def _fields(caps: Capabilities) -> str:
 
 def providers(args: argparse.Namespace) -> int:
     """``phonerouting providers``."""
-    caps = [adapter_for(p).capabilities for p in PROVIDERS]
+    caps = [adapter_for(p).capabilities for p in registry.providers()]
     data = [{**to_data(c), "key_env": adapter_for(c.provider).api_key_env} for c in caps]
 
     def text(out: TextIO) -> None:

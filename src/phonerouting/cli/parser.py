@@ -16,7 +16,7 @@ from typing import Any
 from phonerouting._version import __version__
 from phonerouting.inputs import in_range
 from phonerouting.model import ROUTING_FIELDS
-from phonerouting.registry import PROVIDERS
+from phonerouting.registry import providers
 from phonerouting.retry import MAX_SECONDS
 from phonerouting.testing.__main__ import bounded_int
 
@@ -31,7 +31,7 @@ DESCRIPTION = (
 )
 ACCOUNT_HELP = (
     "an account name from the accounts file, or a provider name ("
-    + ", ".join(PROVIDERS)
+    + ", ".join(providers())
     + ") to read the key from that provider's variable"
 )
 NUMBER_HELP = "an E.164 number with its country code (+1 202 555 0142), or the vendor's id"

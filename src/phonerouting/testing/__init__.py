@@ -47,7 +47,8 @@ __all__ = [
     "emulator",
 ]
 
-#: Provider name → emulator class.
+#: Built-in provider name → emulator class (third-party ones: `emulator`, which reads
+#: the registry).
 EMULATORS: dict[str, type[Emulator]] = {
     "linq-v2": LinqV2Emulator,
     "linq-v3": LinqV3Emulator,
@@ -62,10 +63,17 @@ def emulator(provider: str, numbers: int = 0, **options: Any) -> Emulator:
     Options: ``seed`` (repeatable data), ``api_key`` (accepted with every scope),
     ``populate`` (the fraction of seeded numbers given routing values).
     """
-    try:
-        cls = EMULATORS[provider]
-    except KeyError:
-        raise ValueError(
-            f"unknown provider {provider!r}; choose one of: {', '.join(EMULATORS)}"
-        ) from None
+    from phonerouting.errors import ConfigurationError
+    from phonerouting.registry import emulator_class, providers
+
+    cls = EMULATORS.get(provider) if isinstance(provider, str) else None
+    if cls is None:
+        try:
+            cls = emulator_class(provider)
+        except ConfigurationError:
+            raise ValueError(
+                f"unknown provider {provider!r}; choose one of: {', '.join(providers())}"
+            ) from None
+    if cls is None:
+        raise ValueError(f"provider {provider!r} was registered without an emulator")
     return cls(numbers, **options)

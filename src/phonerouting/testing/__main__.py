@@ -15,7 +15,8 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
-from phonerouting.testing import EMULATORS, emulator
+from phonerouting.registry import providers
+from phonerouting.testing import emulator
 from phonerouting.testing.server import serve_forever
 
 __all__ = ["add_serve_arguments", "bounded_int", "main", "serve_command"]
@@ -49,7 +50,7 @@ def _fraction(text: str) -> float:
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``serve`` (shared with ``phonerouting emulate``)."""
     parser.add_argument(
-        "--provider", required=True, choices=list(EMULATORS), help="the vendor to emulate"
+        "--provider", required=True, choices=providers(), help="the vendor to emulate"
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=bounded_int(0, 65535), default=0, help="0 picks a free port")
