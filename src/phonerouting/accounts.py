@@ -13,6 +13,11 @@ The file is ``--config``, else ``$PHONEROUTING_CONFIG``, else ``phonerouting.tom
 working directory. Without a file (or an entry), an account can be named by its provider
 name and uses that provider's default environment variable.
 
+A provider that declares more credentials than one key (see docs/writing-a-provider.md)
+takes each by name: inline for a non-secret one (``account_id = "AC..."``), or from the
+variable ``<name>_env`` names, for any (``token_env = "ACME_TOKEN_PROD"``);
+``key_env`` (or ``<name>_env``) names the variable of its first secret one.
+
 Every ``*_env`` setting names an environment variable in the conventional form
 (upper-case letters, digits and ``_``, not starting with a digit). A value of any other
 form is refused without being shown: it is most likely a key pasted where its
@@ -30,6 +35,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from phonerouting.adapters.base import Adapter, Credential
 from phonerouting.async_client import AsyncClient
 from phonerouting.client import Client
 from phonerouting.connect import connect, connect_async
@@ -96,6 +102,15 @@ def _check_key_env(instance: Account, attribute: attrs.Attribute[str], value: st
         raise _env_name_error(f"account {instance.name!r}", "key_env")
 
 
+def _check_credential_env(
+    instance: Account, attribute: attrs.Attribute[Mapping[str, str]], value: Mapping[str, str]
+) -> None:
+    del attribute
+    for name, variable in value.items():
+        if not is_env_name(variable):
+            raise _env_name_error(f"account {instance.name!r}", f"{name}_env")
+
+
 @attrs.frozen
 class Account:
     """A provider account: which vendor, where its key lives, which URL, and how long to
@@ -111,6 +126,13 @@ class Account:
     timeout: float | None = None
     max_retries: int | None = None
     source: str | None = attrs.field(default=None, kw_only=True)
+    #: Non-secret credentials given inline in the file: name → value.
+    inline: Mapping[str, str] = attrs.field(factory=dict, kw_only=True)
+    #: Credentials read from a variable other than the provider's default (besides
+    #: `key_env`, which is that of the first secret one): name → variable.
+    credential_env: Mapping[str, str] = attrs.field(
+        factory=dict, kw_only=True, validator=_check_credential_env
+    )
 
     def _where(self) -> str:
         if self.source is None:
@@ -135,6 +157,36 @@ class Account:
             )
         return key
 
+    def _variable(self, spec: Credential) -> str | None:
+        """The variable ``spec`` is read from; ``None`` when it is inline."""
+        if spec.name in self.inline:
+            return None
+        if spec == _primary(adapter_for(self.provider)):
+            return self.key_env
+        return self.credential_env.get(spec.name, spec.env)
+
+    def credentials(self) -> dict[str, str]:
+        """Every credential of the account's provider: read from its variable now, or
+        inline. ConfigurationError naming the variable of the first one unset."""
+        values: dict[str, str] = {}
+        for spec in adapter_for(self.provider).credential_specs():
+            variable = self._variable(spec)
+            if variable is None:
+                values[spec.name] = self.inline[spec.name]
+            elif spec == _primary(adapter_for(self.provider)):
+                values[spec.name] = self.api_key()
+            else:
+                value = os.environ.get(variable)
+                if not value:
+                    raise ConfigurationError(
+                        f"{self._where()} reads its {spec.what} from the {variable} "
+                        "environment variable, which is not set or empty",
+                        provider=self.provider,
+                        hint=f"Set {variable} in the environment; no request was sent.",
+                    )
+                values[spec.name] = value
+        return values
+
     def _settings(self, options: dict[str, Any]) -> dict[str, Any]:
         # The account's own settings, under what the caller passes (e.g. command-line
         # options); an unset one keeps connect()'s default.
@@ -146,9 +198,9 @@ class Account:
         return {**settings, **options}
 
     def _build(self, factory: Callable[..., _T], options: dict[str, Any]) -> _T:
-        key = self.api_key()
+        credentials = self.credentials()
         try:
-            return factory(self.provider, api_key=key, **self._settings(options))
+            return factory(self.provider, **credentials, **self._settings(options))
         except ConfigurationError as exc:
             raise self._error(exc) from None
 
@@ -156,10 +208,14 @@ class Account:
         """``exc`` (from connect) restated for this account: which account, which file,
         and where to fix it (the file, or the variable holding the key)."""
         cli_hint = None  # the advice names the file or the variable: good for both
-        if exc.message.startswith("api_key"):
-            # connect() names its argument; here the key came from the environment.
-            message = f"{self._where()}: the API key in {self.key_env}{exc.message[7:]}"
-            hint = f"Fix the value of {self.key_env} in the environment; no request was sent."
+        specs = adapter_for(self.provider).credential_specs()
+        spec = next((c for c in specs if exc.message.startswith(f"{c.name} ")), None)
+        variable = None if spec is None else self._variable(spec)
+        if spec is not None and variable is not None:
+            # connect() names its argument; here the value came from the environment.
+            rest = exc.message[len(spec.name) :]
+            message = f"{self._where()}: the {spec.what} in {variable}{rest}"
+            hint = f"Fix the value of {variable} in the environment; no request was sent."
         elif self.source is not None:
             message = f"{self._where()}: {exc.message}"
             hint = f"Fix [accounts.{self.name}] in {self.source}; no request was sent."
@@ -193,10 +249,13 @@ def _account(name: str, entry: Any, source: Path) -> Account:
     where = f"{source}: [accounts.{name}]"
     if not isinstance(entry, Mapping):
         raise _config_error(f"{where} must be a table")
-    unknown = set(entry) - set(SETTINGS)
+    provider = entry.get("provider")
+    extra = _credential_keys(adapter_for(provider)) if provider in providers() else ()
+    unknown = set(entry) - set(SETTINGS) - set(extra)
     if unknown:
         raise _config_error(
-            f"{where} has unknown keys {sorted(unknown)}; allowed: {', '.join(SETTINGS)} "
+            f"{where} has unknown keys {sorted(unknown)}; allowed: "
+            f"{', '.join((*SETTINGS, *extra))} "
             "(keys go in the environment, never here)"
         )
     provider = entry.get("provider")
@@ -207,7 +266,7 @@ def _account(name: str, entry: Any, source: Path) -> Account:
         # Every *_env setting names a variable; checked before anything else reads it.
         if setting.endswith("_env") and not is_env_name(entry[setting]):
             raise _env_name_error(where, setting)
-    key_env = entry.get("key_env", adapter_for(provider).api_key_env)
+    key_env, inline, credential_env = _credential_settings(where, entry, adapter_for(provider))
     base_url = entry.get("base_url")
     if base_url is not None and not isinstance(base_url, str):
         raise _config_error(f"{where} base_url must be a string")
@@ -229,7 +288,50 @@ def _account(name: str, entry: Any, source: Path) -> Account:
         None if timeout is None else float(timeout),
         max_retries,
         source=str(source),
+        inline=inline,
+        credential_env=credential_env,
     )
+
+
+def _primary(adapter: Adapter) -> Credential:
+    """The credential `Account.key_env` holds the variable of: the first secret one."""
+    specs = adapter.credential_specs()
+    return next((c for c in specs if c.secret), specs[0])
+
+
+def _credential_keys(adapter: Adapter) -> tuple[str, ...]:
+    """The keys an account entry may use for the provider's credentials, beyond
+    `SETTINGS`: ``<name>_env`` for each, ``<name>`` itself for a non-secret one."""
+    keys: list[str] = []
+    for spec in adapter.credential_specs():
+        keys.append(f"{spec.name}_env")
+        if not spec.secret:
+            keys.append(spec.name)
+    return tuple(keys)
+
+
+def _credential_settings(
+    where: str, entry: Mapping[str, Any], adapter: Adapter
+) -> tuple[str, dict[str, str], dict[str, str]]:
+    """``key_env``, the inline credentials and the other variables of an entry."""
+    primary = _primary(adapter)
+    inline: dict[str, str] = {}
+    variables: dict[str, str] = {}
+    for spec in adapter.credential_specs():
+        own = f"{spec.name}_env"
+        if spec == primary and "key_env" in entry and own in entry:
+            raise _config_error(f"{where} has both key_env and {own}; keep one")
+        if spec.name in entry and own in entry:
+            raise _config_error(f"{where} has both {spec.name} and {own}; keep one")
+        if spec.name in entry:
+            value = entry[spec.name]
+            if not isinstance(value, str) or not value:
+                raise _config_error(f"{where} {spec.name} must be a non-empty string")
+            inline[spec.name] = value
+        elif own in entry:
+            variables[spec.name] = entry[own]
+    key_env: str = entry.get("key_env", variables.pop(primary.name, primary.env))
+    return key_env, inline, variables
 
 
 def load_accounts(path: str | Path | None = None) -> dict[str, Account]:
@@ -255,6 +357,6 @@ def resolve_account(name: str, path: str | Path | None = None) -> Account:
     if name in accounts:
         return accounts[name]
     if name in providers():
-        return Account(name, name, adapter_for(name).api_key_env)
+        return Account(name, name, _primary(adapter_for(name)).env)
     known = sorted(accounts) + list(providers())
     raise _config_error(f"unknown account {name!r}; known: {', '.join(known)}")

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from phonerouting._version import __version__
-from phonerouting.adapters.base import Adapter
+from phonerouting.adapters.base import Adapter, Credential
 from phonerouting.async_client import AsyncClient, AsyncSender
 from phonerouting.client import Client
 from phonerouting.core import Core
@@ -37,27 +39,53 @@ HTTP_STACKS = ("aiohttp", "httpx")
 _USER_AGENT = f"phonerouting/{__version__}"
 
 
-def _api_key(adapter: Adapter, api_key: str | None) -> str:
-    if api_key is None:
-        api_key = os.environ.get(adapter.api_key_env) or None
-        if api_key is None:
+def _credentials(adapter: Adapter, given: Mapping[str, object]) -> dict[str, str]:
+    """The adapter's credentials, each given or read from its environment variable
+    (what is given wins), each checked; ConfigurationError naming the first unknown,
+    missing or malformed one. A secret value is never quoted."""
+    specs = adapter.credential_specs()
+    names = [spec.name for spec in specs]
+    for name in given:
+        if name not in names:
             raise ConfigurationError(
-                f"no API key for {adapter.name}: pass api_key= or set the "
-                f"{adapter.api_key_env} environment variable",
+                f"{adapter.name} takes no credential {name!r}; it takes: {', '.join(names)}",
                 provider=adapter.name,
             )
-    if not isinstance(api_key, str) or not api_key:
-        raise ConfigurationError("api_key must be a non-empty string", provider=adapter.name)
-    # A key with whitespace or control characters would corrupt the auth header (or
-    # smuggle another one). The key itself is never quoted in the error.
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in api_key):
+    values: dict[str, str] = {}
+    for spec in specs:
+        value = given.get(spec.name)
+        if value is None:
+            value = os.environ.get(spec.env) or None
+            if value is None:
+                raise ConfigurationError(
+                    f"no {spec.what} for {adapter.name}: pass {spec.name}= or set the "
+                    f"{spec.env} environment variable",
+                    provider=adapter.name,
+                )
+        values[spec.name] = _checked_credential(adapter, spec, value)
+    return values
+
+
+def _checked_credential(adapter: Adapter, spec: Credential, value: object) -> str:
+    name = spec.name
+    if not isinstance(value, str) or not value:
+        raise ConfigurationError(f"{name} must be a non-empty string", provider=adapter.name)
+    # A value with whitespace or control characters would corrupt the auth header (or
+    # smuggle another one). A secret is never quoted in the error.
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
         raise ConfigurationError(
-            "api_key contains whitespace or control characters; check how it was read",
+            f"{name} contains whitespace or control characters; check how it was read",
             provider=adapter.name,
         )
-    if not api_key.isascii():
-        raise ConfigurationError("api_key must be ASCII", provider=adapter.name)
-    return api_key
+    if not value.isascii():
+        raise ConfigurationError(f"{name} must be ASCII", provider=adapter.name)
+    if spec.pattern is not None and re.fullmatch(spec.pattern, value) is None:
+        shown = "its value is not shown" if spec.secret else f"not {value!r}"
+        like = f" (like {spec.example})" if spec.example else ""
+        raise ConfigurationError(
+            f"{name} is not a well-formed {spec.what}{like}; {shown}", provider=adapter.name
+        )
+    return value
 
 
 def _is_loopback(host: str) -> bool:
@@ -159,6 +187,14 @@ def _policy(
     return retry_policy
 
 
+def _given(api_key: str | None, credentials: Mapping[str, str | None]) -> dict[str, object]:
+    # None means "not given" (read the environment), for api_key as for every other.
+    given: dict[str, object] = {k: v for k, v in credentials.items() if v is not None}
+    if api_key is not None:
+        given["api_key"] = api_key
+    return given
+
+
 class _Settings:
     """What both factories check and build before choosing a sender."""
 
@@ -167,20 +203,21 @@ class _Settings:
     def __init__(
         self,
         provider: str,
-        api_key: str | None,
+        credentials: Mapping[str, object],
         base_url: str | None,
         timeout: float | httpx.Timeout | None,
         max_retries: int | None,
         retry_policy: RetryPolicy | None,
     ) -> None:
         adapter = adapter_for(provider)
-        key = _api_key(adapter, api_key)
-        auth = adapter.auth_headers(key)
+        values = _credentials(adapter, credentials)
+        auth = adapter.authenticate(values)
+        secret = [values[spec.name] for spec in adapter.credential_specs() if spec.secret]
         root = _base_url(adapter, base_url)
         self.timeout = _timeout(adapter, timeout)
         policy = _policy(adapter, max_retries, retry_policy)
         self.headers = {"User-Agent": _USER_AGENT, "Accept": "application/json", **auth}
-        self.core = Core(adapter, root, policy, secret_forms(key, auth))
+        self.core = Core(adapter, root, policy, secret_forms(secret, auth))
 
     def httpx_options(self) -> dict[str, Any]:
         """The options of an httpx client. The core sends absolute URLs, so no base_url."""
@@ -205,6 +242,7 @@ def connect(
     transport: httpx.BaseTransport | None = None,
     *,
     retry_policy: RetryPolicy | None = None,
+    **credentials: str | None,
 ) -> Client:
     """A synchronous client for ``provider`` (``"linq-v2"``, ``"linq-v3"``,
     ``"agentmessage"`` or ``"close"``), on httpx.
@@ -212,6 +250,10 @@ def connect(
     Args:
         provider: the provider name.
         api_key: the vendor API key; ``None`` reads the provider's environment variable.
+        credentials: a provider that declares its own credentials (see
+            docs/writing-a-provider.md) takes each by name; one not given is read from
+            its environment variable. An unknown or missing one is a
+            ConfigurationError, before any request.
         base_url: the API root including the vendor's base path; ``None`` is production.
         timeout: seconds for connect, read, write and pool waits (or an httpx.Timeout),
             for each attempt.
@@ -228,7 +270,9 @@ def connect(
 
     from phonerouting._httpx import HttpxSender
 
-    settings = _Settings(provider, api_key, base_url, timeout, max_retries, retry_policy)
+    settings = _Settings(
+        provider, _given(api_key, credentials), base_url, timeout, max_retries, retry_policy
+    )
     if transport is not None and not isinstance(transport, httpx.BaseTransport):
         raise settings.refuse(
             "transport must be an httpx.BaseTransport (connect_async takes an "
@@ -248,6 +292,7 @@ def connect_async(
     *,
     retry_policy: RetryPolicy | None = None,
     http: Literal["aiohttp", "httpx"] | None = None,
+    **credentials: str | None,
 ) -> AsyncClient:
     """An asynchronous client for ``provider``; the arguments are those of `connect`,
     with an ``httpx.AsyncBaseTransport`` as ``transport``, and:
@@ -263,7 +308,9 @@ def connect_async(
         ConfigurationError: before any request, when an argument is unusable (a
             ``transport`` with ``http="aiohttp"`` among them).
     """
-    settings = _Settings(provider, api_key, base_url, timeout, max_retries, retry_policy)
+    settings = _Settings(
+        provider, _given(api_key, credentials), base_url, timeout, max_retries, retry_policy
+    )
     if http is not None and http not in HTTP_STACKS:
         raise settings.refuse(
             f"http must be one of {', '.join(map(repr, HTTP_STACKS))}, not {http!r}"

@@ -53,6 +53,8 @@ logger = logging.getLogger("phonerouting")
 
 #: The JSON body's content type, as httpx sends it for ``json=``.
 _JSON: Final = {"Content-Type": "application/json"}
+#: A form body's content type, as httpx sends it for ``data=``.
+_FORM: Final = {"Content-Type": "application/x-www-form-urlencoded"}
 #: Characters a path may hold unescaped (RFC 3986 unreserved, sub-delims, ":@/"), as
 #: httpx leaves them; anything else is percent-encoded the way httpx would.
 _PATH_SAFE: Final = "!$&'()*+,;=:@/%-._~"
@@ -176,7 +178,10 @@ def encode_url(root: str, request: Request) -> str:
 
 def encode_body(request: Request) -> tuple[Mapping[str, str] | None, bytes | None]:
     """The content-type header and body bytes of ``request`` (``(None, None)`` for no
-    body). JSON is encoded exactly as httpx encodes ``json=``: compact, UTF-8."""
+    body). JSON is encoded exactly as httpx encodes ``json=``: compact, UTF-8; a form as
+    httpx encodes ``data=``: ``urlencode`` of the pairs, spaces as ``+``."""
+    if request.form is not None:
+        return _FORM, urlencode([(k, str(v)) for k, v in request.form.items()]).encode()
     if request.json is None:
         return None, None
     body = json.dumps(request.json, ensure_ascii=False, separators=(",", ":"), allow_nan=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import email.utils
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC
 from typing import Any, TypeVar
 
@@ -235,10 +235,11 @@ def _normalized_field(adapter: Adapter, info: ErrorInfo) -> str | None:
     return adapter.wire_fields.get(wire, wire)
 
 
-def secret_forms(api_key: str, auth_headers: Mapping[str, str]) -> tuple[str, ...]:
-    """Every form in which the key travels: itself, each auth header value, and the
-    credential part of each (``Bearer <key>``, ``Basic <base64>``), longest first."""
-    forms = {api_key}
+def secret_forms(secrets: Iterable[str], auth_headers: Mapping[str, str]) -> tuple[str, ...]:
+    """Every form in which the secret credentials travel: each one by itself, each auth
+    header value, and the credential part of each (``Bearer <key>``, ``Basic <base64>``
+    of several joined), longest first."""
+    forms = set(secrets)
     for value in auth_headers.values():
         forms.add(value)
         _, _, credential = value.partition(" ")

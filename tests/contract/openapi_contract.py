@@ -57,6 +57,15 @@ __all__ = [
 PROVIDERS_DIR = Path(__file__).resolve().parents[2] / "providers"
 #: The provider names used everywhere (registry keys, CLI, docs, folder names).
 PROVIDERS = ("linq-v2", "linq-v3", "agentmessage", "close")
+#: Test providers' documents (name → folder holding openapi.yaml), see `add_document`.
+_EXTRA_DOCUMENTS: dict[str, Path] = {}
+
+
+def add_document(provider: str, folder: Path) -> None:
+    """Validate ``provider`` (a test provider, not a shipped vendor) against
+    ``folder/openapi.yaml``."""
+    _EXTRA_DOCUMENTS[provider] = folder
+
 
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 _PARAM = re.compile(r"\{([^{}]+)\}")
@@ -112,7 +121,7 @@ class Sample:
 
 
 def _check_provider(provider: str) -> None:
-    if provider not in PROVIDERS:
+    if provider not in PROVIDERS and provider not in _EXTRA_DOCUMENTS:
         raise AssertionError(f"unknown provider {provider!r}; known: {', '.join(PROVIDERS)}")
 
 
@@ -120,7 +129,8 @@ def _check_provider(provider: str) -> None:
 def load_spec(provider: str) -> dict[str, Any]:
     """The parsed ``providers/<provider>/openapi.yaml`` (cached: do not mutate it)."""
     _check_provider(provider)
-    with (PROVIDERS_DIR / provider / "openapi.yaml").open(encoding="utf-8") as handle:
+    folder = _EXTRA_DOCUMENTS.get(provider, PROVIDERS_DIR / provider)
+    with (folder / "openapi.yaml").open(encoding="utf-8") as handle:
         spec: dict[str, Any] = yaml.safe_load(handle)
     return spec
 
@@ -414,6 +424,25 @@ def _json_media(content: Mapping[str, Any]) -> str | None:
     return None
 
 
+_FORM_MEDIA = "application/x-www-form-urlencoded"
+
+
+def _form_media(content: Mapping[str, Any]) -> str | None:
+    for media in content:
+        if media.split(";")[0].strip().lower() == _FORM_MEDIA:
+            return str(media)
+    return None
+
+
+def decode_body(headers: Mapping[str, str], content: bytes) -> tuple[Any, dict[str, str] | None]:
+    """A request's body as ``(json_body, form_body)`` by its declared content type:
+    a form-encoded body as its pairs, anything else as JSON (``None`` for none)."""
+    kind = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
+    if kind.split(";")[0].strip().lower() == _FORM_MEDIA:
+        return None, dict(parse_qsl(content.decode(), keep_blank_values=True))
+    return (json.loads(content) if content else None), None
+
+
 # --------------------------------------------------------------------------- requests
 
 
@@ -424,24 +453,36 @@ def validate_request(
     json_body: Any = None,
     *,
     headers: Mapping[str, str] | None = None,
+    form_body: Mapping[str, str] | None = None,
 ) -> Operation:
-    """Check a request: documented path and method, path parameters, JSON body.
+    """Check a request: documented path and method, path parameters, JSON or
+    form-encoded (``form_body``) body.
 
-    ``json_body=None`` means "no body". With ``headers``, also check that one of the
-    operation's security requirements is met (the right auth header, well formed).
+    ``json_body=None`` and ``form_body=None`` mean "no body". With ``headers``, also
+    check that one of the operation's security requirements is met (the right auth
+    header, well formed).
     The query string is not checked here; see :func:`validate_query`.
     """
     operation = find_operation(provider, method, path)
     what = f"{operation.describe()} request body"
     request_body = _node(provider, operation.pointer).get("requestBody")
+    if json_body is not None and form_body is not None:
+        raise AssertionError(f"{operation.describe()}: a JSON body and a form body at once")
     if request_body is None:
-        if json_body is not None:
-            raise AssertionError(f"{operation.describe()} takes no request body, got {json_body!r}")
+        sent = json_body if form_body is None else form_body
+        if sent is not None:
+            raise AssertionError(f"{operation.describe()} takes no request body, got {sent!r}")
     else:
         body_obj, body_pointer = _resolve(
             provider, request_body, (*operation.pointer, "requestBody")
         )
-        if json_body is None:
+        if form_body is not None:
+            media = _form_media(body_obj.get("content", {}))
+            if media is None:
+                raise AssertionError(f"{operation.describe()} documents no form request body")
+            schema = (*body_pointer, "content", media, "schema")
+            _check_body(provider, schema, dict(form_body), what)
+        elif json_body is None:
             if body_obj.get("required"):
                 raise AssertionError(f"{operation.describe()} requires a JSON request body")
         else:

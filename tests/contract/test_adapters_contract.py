@@ -72,7 +72,14 @@ def test_every_request_the_adapter_builds_is_in_the_contract(provider: str) -> N
         url = httpx.URL(adapter.default_base_url.rstrip("/") + request.path)
         if request.params:
             url = url.copy_merge_params(dict(request.params))
-        validate_request(provider, request.method, str(url), request.json, headers=headers)
+        validate_request(
+            provider,
+            request.method,
+            str(url),
+            request.json,
+            headers=headers,
+            form_body=request.form,
+        )
 
 
 def _samples(kind: str) -> list[Sample]:

@@ -3,7 +3,6 @@ client scenarios, validate against providers/<name>/openapi.yaml."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
@@ -11,7 +10,7 @@ import pytest
 
 import phonerouting as pr
 from phonerouting import testing
-from tests.contract.openapi_contract import validate_request, validate_response
+from tests.contract.openapi_contract import decode_body, validate_request, validate_response
 
 
 class ContractTransport(httpx.BaseTransport):
@@ -23,9 +22,11 @@ class ContractTransport(httpx.BaseTransport):
         self.checked = 0
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content) if request.content else None
         headers = dict(request.headers)
-        validate_request(self.provider, request.method, str(request.url), body, headers=headers)
+        body, form = decode_body(headers, request.content)
+        validate_request(
+            self.provider, request.method, str(request.url), body, headers=headers, form_body=form
+        )
         response = self.inner.handle_request(request)
         response.read()
         payload: Any = response.json() if response.content else None

@@ -59,7 +59,8 @@ def patched(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, testin
 
     def fake(real: Any, asynchronous: bool) -> Any:
         def connect(provider: str, *args: Any, **kwargs: Any) -> Any:
-            if kwargs.get("transport") is None and kwargs.get("base_url") is None and not args:
+            unserved = kwargs.get("transport") is None and kwargs.get("base_url") is None
+            if unserved and not args and provider in emus:
                 emu = emus[provider]
                 kwargs["transport"] = emu.async_transport() if asynchronous else emu.transport()
                 kwargs["api_key"] = emu.api_key

@@ -17,20 +17,55 @@ import attrs
 from phonerouting.errors import UnsupportedFieldError
 from phonerouting.model import Capabilities, PhoneNumber, RoutingUpdate
 
-__all__ = ["Adapter", "ErrorInfo", "Page", "Request"]
+__all__ = ["Adapter", "Credential", "ErrorInfo", "Page", "Request"]
+
+
+@attrs.frozen(slots=True)
+class Credential:
+    """One credential or setting a provider needs to build a client.
+
+    ``connect(provider, <name>=...)`` takes it by ``name``; when it is not given it is
+    read from the ``env`` environment variable; an accounts file takes it inline as
+    ``<name> = "..."`` (non-secret ones only) or through ``<name>_env``. A ``secret``
+    one is never shown: it is scrubbed from errors and logs, on its own and in every
+    form it travels in. Every value must be non-empty ASCII with no whitespace or
+    control character; ``pattern``, when given, must match it whole (``example``
+    says what a good value looks like, in the error).
+    """
+
+    name: str
+    env: str
+    secret: bool = True
+    #: What it is called in messages ("API key", "account id"); the name by default.
+    label: str | None = None
+    pattern: str | None = None
+    example: str | None = None
+
+    @property
+    def what(self) -> str:
+        """Its name in messages."""
+        return self.label or self.name
 
 
 @attrs.frozen(slots=True)
 class Request:
-    """One HTTP request to send: method, path relative to the base URL, query, JSON body.
+    """One HTTP request to send: method, path relative to the base URL, query, body.
 
-    ``json`` is ``None`` when the request has no body.
+    The body is ``json`` (sent as ``application/json``) or ``form`` (sent as
+    ``application/x-www-form-urlencoded``, in the order given), never both; ``None``
+    for both when the request has no body.
     """
 
     method: str
     path: str
     params: Mapping[str, str | int] | None = None
     json: Mapping[str, Any] | None = None
+    form: Mapping[str, str] | None = attrs.field(default=None, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        # An adapter bug, caught where it is made rather than as a garbled request.
+        if self.json is not None and self.form is not None:
+            raise ValueError("a request has a JSON body or a form body, not both")
 
 
 @attrs.frozen(slots=True)
@@ -62,8 +97,13 @@ class Adapter(abc.ABC):
     name: ClassVar[str]
     #: The vendor's production base URL, including its base path.
     default_base_url: ClassVar[str]
-    #: The environment variable read when no API key is given.
+    #: The environment variable read when no API key is given; for a provider that
+    #: declares `credentials`, the variable of its first secret credential (shown by
+    #: ``phonerouting providers`` and in the feature matrix).
     api_key_env: ClassVar[str]
+    #: The credentials and settings a client needs, in order. Empty (the default) means
+    #: one secret ``api_key`` read from `api_key_env`, as the four built-in vendors have.
+    credentials: ClassVar[tuple[Credential, ...]] = ()
     #: The response header carrying the vendor's request or trace id, if any.
     request_id_header: ClassVar[str | None] = None
     #: Which normalized fields this vendor can set and clear.
@@ -71,9 +111,20 @@ class Adapter(abc.ABC):
     #: Vendor field name → normalized field name, to name the field at fault in errors.
     wire_fields: ClassVar[Mapping[str, str]] = {}
 
-    @abc.abstractmethod
+    def credential_specs(self) -> tuple[Credential, ...]:
+        """What a client of this provider takes: `credentials`, or the one ``api_key``."""
+        return self.credentials or (Credential("api_key", self.api_key_env, label="API key"),)
+
     def auth_headers(self, api_key: str) -> dict[str, str]:
-        """The headers that authenticate every request with ``api_key``."""
+        """The headers that authenticate every request with ``api_key`` (an adapter
+        with its own `credentials` overrides `authenticate` instead)."""
+        raise NotImplementedError(f"{type(self).__name__} must override auth_headers")
+
+    def authenticate(self, credentials: Mapping[str, str]) -> dict[str, str]:
+        """The headers that authenticate every request, from the checked credentials
+        (name → value, one per `credential_specs`); by default those of `auth_headers`
+        with ``api_key``."""
+        return self.auth_headers(credentials["api_key"])
 
     @abc.abstractmethod
     def normalize_id(self, number_id: object) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import json
 import secrets
 import threading
@@ -18,7 +19,14 @@ from urllib.parse import parse_qsl
 import httpx
 
 from phonerouting.testing.faults import Fault, Faults
-from phonerouting.testing.wire import EmuRequest, EmuResponse, LoggedRequest, whole_seconds
+from phonerouting.testing.wire import (
+    EmuRequest,
+    EmuResponse,
+    LoggedRequest,
+    is_form,
+    parse_form,
+    whole_seconds,
+)
 
 __all__ = ["AsyncEmulatorTransport", "Emulator", "EmulatorTransport", "Outcome", "reason_phrase"]
 
@@ -185,12 +193,18 @@ class Emulator(abc.ABC):
         connection. ``headers`` must have lower-case names."""
         method = method.upper()
         params = dict(parse_qsl(query, keep_blank_values=True))
-        try:
-            parsed: Any = json.loads(body) if body else None
-        except ValueError:
-            parsed = None
+        parsed: Any = None
+        form: dict[str, str] | None = None
+        if is_form(headers):
+            with contextlib.suppress(ValueError):
+                form = parse_form(body)
+        else:
+            with contextlib.suppress(ValueError):
+                parsed = json.loads(body) if body else None
         with self.lock:
-            self._log.append(LoggedRequest(method, raw_path, params, dict(headers), parsed, body))
+            self._log.append(
+                LoggedRequest(method, raw_path, params, dict(headers), parsed, body, form)
+            )
         fault = self.faults.take(method, raw_path)
         delay = 0.0
         if fault is not None:

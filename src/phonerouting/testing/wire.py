@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 
@@ -40,6 +40,17 @@ class EmuRequest:
         """The JSON body; raises ValueError when there is none or it is not JSON."""
         return json.loads(self.body)
 
+    def is_form(self) -> bool:
+        """Whether the body is declared ``application/x-www-form-urlencoded``."""
+        return is_form(self.headers)
+
+    def form(self) -> dict[str, str]:
+        """The form-encoded body (the last value of a repeated name); raises ValueError
+        when the request is not declared a form or its body is not one."""
+        if not self.is_form():
+            raise ValueError("the request body is not application/x-www-form-urlencoded")
+        return parse_form(self.body)
+
 
 @attrs.frozen
 class EmuResponse:
@@ -55,7 +66,9 @@ class LoggedRequest:
     """One request as it reached an emulator, for assertions in tests.
 
     ``path`` is the full path (base path included); ``json`` is the parsed body, or
-    ``None`` when the request had none (or it was not JSON: see ``body``).
+    ``None`` when the request had none (or it was not JSON: see ``body``); ``form`` is
+    the parsed body of a request declared ``application/x-www-form-urlencoded``, else
+    ``None``.
     """
 
     method: str
@@ -64,6 +77,22 @@ class LoggedRequest:
     headers: Mapping[str, str]
     json: Any
     body: bytes
+    form: Mapping[str, str] | None = None
+
+
+def is_form(headers: Mapping[str, str]) -> bool:
+    """Whether lower-cased ``headers`` declare a form-encoded body."""
+    kind = headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind == "application/x-www-form-urlencoded"
+
+
+def parse_form(body: bytes) -> dict[str, str]:
+    """A form-encoded body's pairs; ValueError for one that is not UTF-8 or not a form."""
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        raise ValueError("the form body is not UTF-8") from None
+    return dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
 
 
 def json_response(
