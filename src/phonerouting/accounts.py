@@ -301,10 +301,13 @@ def _primary(adapter: Adapter) -> Credential:
 
 def _credential_keys(adapter: Adapter) -> tuple[str, ...]:
     """The keys an account entry may use for the provider's credentials, beyond
-    `SETTINGS`: ``<name>_env`` for each, ``<name>`` itself for a non-secret one."""
+    `SETTINGS`: ``<name>_env`` for each but ``api_key`` (whose is ``key_env``),
+    ``<name>`` itself for a non-secret one."""
     keys: list[str] = []
     for spec in adapter.credential_specs():
-        keys.append(f"{spec.name}_env")
+        # An api_key's variable is key_env, as it always was: no second spelling.
+        if spec.name != "api_key":
+            keys.append(f"{spec.name}_env")
         if not spec.secret:
             keys.append(spec.name)
     return tuple(keys)

@@ -184,6 +184,17 @@ def test_a_request_is_json_or_form_not_both() -> None:
         Request("POST", "/x", json={"a": 1}, form={"a": "1"})
 
 
+def test_an_api_key_keeps_key_env_as_its_only_variable(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.toml"
+    path.write_text('[accounts.crm]\nprovider = "close"\napi_key_env = "CLOSE_KEY_PROD"\n')
+    with pytest.raises(pr.ConfigurationError) as caught:
+        load_accounts(path)
+    assert caught.value.message == (
+        f"{path}: [accounts.crm] has unknown keys ['api_key_env']; allowed: provider, "
+        "key_env, base_url, timeout, max_retries (keys go in the environment, never here)"
+    )
+
+
 def _accounts(tmp_path: Path, body: str) -> Path:
     path = tmp_path / "accounts.toml"
     path.write_text('[accounts.prod]\nprovider = "pair"\n' + body)

@@ -314,3 +314,11 @@ def test_the_command_line_uses_an_entry_point_provider(
         assert refused.code != 0
         assert "label" in refused.err
         assert emu.count("PATCH") == 1
+
+    served = cli.popen("emulate", "--provider", "acme", "--port", "0", "--numbers", "2")
+    try:
+        assert served.stdout is not None
+        assert re.fullmatch(r"http://127\.0\.0\.1:[0-9]+/v1\n", served.stdout.readline())
+    finally:
+        served.terminate()
+        served.wait(timeout=10)
