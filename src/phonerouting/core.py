@@ -93,6 +93,11 @@ class WireResponse:
         self.headers = headers
         self.body = body
 
+    def take_body(self) -> bytes:
+        """The body, handed over: this response holds it no longer."""
+        body, self.body = self.body, b""
+        return body
+
     def __repr__(self) -> str:
         return f"<WireResponse {self.status}>"
 
@@ -253,7 +258,7 @@ class Core:
             request,
             response.status,
             response.headers,
-            response.body,
+            response.take_body,
             self.secrets,
         )
 

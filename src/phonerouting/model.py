@@ -12,7 +12,8 @@ A field of a `RoutingUpdate` is in one of three states:
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping
+import json
+from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final, Literal, TypeAlias, TypeVar
@@ -222,10 +223,66 @@ def _freeze(value: Any) -> Any:
     return value
 
 
+class RawPayload(Mapping[str, Any]):
+    """A vendor payload as `PhoneNumber.raw` holds it: read-only all the way down
+    (mappings read-only, lists as tuples), kept as its compact JSON and read on access.
+
+    A listing holds one per number, so it keeps about 200 bytes of text per number
+    instead of a frozen copy of every decoded dict (over 700 bytes for a Linq v3 number).
+    Each access decodes it again: ``raw`` is for the rare field the model does not
+    carry, not for hot loops (take ``dict(number.raw)`` once there).
+    """
+
+    __slots__ = ("_json",)
+
+    def __init__(self, payload: Mapping[str, Any]) -> None:
+        # RecursionError for a payload nested thousands deep, as freezing it raised.
+        self._json = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def _frozen(self) -> Mapping[str, Any]:
+        frozen: Mapping[str, Any] = _freeze(json.loads(self._json))
+        return frozen
+
+    def __getitem__(self, key: str) -> Any:
+        return self._frozen()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._frozen())
+
+    def __len__(self) -> int:
+        return len(self._frozen())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._frozen()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value at ``key``, or ``default``."""
+        return self._frozen().get(key, default)
+
+    def items(self) -> ItemsView[str, Any]:
+        """The payload's items, decoded once."""
+        return self._frozen().items()
+
+    def keys(self) -> KeysView[str]:
+        """The payload's keys, decoded once."""
+        return self._frozen().keys()
+
+    def values(self) -> ValuesView[Any]:
+        """The payload's values, decoded once."""
+        return self._frozen().values()
+
+    def __eq__(self, other: object) -> bool:
+        return self._frozen() == other if isinstance(other, Mapping) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RawPayload({dict(self._frozen())!r})"
+
+
 def freeze_raw(payload: dict[str, Any]) -> Mapping[str, Any]:
     """The vendor payload as stored on `PhoneNumber.raw`: read-only all the way down."""
-    frozen: Mapping[str, Any] = _freeze(payload)
-    return frozen
+    return RawPayload(payload)
 
 
 def _switch_read(value: bool | None) -> Literal[True] | None:

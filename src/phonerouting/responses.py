@@ -6,7 +6,6 @@ response means.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -49,6 +48,10 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     try:
         seconds = float(value)
     except ValueError:
+        # Imported here: the HTTP-date form is rare, and email.utils costs a good share
+        # of `import phonerouting`.
+        import email.utils
+
         try:
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
@@ -114,14 +117,19 @@ def parse_success(
     request: Request,
     status: int,
     headers: Mapping[str, str],
-    content: bytes,
+    content: bytes | Callable[[], bytes],
     secrets: tuple[str, ...],
 ) -> _T:
     """Decode a 2xx body and hand it to ``parse``; any deviation from the documented
     shape becomes UnexpectedResponseError (with ``secrets`` scrubbed from what the
-    vendor sent)."""
+    vendor sent).
+
+    ``content`` may be a function that hands the body over (the core's
+    `WireResponse.take_body`): then nothing holds the body once it is decoded, and a
+    large listing is not kept in memory twice, as bytes and decoded, while it is parsed.
+    """
     try:
-        return parse(_decode(content))
+        return parse(_decode(content() if callable(content) else content))
     except (*_UNREADABLE, ShapeError) as exc:
         # ValueError covers JSONDecodeError; ShapeError is the adapter's own complaint.
         if isinstance(exc, ShapeError):

@@ -13,6 +13,8 @@ from typing import Any
 
 from cattrs.preconf.json import make_converter
 
+from phonerouting.model import RawPayload
+
 __all__ = ["to_data"]
 
 _converter = make_converter()
@@ -31,6 +33,7 @@ def _plain(value: Any) -> Any:
 
 
 _converter.register_unstructure_hook(MappingProxyType, _plain)
+_converter.register_unstructure_hook(RawPayload, _plain)
 # Sets (capabilities) come out sorted, so output is stable from run to run.
 _converter.register_unstructure_hook_func(
     lambda t: t is frozenset or getattr(t, "__origin__", None) is frozenset,

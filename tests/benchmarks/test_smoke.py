@@ -35,6 +35,12 @@ def test_quick_benchmark_reports_all_five_comparisons(tmp_path: Path) -> None:
     }
     assert set(results["latency"]["median_us"]) == {"phonerouting", "bare httpx", "linq-python"}
     assert results["bulk"]["requests"] == 200
+    assert set(results["bulk"]["median_per_second"]) == {
+        "phonerouting",
+        "bare aiohttp",
+        "bare httpx",
+    }
+    assert {"ratio_vs_aiohttp", "ratio_vs_httpx"} <= set(results["bulk"])
     assert results["migration"]["numbers"] == 100
     # The memory probe measures its own process: a listing always grows it, so a zero
     # would mean the baseline was taken from the wrong process (as ru_maxrss once was).
@@ -42,7 +48,8 @@ def test_quick_benchmark_reports_all_five_comparisons(tmp_path: Path) -> None:
         assert run["growth_mb"] > 0
         assert run["peak_mb"] > run["growth_mb"]
     assert [r["numbers"] for r in results["memory"]["runs"]] == [1000, 2000]
-    for section in ("latency", "bulk", "import", "memory"):
+    assert all(run["raw_read_only"] for run in results["memory"]["runs"])
+    for section in ("latency", "bulk", "migration", "import", "memory"):
         assert isinstance(results[section]["met"], bool)
     for section in ("latency", "bulk", "migration"):
         assert isinstance(results[section]["emulator_is_bottleneck"], bool)

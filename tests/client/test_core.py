@@ -149,3 +149,12 @@ def test_every_operation_validates_before_yielding_anything() -> None:
     ):
         with pytest.raises(pr.ValidationError):
             next(operation)
+
+
+def test_a_parsed_body_is_handed_over_not_kept() -> None:
+    answer = ok(V3_NUMBER)
+    update = pr.RoutingUpdate(forwarding_number="+12025559999")
+    result, _ = drive(core().update_routing(V3_ID, update), [answer])
+    assert result.id == V3_ID
+    # Nothing holds the bytes once decoded: a large listing is not kept twice.
+    assert answer.body == b""
