@@ -331,7 +331,7 @@ def bench_bulk(total: int, concurrency: int, rounds: int, segment: int) -> dict[
 
             fns = {"phonerouting": ours, "bare aiohttp": raw_aiohttp, "bare httpx": raw_httpx}
             for fn in fns.values():  # open every connection of the three pools
-                await _bulk(fn, 4 * concurrency, concurrency)
+                await _bulk(fn, min(4 * concurrency, total), concurrency)
             for r in range(rounds):
                 seconds = dict.fromkeys(BULK, 0.0)
                 cpu = dict.fromkeys(BULK, 0.0)

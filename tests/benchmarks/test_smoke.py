@@ -12,14 +12,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.timeout(180)
+# Bounded, with room for a machine several times oversubscribed: bare httpx, one of the
+# three bulk contenders, runs at a few dozen requests a second there.
+@pytest.mark.timeout(330)
 def test_quick_benchmark_reports_all_five_comparisons(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--json", str(out)],
         capture_output=True,
         text=True,
-        timeout=170,
+        timeout=320,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
