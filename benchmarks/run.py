@@ -479,6 +479,153 @@ def bench_migration(numbers: int, rounds: int) -> dict[str, Any]:
         return asyncio.run(main(old, new))
 
 
+# ---------------------------------------------------------------- 3b. compare before write
+
+
+class _Counting(httpx.AsyncHTTPTransport):
+    """Counts the requests sent through it."""
+
+    sent = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        _Counting.sent += 1
+        return await super().handle_async_request(request)
+
+
+def bench_reads(numbers: int, rounds: int) -> dict[str, Any]:
+    """What compare before write costs: the same apply with the read just before each
+    write, and with that read served from a listing taken before the run (what the
+    engine trusted before). One provider with a per-number read (close) and one with
+    none (linq-v3, read by one listing per batch)."""
+    from phonerouting.migration import engine
+
+    async def main(provider: str, old: Server, new: Server) -> dict[str, Any]:
+        seconds: dict[str, list[float]] = {"with reads": [], "without reads": []}
+        requests: dict[str, list[float]] = {"with reads": [], "without reads": []}
+        real = engine._Reader.current
+        listing: dict[str, pr.PhoneNumber] = {}
+
+        async def from_listing(self: Any, target_id: str) -> pr.PhoneNumber | None:
+            return listing.get(target_id)
+
+        async with (
+            pr.connect_async(provider, api_key=KEY, base_url=old.base_url) as src,
+            pr.connect_async(
+                provider, api_key=KEY, base_url=new.base_url, transport=_Counting()
+            ) as dst,
+        ):
+            plan = await migration.plan(src, dst, fields=["forwarding_number"])
+            original = [n async for n in dst.list_numbers()]
+            plans = [plan, plan]
+            runs = 0
+            try:
+                with tempfile.TemporaryDirectory() as folder:
+                    for r in range(rounds):
+                        for name in list(seconds)[:: 1 if r % 2 == 0 else -1]:
+                            listing = {n.id: n async for n in dst.list_numbers()}
+                            engine._Reader.current = (  # type: ignore[method-assign]
+                                real if name == "with reads" else from_listing
+                            )
+                            _Counting.sent = 0
+                            start = time.perf_counter()
+                            report = await migration.apply(
+                                plans[runs % 2],
+                                dst,
+                                journal=Path(folder) / f"r{runs}.sqlite",
+                                concurrency=16,
+                            )
+                            took = time.perf_counter() - start
+                            assert report.written == len(plan.to_write), report
+                            seconds[name].append(took / report.written)
+                            requests[name].append(_Counting.sent / report.written)
+                            if runs == 0:
+                                now = [n async for n in dst.list_numbers()]
+                                caps = dst.capabilities
+                                plans[1] = migration.make_plan(original, now, caps, caps)
+                            runs += 1
+            finally:
+                engine._Reader.current = real  # type: ignore[method-assign]
+        per = {k: statistics.median(v) for k, v in requests.items()}
+        ms = {k: statistics.median(v) * 1000 for k, v in seconds.items()}
+        return {
+            "numbers": len(plan.to_write),
+            "requests_per_number": per,
+            "ms_per_number": ms,
+            "extra_requests_per_number": per["with reads"] - per["without reads"],
+            "extra_ms_per_number": ms["with reads"] - ms["without reads"],
+        }
+
+    results: dict[str, Any] = {}
+    for provider in ("close", "linq-v3"):
+        with (
+            server(provider, numbers, seed=5, populate=1.0) as old,
+            server(provider, numbers, seed=5, populate=0.0) as new,
+        ):
+            results[provider] = asyncio.run(main(provider, old, new))
+    return results
+
+
+def bench_rate_limit(numbers: int, per_second: float, concurrency: int) -> dict[str, Any]:
+    """Retries a migration needs at a vendor's rate limit (adaptive concurrency): an
+    apply and a rollback against in-process emulators limited to ``per_second`` (the
+    served emulator has no rate-limit option). Counts, not timings, are the result."""
+    from phonerouting import testing
+
+    async def main(provider: str) -> dict[str, Any]:
+        old = testing.emulator(provider, numbers, seed=7, populate=1.0)
+        new = testing.emulator(provider, numbers, seed=7, populate=0.0)
+        seen = {"429": 0, "requests": 0}
+        handle = new.handle
+
+        def counting(*args: Any) -> Any:
+            response, delay = handle(*args)
+            seen["requests"] += 1
+            seen["429"] += response is not None and response.status == 429
+            return response, delay
+
+        new.handle = counting  # type: ignore[method-assign]
+        out: dict[str, Any] = {}
+        with tempfile.TemporaryDirectory() as folder:
+            journal = Path(folder) / "j.sqlite"
+            async with (
+                pr.connect_async(
+                    provider, api_key=old.api_key, transport=old.async_transport()
+                ) as src,
+                pr.connect_async(
+                    provider, api_key=new.api_key, transport=new.async_transport()
+                ) as dst,
+            ):
+                plan = await migration.plan(src, dst, fields=["forwarding_number"])
+                new.set_rate_limit(per_second)
+                for run in ("apply", "rollback"):
+                    seen.update({"429": 0, "requests": 0})
+                    start = time.perf_counter()
+                    if run == "apply":
+                        report = await migration.apply(
+                            plan, dst, journal=journal, concurrency=concurrency
+                        )
+                    else:
+                        report = await migration.rollback(
+                            dst, journal=journal, concurrency=concurrency
+                        )
+                    out[run] = {
+                        "written": report.written,
+                        "retries": report.retries,
+                        "rate_limited_seen_by_vendor": seen["429"],
+                        "requests": seen["requests"],
+                        "retries_per_number": report.retries / max(1, report.written),
+                        "seconds": time.perf_counter() - start,
+                    }
+        return out
+
+    return {
+        "numbers": numbers,
+        "per_second": per_second,
+        "concurrency": concurrency,
+        "providers": {p: asyncio.run(main(p)) for p in ("close", "linq-v3")},
+    }
+
+
 # ---------------------------------------------------------------- 4. import time
 
 
@@ -741,6 +888,22 @@ def accounts(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _read_cost(reads: dict[str, Any], provider: str) -> str:
+    r = reads[provider]
+    return (
+        f"{provider}: +{r['extra_requests_per_number']:.2f} requests, "
+        f"{r['extra_ms_per_number']:+.2f} ms ({r['ms_per_number']['with reads']:.2f} vs "
+        f"{r['ms_per_number']['without reads']:.2f} ms)"
+    )
+
+
+def _retry_share(rate: dict[str, Any], provider: str) -> str:
+    runs = rate["providers"][provider]
+    return f"{provider}: " + ", ".join(
+        f"{r['retries']} ({r['retries_per_number'] * 100:.1f}%)" for r in runs.values()
+    )
+
+
 def table(results: dict[str, Any]) -> str:
     """The markdown for docs/performance.md: machine, table of the five comparisons,
     and what the numbers mean."""
@@ -751,6 +914,7 @@ def table(results: dict[str, Any]) -> str:
     us, per_s = lat["median_us"], bulk["median_per_second"]
     mig_rate, ms = mig["median_per_second"], imp["median_ms"]
     last = mem["runs"][-1]
+    rate = results["rate_limit"]
     sizes = "growth " + ", ".join(f"{r['numbers']:,}: {r['growth_mb']:.0f} MB" for r in mem["runs"])
     rows = [
         (
@@ -777,6 +941,29 @@ def table(results: dict[str, Any]) -> str:
             f"journal costs {mig['journal_cost'] * 100:.1f}%",
             "≤ 10%",
             ok[mig["met"]],
+        ),
+        (
+            "3b. compare before write: the read before each write, per number written",
+            _read_cost(results["reads"], "close"),
+            _read_cost(results["reads"], "linq-v3"),
+            "(one read per number / one listing per batch)",
+            "(reported)",
+            "",
+        ),
+        (
+            f"3c. rate-limit retries, {rate['numbers']:,} numbers at {rate['per_second']:g} "
+            f"requests/s, concurrency {rate['concurrency']}",
+            _retry_share(rate, "close"),
+            _retry_share(rate, "linq-v3"),
+            "retries per number written (apply, rollback)",
+            "< 5%",
+            ok[
+                all(
+                    r["retries_per_number"] < 0.05
+                    for p in rate["providers"].values()
+                    for r in p.values()
+                )
+            ],
         ),
         (
             "4. `import` time (median of fresh processes)",
@@ -844,6 +1031,10 @@ def main(argv: list[str] | None = None) -> int:
         segment=100 if q else 1000,
     )
     results["migration"] = bench_migration(numbers=100 if q else 10_000, rounds=1 if q else 3)
+    results["reads"] = bench_reads(numbers=50 if q else 2000, rounds=1 if q else 3)
+    results["rate_limit"] = bench_rate_limit(
+        numbers=40 if q else 2000, per_second=200 if q else 80, concurrency=32
+    )
     results["import"] = bench_import(runs=3 if q else 15)
     results["memory"] = bench_memory(
         [1000, 2000] if q else [25_000, 50_000, 100_000], repeats=1 if q else 3

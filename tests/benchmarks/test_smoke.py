@@ -32,6 +32,8 @@ def test_quick_benchmark_reports_all_five_comparisons(tmp_path: Path) -> None:
         "latency",
         "bulk",
         "migration",
+        "reads",
+        "rate_limit",
         "import",
         "memory",
     }
@@ -44,6 +46,12 @@ def test_quick_benchmark_reports_all_five_comparisons(tmp_path: Path) -> None:
     }
     assert {"ratio_vs_aiohttp", "ratio_vs_httpx"} <= set(results["bulk"])
     assert results["migration"]["numbers"] == 100
+    # Compare before write: one GET per number where the vendor has one, and far less
+    # than one listing per number where it has none.
+    assert results["reads"]["close"]["extra_requests_per_number"] == 1.0
+    assert 0 < results["reads"]["linq-v3"]["extra_requests_per_number"] < 0.1
+    for run in results["rate_limit"]["providers"]["close"].values():
+        assert run["retries"] == run["rate_limited_seen_by_vendor"]
     # The memory probe measures its own process: a listing always grows it, so a zero
     # would mean the baseline was taken from the wrong process (as ru_maxrss once was).
     for run in results["memory"]["runs"]:

@@ -8,6 +8,7 @@ write to the target; the others only read.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextvars
 import logging
 import math
@@ -259,7 +260,8 @@ class _Retries(logging.Handler):
         if record.msg.startswith("retrying after") and str(record.args[0]).startswith(
             "RateLimitError"
         ):
-            run.retries += 1
+            wait = record.args[-1]
+            run.rate_limited(float(wait) if isinstance(wait, int | float) else None)
 
 
 _CURRENT_RUN: contextvars.ContextVar[_Run | None] = contextvars.ContextVar(
@@ -278,33 +280,132 @@ def _check_rate(per_second: float | None) -> None:
         )
 
 
-class _Pacer:
-    """Spaces request starts to at most ``per_second`` across all workers, and holds them
-    all while the vendor has asked for a pause (a 429 slows every worker, not one)."""
+#: Adaptive concurrency: the factor a rate limit cuts the window and the rate by.
+DECREASE = 0.5
+#: After a cut, the request rate is set to this share of the successes of the last second
+#: (what the vendor just let through), so the run settles below the vendor's limit.
+RATE_SHARE = 0.85
+#: How fast the rate climbs back while no rate limit comes: this share of itself per
+#: second (at least one request per second more each second).
+RATE_CLIMB = 0.05
+#: Fewer successes than this in the last second say too little of the vendor's rate
+#: to pace by them.
+MIN_SAMPLE = 10
+#: The window a run starts with (or its concurrency, when lower).
+START_WINDOW = 4.0
+#: Rate limits closer together than this (seconds) are one overload: one cut.
+CUT_INTERVAL = 1.0
+#: This many rate limits in one overload are a wave of requests that were in flight
+#: together (a run's start, unpaced): every worker then holds for the vendor's wait, so
+#: the client's retries of the wave meet a refilled allowance instead of a new wave.
+WAVE = 3
 
-    def __init__(self, per_second: float | None) -> None:
-        self._interval = 1.0 / per_second if per_second else 0.0
+
+class _Pacer:
+    """Paces the run's requests: adaptive concurrency and rate (AIMD), the caller's
+    ``per_second`` cap, and the pause the vendor asked for.
+
+    * A window of requests in flight, at most ``ceiling`` (the run's ``concurrency``):
+      a rate limit halves it (multiplicative decrease); each success adds
+      ``1 / window``, so a window's worth of successes adds one (additive increase).
+    * A request rate, unpaced (or the caller's cap) until the first rate limit: a cut
+      sets it to `RATE_SHARE` of the successes of the last second, and it climbs back by
+      `RATE_CLIMB` per second while no rate limit comes, never above the cap. Pacing the
+      rate matters as much as the window: against a fast vendor even one request in
+      flight at a time can exceed its limit.
+    * A pause: a 429 the client did not absorb holds every worker for the vendor's
+      ``retry_after`` (a 429 slows every worker, not one).
+    """
+
+    def __init__(self, per_second: float | None, ceiling: int = 1) -> None:
+        self._cap = per_second
+        self._rate = per_second
         self._next = 0.0
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
+        self._ceiling = float(max(1, ceiling))
+        # A gentle start: the window grows additively from a few requests, so the
+        # first overload (before anything is known of the vendor's limit) costs a few
+        # 429s, not one per worker.
+        self.window = min(self._ceiling, START_WINDOW)
+        self._in_flight = 0
+        self._slots = asyncio.Condition()
+        self._successes: collections.deque[float] = collections.deque()
+        #: The most successes seen in one second: the scale the rate climbs back at.
+        self._best = 0
+        self._last_cut = -math.inf
+        self._wave = 0
+
+    @property
+    def rate(self) -> float | None:
+        """The requests per second the run is paced at now (None: not paced)."""
+        return self._rate
 
     def hold(self, seconds: float) -> None:
         """Start no request for ``seconds`` from now."""
         until = asyncio.get_running_loop().time() + seconds
         self._paused_until = max(self._paused_until, until)
 
-    async def wait(self) -> None:
+    async def acquire(self) -> None:
+        """Wait for a place in the window, the end of any pause, and the request's turn."""
+        async with self._slots:
+            await self._slots.wait_for(lambda: self._in_flight < int(self.window))
+            self._in_flight += 1
         loop = asyncio.get_running_loop()
         while (pause := self._paused_until - loop.time()) > 0:
             await asyncio.sleep(pause)
-        if not self._interval:
+        if not self._rate:
             return
         async with self._lock:
             now = loop.time()
             delay = self._next - now
-            self._next = max(now, self._next) + self._interval
+            self._next = max(now, self._next) + 1.0 / self._rate
         if delay > 0:
             await asyncio.sleep(delay)
+
+    async def release(self) -> None:
+        """The request is over: its place in the window is free."""
+        async with self._slots:
+            self._in_flight -= 1
+            self._slots.notify_all()
+
+    def succeeded(self) -> None:
+        """A request went through: additive increase."""
+        now = asyncio.get_running_loop().time()
+        self._successes.append(now)
+        self._forget(now)
+        self._best = max(self._best, len(self._successes))
+        self.window = min(self._ceiling, self.window + 1.0 / self.window)
+        if self._rate is not None:
+            step = max(1.0, RATE_CLIMB * max(self._rate, self._best))
+            climbed = self._rate + step / self._rate
+            self._rate = climbed if self._cap is None else min(self._cap, climbed)
+
+    def rate_limited(self, wait: float | None = None) -> None:
+        """The vendor answered 429 (to the engine, or to the client, which retries it
+        after ``wait`` seconds): multiplicative decrease, once per overload."""
+        now = asyncio.get_running_loop().time()
+        if now - self._last_cut < CUT_INTERVAL:
+            self._wave += 1
+            if self._wave >= WAVE and wait:
+                self.hold(wait)
+            return
+        self._last_cut, self._wave = now, 1
+        self._forget(now)
+        self.window = max(1.0, self.window * DECREASE)
+        through = len(self._successes)
+        if through >= MIN_SAMPLE:
+            rate = RATE_SHARE * through
+        elif self._rate is not None:
+            rate = self._rate * DECREASE
+        else:
+            return  # too little seen to guess the vendor's rate: the window cut it is
+        rate = max(0.5, rate)
+        self._rate = rate if self._cap is None else min(self._cap, rate)
+
+    def _forget(self, now: float) -> None:
+        while self._successes and self._successes[0] < now - 1.0:
+            self._successes.popleft()
 
 
 @attrs.frozen
@@ -414,16 +515,27 @@ class _Run:
         did not absorb."""
         waits = 0
         while True:
-            await self.pacer.wait()
+            await self.pacer.acquire()
             try:
-                return await call()
+                result = await call()
             except RateLimitError as error:
-                self.retries += 1
+                self.rate_limited()
                 waits += 1
                 pause = error.retry_after if error.retry_after is not None else 1.0
                 if waits > self.max_rate_limit_waits or pause > self.max_rate_limit_wait:
                     raise
                 self.pacer.hold(pause)
+                continue
+            finally:
+                await self.pacer.release()
+            self.pacer.succeeded()
+            return result
+
+    def rate_limited(self, wait: float | None = None) -> None:
+        """Count a 429 (the engine's, or one the client retries after ``wait``
+        seconds) and slow down."""
+        self.retries += 1
+        self.pacer.rate_limited(wait)
 
     def confirm(self, step: Step, current: PhoneNumber, prior: dict[str, Any] | None) -> None:
         """The number already holds what this step would write: done without a write."""
@@ -730,7 +842,7 @@ async def apply(
         run = _Run(
             target,
             book,
-            _Pacer(max_requests_per_second),
+            _Pacer(max_requests_per_second, concurrency),
             max_rate_limit_waits,
             max_rate_limit_wait,
             progress,
@@ -890,7 +1002,7 @@ async def rollback(
         run = _Run(
             target,
             book,
-            _Pacer(max_requests_per_second),
+            _Pacer(max_requests_per_second, concurrency),
             MAX_RATE_LIMIT_WAITS,
             MAX_RATE_LIMIT_WAIT,
             progress,
