@@ -284,10 +284,10 @@ def _check_rate(per_second: float | None) -> None:
 DECREASE = 0.5
 #: After a cut, the request rate is set to this share of the successes of the last second
 #: (what the vendor just let through), so the run settles below the vendor's limit.
-RATE_SHARE = 0.85
+RATE_SHARE = 0.8
 #: How fast the rate climbs back while no rate limit comes: this share of itself per
 #: second (at least one request per second more each second).
-RATE_CLIMB = 0.05
+RATE_CLIMB = 0.03
 #: Fewer successes than this in the last second say too little of the vendor's rate
 #: to pace by them.
 MIN_SAMPLE = 10
