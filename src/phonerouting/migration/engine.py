@@ -335,6 +335,7 @@ class _Pacer:
         self._best = 0
         self._last_cut = -math.inf
         self._wave = 0
+        self._cuts = 0
 
     @property
     def rate(self) -> float | None:
@@ -354,14 +355,18 @@ class _Pacer:
         loop = asyncio.get_running_loop()
         while (pause := self._paused_until - loop.time()) > 0:
             await asyncio.sleep(pause)
-        if not self._rate:
-            return
-        async with self._lock:
-            now = loop.time()
-            delay = self._next - now
-            self._next = max(now, self._next) + 1.0 / self._rate
-        if delay > 0:
-            await asyncio.sleep(delay)
+        while self._rate:
+            async with self._lock:
+                now = loop.time()
+                delay = self._next - now
+                self._next = max(now, self._next) + 1.0 / self._rate
+                cuts = self._cuts
+            if delay > 0:
+                await asyncio.sleep(delay)
+            # A turn taken at the rate before a cut would still go at that rate: take
+            # a new one at the new rate.
+            if self._cuts == cuts:
+                return
 
     async def release(self) -> None:
         """The request is over: its place in the window is free."""
@@ -396,12 +401,18 @@ class _Pacer:
         through = len(self._successes)
         if through >= MIN_SAMPLE:
             rate = RATE_SHARE * through
+            if self._rate is not None:
+                # Paced already and still over: the last second's count overstates the
+                # limit (a burst the vendor allowed at the start, say), so halve too.
+                rate = min(rate, self._rate * DECREASE)
         elif self._rate is not None:
             rate = self._rate * DECREASE
         else:
             return  # too little seen to guess the vendor's rate: the window cut it is
         rate = max(0.5, rate)
         self._rate = rate if self._cap is None else min(self._cap, rate)
+        self._cuts += 1
+        self._next = now + 1.0 / self._rate
 
     def _forget(self, now: float) -> None:
         while self._successes and self._successes[0] < now - 1.0:
