@@ -290,3 +290,12 @@ def test_a_number_without_its_country_code_is_said_so(served: Served) -> None:
     # Digits alone may be a linq-v2 id: looked up as one.
     first = next(iter(emus["old"].numbers.values()))  # type: ignore[attr-defined]
     assert cli.run("show", "old", str(first.id)).code == 0
+
+
+def test_with_json_the_question_and_plan_go_to_the_terminal(served: Served) -> None:
+    cli, emus = served
+    code, out, terminal = _on_a_terminal(cli, _apply_args("--json"), b"yes\n")
+    assert code == 0, terminal
+    assert json.loads(out)["written"] == 30  # stdout: the report, nothing else
+    assert "plan linq-v2 -> linq-v3: 30 matched" in terminal
+    assert emus["new"].count("PUT") == 30
