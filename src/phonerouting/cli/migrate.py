@@ -237,7 +237,8 @@ async def _migrate(args: argparse.Namespace) -> int:
                     f"rollback: restore {total - done} number(s) on {who}",
                     lambda: print(
                         f"rollback of {escape(args.journal)}: {total} number(s) in the "
-                        f"journal, {total - done} to restore on {who}"
+                        f"journal, {total - done} to restore on {who}",
+                        file=sys.stderr if args.json else sys.stdout,
                     ),
                 )
 
@@ -314,7 +315,9 @@ async def _apply(args: argparse.Namespace, plan: Any, target: Any) -> int:
         args,
         count,
         f"apply: write {count} number(s) on {target.side.label()}",
-        lambda: plan_text(plan, sys.stdout),
+        # With --json, standard output is the report's alone: the plan goes with the
+        # question, to the terminal.
+        lambda: plan_text(plan, sys.stderr if args.json else sys.stdout),
     )
     progress = ProgressDisplay("apply", quiet_off_terminal=args.json)
     if not args.json and not shown:
