@@ -5,9 +5,9 @@ command over two accounts, named with their role in every error they raise."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from phonerouting.accounts import Account, resolve_account
 from phonerouting.async_client import AsyncClient
@@ -15,6 +15,8 @@ from phonerouting.cli.failures import Side, mark_side
 from phonerouting.client import Client
 from phonerouting.errors import RoutingError
 from phonerouting.model import Capabilities, PhoneNumber, RoutingUpdate
+
+_T = TypeVar("_T")
 
 __all__ = ["SidedClient", "account", "connect", "connect_async"]
 
@@ -86,29 +88,31 @@ class SidedClient:
             self._mark(error)
             raise
 
-    async def get_number(self, number_id: str) -> PhoneNumber:
-        """One number by the vendor's id."""
+    async def _tagged(self, call: Awaitable[_T]) -> _T:
+        # Every call's error says which account (and role) it came from.
         try:
-            return await self._client.get_number(number_id)
+            return await call
         except RoutingError as error:
             self._mark(error)
             raise
+
+    async def get_number(self, number_id: str) -> PhoneNumber:
+        """One number by the vendor's id."""
+        return await self._tagged(self._client.get_number(number_id))
 
     async def find_number(self, number: str) -> PhoneNumber:
         """One number by E.164 number."""
-        try:
-            return await self._client.find_number(number)
-        except RoutingError as error:
-            self._mark(error)
-            raise
+        return await self._tagged(self._client.find_number(number))
 
     async def update_routing(self, number_id: str, update: RoutingUpdate) -> PhoneNumber:
         """Apply an update; return the number afterwards."""
-        try:
-            return await self._client.update_routing(number_id, update)
-        except RoutingError as error:
-            self._mark(error)
-            raise
+        return await self._tagged(self._client.update_routing(number_id, update))
+
+    async def restore_routing(
+        self, number_id: str, update: RoutingUpdate, state: Mapping[str, Any]
+    ) -> PhoneNumber:
+        """As `update_routing`, also putting back the vendor state (rollbacks)."""
+        return await self._tagged(self._client.restore_routing(number_id, update, state))
 
     async def close(self) -> None:
         """Release the connection pool."""
