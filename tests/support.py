@@ -85,3 +85,16 @@ def write_accounts(
             "",
         ]
     (folder / "phonerouting.toml").write_text("\n".join(lines))
+
+
+#: A valid value for each of the seven fields issue 11 added, which none of the four
+#: built-in vendors has (their adapter tests refuse each one).
+NEW_FIELD_VALUES: dict[str, object] = {
+    "voice_url": "https://hooks.example.com/voice",
+    "voice_fallback_url": "https://hooks.example.com/voice-fallback",
+    "inbound_fallback_url": "https://hooks.example.com/inbound-fallback",
+    "call_status_url": "https://hooks.example.com/call-status",
+    "connection_id": "1293384261075731499",
+    "messaging_profile_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+    "tags": ["front-desk"],
+}

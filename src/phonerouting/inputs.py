@@ -16,11 +16,14 @@ from phonerouting.errors import ValidationError
 
 __all__ = [
     "MAX_LABEL_LENGTH",
+    "MAX_TAG_LENGTH",
     "MAX_URL_LENGTH",
     "in_range",
+    "normalize_connection_id",
     "normalize_e164",
     "normalize_https_url",
     "normalize_label",
+    "normalize_tag",
     "normalize_user_id",
     "normalize_uuid",
     "number_example",
@@ -37,6 +40,10 @@ _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HUMAN_PHONE = re.compile(r"[0-9+()\-. /\u00a0]{1,40}")
 _USER_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
+#: A numeric connection id: digits, as long as a 64-bit id can be (Telnyx's are 19).
+_NUMERIC_ID = re.compile(r"[0-9]{1,20}")
+#: The longest tag we send (no vendor documents a limit; same reasoning as labels).
+MAX_TAG_LENGTH = 255
 
 
 #: How much of a refused value an error message quotes.
@@ -107,6 +114,13 @@ def _refuse_forbidden(text: str, field: str, what: str) -> None:
         raise ValidationError(
             f"{field} must not contain {what}; it holds {named} at position {position}",
             field=field,
+        )
+
+
+def _refuse_longer(text: str, limit: int, field: str) -> None:
+    if len(text) > limit:
+        raise ValidationError(
+            f"{field} is {len(text)} characters; at most {limit} are allowed", field=field
         )
 
 
@@ -186,11 +200,7 @@ def _parse_valid(text: str) -> str | None:
 def normalize_https_url(value: object, field: str) -> str:
     """An absolute ``https://`` URL with a host; every vendor here requires https."""
     text = _require_str(value, field)
-    if len(text) > MAX_URL_LENGTH:
-        raise ValidationError(
-            f"{field} is {len(text)} characters; at most {MAX_URL_LENGTH} are allowed",
-            field=field,
-        )
+    _refuse_longer(text, MAX_URL_LENGTH, field)
     _refuse_forbidden(text, field, "control characters, bidi controls or line breaks")
     if any(ch.isspace() for ch in text):
         raise ValidationError(f"{field} must not contain spaces", field=field)
@@ -213,11 +223,7 @@ def normalize_label(value: object, field: str = "label") -> str:
     names the character's code point), at most `MAX_LABEL_LENGTH` characters."""
     text = _require_str(value, field)
     _refuse_forbidden(text, field, "control characters, bidi controls or line breaks")
-    if len(text) > MAX_LABEL_LENGTH:
-        raise ValidationError(
-            f"{field} is {len(text)} characters; at most {MAX_LABEL_LENGTH} are allowed",
-            field=field,
-        )
+    _refuse_longer(text, MAX_LABEL_LENGTH, field)
     return text
 
 
@@ -240,4 +246,31 @@ def normalize_user_id(value: object, field: str) -> str:
             f"{field} holds {shown(value)}, which is not a user id (letters, digits, _ and -)",
             field=field,
         )
+    return text
+
+
+def normalize_connection_id(value: object, field: str) -> str:
+    """A voice connection id: digits (``"1293384261075731499"``) or a UUID, the two forms
+    Telnyx's own examples give; a UUID comes back lower-cased."""
+    text = _require_str(value, field)
+    if _NUMERIC_ID.fullmatch(text) is not None:
+        return text
+    if _UUID.fullmatch(text) is not None:
+        return text.lower()
+    raise ValidationError(
+        f"{field} {shown(value)} is not a connection id (digits, or a UUID)", field=field
+    )
+
+
+def normalize_tag(value: object, field: str) -> str:
+    """One tag: a non-empty string with no control characters, bidi controls or line
+    breaks and no surrounding spaces, at most `MAX_TAG_LENGTH` characters."""
+    text = _require_str(value, field)
+    if text == "" or text != text.strip():
+        raise ValidationError(
+            f"{field} {shown(value)} must be a non-empty tag without surrounding spaces",
+            field=field,
+        )
+    _refuse_forbidden(text, field, "control characters, bidi controls or line breaks")
+    _refuse_longer(text, MAX_TAG_LENGTH, field)
     return text

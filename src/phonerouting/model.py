@@ -55,7 +55,7 @@ Unset: TypeAlias = Literal[_UnsetType.UNSET]
 CLEAR: Final[None] = None
 """Clear this field. A readable alias of ``None``."""
 
-#: The ten routable fields, in the order of the provider support table.
+#: The seventeen routable fields, in the order of the provider support table.
 ROUTING_FIELDS: Final[tuple[str, ...]] = (
     "forwarding_number",
     "inbound_url",
@@ -67,6 +67,13 @@ ROUTING_FIELDS: Final[tuple[str, ...]] = (
     "participants",
     "external_numbers",
     "press_1_to_accept",
+    "voice_url",
+    "voice_fallback_url",
+    "inbound_fallback_url",
+    "call_status_url",
+    "connection_id",
+    "messaging_profile_id",
+    "tags",
 )
 
 _T = TypeVar("_T")
@@ -171,6 +178,34 @@ def _press_1_to_accept(value: object) -> Literal[True] | Unset | None:
     return None if switch is False else switch
 
 
+def _voice_url(value: object) -> str | Unset | None:
+    return _tri_state(value, inputs.normalize_https_url, "voice_url")
+
+
+def _voice_fallback_url(value: object) -> str | Unset | None:
+    return _tri_state(value, inputs.normalize_https_url, "voice_fallback_url")
+
+
+def _inbound_fallback_url(value: object) -> str | Unset | None:
+    return _tri_state(value, inputs.normalize_https_url, "inbound_fallback_url")
+
+
+def _call_status_url(value: object) -> str | Unset | None:
+    return _tri_state(value, inputs.normalize_https_url, "call_status_url")
+
+
+def _connection_id(value: object) -> str | Unset | None:
+    return _tri_state(value, inputs.normalize_connection_id, "connection_id")
+
+
+def _messaging_profile_id(value: object) -> str | Unset | None:
+    return _tri_state(value, inputs.normalize_uuid, "messaging_profile_id")
+
+
+def _tags(value: object) -> tuple[str, ...] | Unset | None:
+    return _list_state(value, inputs.normalize_tag, "tags")
+
+
 @attrs.frozen(kw_only=True)
 class RoutingUpdate:
     """A change to a number's routing. Every field defaults to `UNSET` (leave alone).
@@ -178,9 +213,11 @@ class RoutingUpdate:
     ``None`` (or `CLEAR`) clears a field; for string fields ``""`` clears too, for
     list fields an empty list does, and for ``press_1_to_accept`` ``False`` does (off is
     that switch's empty state; it is kept as ``None``). Phone numbers are accepted in
-    common human forms and normalized to E.164; URLs must be ``https://``; labels and
-    URLs hold no control characters, bidi controls or line breaks; ``ring_duration`` is
-    15..90 seconds. Invalid values raise `ValidationError` here, at
+    common human forms and normalized to E.164; URLs must be ``https://``; labels,
+    tags and URLs hold no control characters, bidi controls or line breaks;
+    ``ring_duration`` is 15..90 seconds; ``connection_id`` is digits or a UUID,
+    ``campaign_id`` and ``messaging_profile_id`` UUIDs; ``tags`` a list of strings
+    (each non-empty, none twice). Invalid values raise `ValidationError` here, at
     construction, so no invalid update is ever sent.
     """
 
@@ -202,6 +239,19 @@ class RoutingUpdate:
     press_1_to_accept: Literal[True] | Unset | None = attrs.field(
         default=UNSET, converter=_press_1_to_accept
     )
+    voice_url: str | Unset | None = attrs.field(default=UNSET, converter=_voice_url)
+    voice_fallback_url: str | Unset | None = attrs.field(
+        default=UNSET, converter=_voice_fallback_url
+    )
+    inbound_fallback_url: str | Unset | None = attrs.field(
+        default=UNSET, converter=_inbound_fallback_url
+    )
+    call_status_url: str | Unset | None = attrs.field(default=UNSET, converter=_call_status_url)
+    connection_id: str | Unset | None = attrs.field(default=UNSET, converter=_connection_id)
+    messaging_profile_id: str | Unset | None = attrs.field(
+        default=UNSET, converter=_messaging_profile_id
+    )
+    tags: tuple[str, ...] | Unset | None = attrs.field(default=UNSET, converter=_tags)
 
     def changes(self) -> dict[str, Any]:
         """The fields that are not UNSET: name → value (``None`` meaning clear)."""
@@ -313,6 +363,13 @@ class PhoneNumber:
     participants: tuple[str, ...] | None = None
     external_numbers: tuple[str, ...] | None = None
     press_1_to_accept: Literal[True] | None = attrs.field(default=None, converter=_switch_read)
+    voice_url: str | None = None
+    voice_fallback_url: str | None = None
+    inbound_fallback_url: str | None = None
+    call_status_url: str | None = None
+    connection_id: str | None = None
+    messaging_profile_id: str | None = None
+    tags: tuple[str, ...] | None = None
     sms_enabled: bool | None = None
     mms_enabled: bool | None = None
     created_at: datetime | None = None
@@ -320,7 +377,7 @@ class PhoneNumber:
     raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False)
 
     def routing(self) -> dict[str, Any]:
-        """The ten routable fields of this number: name → value (``None`` when empty)."""
+        """The seventeen routable fields of this number: name → value (``None`` when empty)."""
         return {name: getattr(self, name) for name in ROUTING_FIELDS}
 
     def __repr__(self) -> str:

@@ -22,6 +22,7 @@ from phonerouting.adapters.base import Page, Request
 from phonerouting.model import ROUTING_FIELDS, PhoneNumber
 from phonerouting.registry import adapter_for
 from phonerouting.responses import error_from_response, parse_success
+from tests.support import NEW_FIELD_VALUES
 
 PROVIDER = "close"
 ADAPTER = adapter_for(PROVIDER)
@@ -36,6 +37,7 @@ UNSUPPORTED_VALUES: dict[str, Any] = {
     "inbound_url": "https://hooks.example.com/inbound",
     "status_url": "https://hooks.example.com/status",
     "campaign_id": "78614b6c-fe7c-41e2-8e25-c9b3a3c91904",
+    **NEW_FIELD_VALUES,
 }
 
 # A group number with every field of seed 003's response and PROVIDERS.md's list.
@@ -418,6 +420,7 @@ def test_parse_full_group_number(thaw: Callable[[Any], Any]) -> None:
         "participants": (USER_A, USER_B),
         "external_numbers": ("+16505550100", "+14155550142"),
         "press_1_to_accept": True,
+        **dict.fromkeys(NEW_FIELD_VALUES),
     }
     assert number.created_at is not None
     assert number.created_at.tzinfo is UTC

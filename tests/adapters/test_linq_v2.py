@@ -19,6 +19,7 @@ from phonerouting.adapters.base import Page, Request
 from phonerouting.model import ROUTING_FIELDS, PhoneNumber
 from phonerouting.registry import adapter_for
 from phonerouting.responses import error_from_response, parse_success
+from tests.support import NEW_FIELD_VALUES
 
 PROVIDER = "linq-v2"
 ADAPTER = adapter_for(PROVIDER)
@@ -36,6 +37,7 @@ UNSUPPORTED_VALUES: dict[str, Any] = {
     "participants": ["user_4f3Ad9"],
     "external_numbers": ["+16505550100"],
     "press_1_to_accept": True,
+    **NEW_FIELD_VALUES,
 }
 
 # A full PhoneNumber as the v2 docs show it: the schema's fields plus the examples' user.
@@ -245,6 +247,7 @@ def test_parse_full_number(thaw: Callable[[Any], Any]) -> None:
         "participants": None,
         "external_numbers": None,
         "press_1_to_accept": None,
+        **dict.fromkeys(NEW_FIELD_VALUES),
     }
     assert number.sms_enabled is None
     assert number.mms_enabled is None

@@ -20,6 +20,7 @@ from phonerouting.adapters.base import Page, Request
 from phonerouting.model import ROUTING_FIELDS, PhoneNumber
 from phonerouting.registry import adapter_for
 from phonerouting.responses import error_from_response, parse_success
+from tests.support import NEW_FIELD_VALUES
 
 PROVIDER = "linq-v3"
 ADAPTER = adapter_for(PROVIDER)
@@ -38,6 +39,7 @@ UNSUPPORTED_VALUES: dict[str, Any] = {
     "participants": ["user_4f3Ad9"],
     "external_numbers": ["+16505550100"],
     "press_1_to_accept": True,
+    **NEW_FIELD_VALUES,
 }
 
 # Seeds 000/001, "Returns Examples": the update response, verbatim.

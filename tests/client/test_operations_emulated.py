@@ -9,6 +9,7 @@ import pytest
 import phonerouting as pr
 from phonerouting import testing
 from tests.client.drive import call, close, list_all
+from tests.support import NEW_FIELD_VALUES
 
 FAST = pr.RetryPolicy(backoff_initial=0.0, jitter=0.0)
 
@@ -91,6 +92,7 @@ async def test_close_sets_and_clears_every_field(mode: str) -> None:
         "participants": tuple(emu.users[:2]),
         "external_numbers": ("+16503334444",),
         "press_1_to_accept": True,
+        **dict.fromkeys(NEW_FIELD_VALUES),
     }
     assert (record.forward_to, record.forward_to_enabled) == ("+12025559999", True)
     cleared = await call(
@@ -118,6 +120,7 @@ async def test_close_sets_and_clears_every_field(mode: str) -> None:
         "participants": None,
         "external_numbers": None,
         "press_1_to_accept": None,  # cleared reads as None, like every other field
+        **dict.fromkeys(NEW_FIELD_VALUES),
     }
     assert (record.forward_to, record.forward_to_enabled, record.label) == (None, False, "")
     assert emu.requests[-1].json == {

@@ -266,6 +266,22 @@ def build_parser() -> argparse.ArgumentParser:
         ("--campaign-id", "campaign_id", str, "the messaging campaign the number belongs to"),
         ("--voicemail-greeting-url", "voicemail_greeting_url", str, "URL of the greeting"),
         ("--ring-duration", "ring_duration", int, "seconds a call rings before voicemail"),
+        ("--voice-url", "voice_url", str, "URL fetched for call instructions"),
+        ("--voice-fallback-url", "voice_fallback_url", str, "fetched when the voice URL fails"),
+        (
+            "--inbound-fallback-url",
+            "inbound_fallback_url",
+            str,
+            "fetched when the inbound-message webhook fails",
+        ),
+        ("--call-status-url", "call_status_url", str, "inbound-call status callback URL"),
+        ("--connection-id", "connection_id", str, "the voice connection the number uses"),
+        (
+            "--messaging-profile-id",
+            "messaging_profile_id",
+            str,
+            "the messaging profile the number uses",
+        ),
     ):
         p.add_argument(flag, dest=dest, type=kind, help=help)
     p.add_argument(
@@ -281,6 +297,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="E164",
         help="an outside number the number rings (repeat for several); replaces the list",
+    )
+    p.add_argument(
+        "--tag",
+        dest="tags",
+        action="append",
+        metavar="TAG",
+        help="a tag of the number (repeat for several); replaces the list",
     )
     p.add_argument(
         "--press-1-to-accept",
