@@ -166,26 +166,38 @@ class Account:
         return self.credential_env.get(spec.name, spec.env)
 
     def credentials(self) -> dict[str, str]:
-        """Every credential of the account's provider: read from its variable now, or
-        inline. ConfigurationError naming the variable of the first one unset."""
-        values: dict[str, str] = {}
-        for spec in adapter_for(self.provider).credential_specs():
+        """Every credential the account's provider takes (for one that takes one of
+        several sets, those of the set chosen as `phonerouting.connect` chooses, the
+        ones this entry names winning): read from its variable now, or inline.
+        ConfigurationError naming the variable of the first one unset."""
+        adapter = adapter_for(self.provider)
+        primary = _primary(adapter)
+        found: dict[str, str] = {}
+        named: list[str] = []  # what the entry itself names: as given to connect()
+        for spec in adapter.credential_specs():
             variable = self._variable(spec)
             if variable is None:
-                values[spec.name] = self.inline[spec.name]
-            elif spec == _primary(adapter_for(self.provider)):
-                values[spec.name] = self.api_key()
-            else:
-                value = os.environ.get(variable)
-                if not value:
-                    raise ConfigurationError(
-                        f"{self._where()} reads its {spec.what} from the {variable} "
-                        "environment variable, which is not set or empty",
-                        provider=self.provider,
-                        hint=f"Set {variable} in the environment; no request was sent.",
-                    )
-                values[spec.name] = value
-        return values
+                found[spec.name] = self.inline[spec.name]
+                named.append(spec.name)
+                continue
+            if spec.name in self.credential_env or (spec == primary and variable != spec.env):
+                named.append(spec.name)
+            value = os.environ.get(variable)
+            if value:
+                found[spec.name] = value
+        chosen, missing = adapter.choose_credentials(named, found)
+        if missing == "api_key" == primary.name:
+            self.api_key()  # raises, as it always has, saying which variable is unset
+        if missing is not None:
+            spec = next(c for c in adapter.credential_specs() if c.name == missing)
+            variable = self._variable(spec)
+            raise ConfigurationError(
+                f"{self._where()} reads its {spec.what} from the {variable} "
+                "environment variable, which is not set or empty",
+                provider=self.provider,
+                hint=f"Set {variable} in the environment; no request was sent.",
+            )
+        return {name: found[name] for name in chosen}
 
     def _settings(self, options: dict[str, Any]) -> dict[str, Any]:
         # The account's own settings, under what the caller passes (e.g. command-line
@@ -304,9 +316,10 @@ def _credential_keys(adapter: Adapter) -> tuple[str, ...]:
     `SETTINGS`: ``<name>_env`` for each but ``api_key`` (whose is ``key_env``),
     ``<name>`` itself for a non-secret one."""
     keys: list[str] = []
+    primary = _primary(adapter)
     for spec in adapter.credential_specs():
-        # An api_key's variable is key_env, as it always was: no second spelling.
-        if spec.name != "api_key":
+        # The key's variable is key_env, as it always was: no second spelling.
+        if not (spec.name == "api_key" and spec == primary):
             keys.append(f"{spec.name}_env")
         if not spec.secret:
             keys.append(spec.name)

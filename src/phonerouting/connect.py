@@ -24,7 +24,7 @@ from phonerouting.client import Client
 from phonerouting.core import Core
 from phonerouting.errors import ConfigurationError
 from phonerouting.inputs import in_range
-from phonerouting.registry import adapter_for
+from phonerouting.registry import account_adapter, adapter_for
 from phonerouting.responses import secret_forms
 from phonerouting.retry import MAX_SECONDS, RetryPolicy
 
@@ -42,28 +42,48 @@ _USER_AGENT = f"phonerouting/{__version__}"
 def _credentials(adapter: Adapter, given: Mapping[str, object]) -> dict[str, str]:
     """The adapter's credentials, each given or read from its environment variable
     (what is given wins), each checked; ConfigurationError naming the first unknown,
-    missing or malformed one. A secret value is never quoted."""
-    specs = adapter.credential_specs()
-    names = [spec.name for spec in specs]
+    missing or malformed one. A secret value is never quoted. For a provider that
+    takes one of several sets (`Adapter.credential_sets`), those of the chosen set."""
+    specs = {spec.name: spec for spec in adapter.credential_specs()}
     for name in given:
-        if name not in names:
+        if name not in specs:
             raise ConfigurationError(
-                f"{adapter.name} takes no credential {name!r}; it takes: {', '.join(names)}",
+                f"{adapter.name} takes no credential {name!r}; it takes: {', '.join(specs)}",
                 provider=adapter.name,
             )
-    values: dict[str, str] = {}
-    for spec in specs:
+    found: dict[str, object] = {}
+    for spec in specs.values():
         value = given.get(spec.name)
         if value is None:
             value = os.environ.get(spec.env) or None
-            if value is None:
-                raise ConfigurationError(
-                    f"no {spec.what} for {adapter.name}: pass {spec.name}= or set the "
-                    f"{spec.env} environment variable",
-                    provider=adapter.name,
-                )
-        values[spec.name] = _checked_credential(adapter, spec, value)
+        if value is not None:
+            found[spec.name] = value
+    chosen, _ = adapter.choose_credentials(given, found)
+    values: dict[str, str] = {}
+    # In order, so the first credential at fault is the one named, missing or not.
+    for name in chosen:
+        spec = specs[name]
+        if name not in found:
+            raise ConfigurationError(
+                f"no {spec.what} for {adapter.name}: pass {spec.name}= or set the "
+                f"{spec.env} environment variable{_instead(adapter, chosen, name, specs)}",
+                provider=adapter.name,
+            )
+        values[name] = _checked_credential(adapter, spec, found[name])
     return values
+
+
+def _instead(
+    adapter: Adapter, chosen: tuple[str, ...], missing: str, specs: Mapping[str, Credential]
+) -> str:
+    """How the credential sets that do without ``missing`` could be given instead of
+    ``chosen``: what each needs beyond it."""
+    ways = [
+        " and ".join(f"{n}= ({specs[n].env})" for n in names if n not in chosen)
+        for names in adapter.credential_sets
+        if missing not in names
+    ]
+    return "".join(f"; or instead {way}" for way in ways if way)
 
 
 def _checked_credential(adapter: Adapter, spec: Credential, value: object) -> str:
@@ -209,10 +229,14 @@ class _Settings:
         max_retries: int | None,
         retry_policy: RetryPolicy | None,
     ) -> None:
-        adapter = adapter_for(provider)
-        values = _credentials(adapter, credentials)
+        shared = adapter_for(provider)
+        values = _credentials(shared, credentials)
+        specs = [spec for spec in shared.credential_specs() if spec.name in values]
+        adapter = account_adapter(
+            shared, {spec.name: values[spec.name] for spec in specs if not spec.secret}
+        )
         auth = adapter.authenticate(values)
-        secret = [values[spec.name] for spec in adapter.credential_specs() if spec.secret]
+        secret = [values[spec.name] for spec in specs if spec.secret]
         root = _base_url(adapter, base_url)
         self.timeout = _timeout(adapter, timeout)
         policy = _policy(adapter, max_retries, retry_policy)

@@ -355,6 +355,12 @@ class ClientBase(Generic[_S]):
         """Which normalized fields this provider can set and clear."""
         return self._core.adapter.capabilities
 
+    @property
+    def adapter(self) -> Adapter:
+        """The adapter this client builds its requests with: the provider's, for this
+        client's account (it holds no secret)."""
+        return self._core.adapter
+
     def __repr__(self) -> str:
         name = f"phonerouting.{type(self).__name__}"
         return f"<{name} provider={self.provider!r} base_url={self._core.root!r}>"

@@ -14,6 +14,7 @@ import importlib.metadata
 import logging
 import re
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -28,6 +29,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "PROVIDERS",
     "Provider",
+    "account_adapter",
     "adapter_for",
     "emulator_class",
     "providers",
@@ -209,6 +211,20 @@ def adapter_for(provider: str) -> Adapter:
     adapter = made() if isinstance(made, type) else made
     with _lock:
         return _cache.setdefault(provider, adapter)
+
+
+def account_adapter(adapter: Adapter, settings: Mapping[str, str]) -> Adapter:
+    """``adapter`` (a provider's shared one) for one account, from its non-secret
+    settings (`Adapter.for_account`); the shared adapter itself for a vendor whose
+    requests do not depend on the account, as the four built-in ones."""
+    built = adapter.for_account(settings)
+    if not isinstance(built, Adapter) or built.name != adapter.name:
+        raise ConfigurationError(
+            f"the adapter of provider {adapter.name!r} built for an account must be an "
+            f"Adapter named {adapter.name!r}, not {built!r}",
+            provider=adapter.name,
+        )
+    return built
 
 
 def emulator_class(provider: str) -> type[Emulator] | None:

@@ -9,12 +9,12 @@ An adapter declares its capabilities as data (`Adapter.capabilities`); the share
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, ClassVar
 
 import attrs
 
-from phonerouting.errors import UnsupportedFieldError
+from phonerouting.errors import ConfigurationError, UnsupportedFieldError
 from phonerouting.model import Capabilities, PhoneNumber, RoutingUpdate
 
 __all__ = ["Adapter", "Credential", "ErrorInfo", "Page", "Request"]
@@ -104,6 +104,10 @@ class Adapter(abc.ABC):
     #: The credentials and settings a client needs, in order. Empty (the default) means
     #: one secret ``api_key`` read from `api_key_env`, as the four built-in vendors have.
     credentials: ClassVar[tuple[Credential, ...]] = ()
+    #: Alternative sets of `credentials` (their names), in order of preference, for a
+    #: vendor that takes either of two kinds (an account id with its token, or a key
+    #: id with its secret). Empty (the default): every credential is needed.
+    credential_sets: ClassVar[tuple[tuple[str, ...], ...]] = ()
     #: The response header carrying the vendor's request or trace id, if any.
     request_id_header: ClassVar[str | None] = None
     #: Which normalized fields this vendor can set and clear.
@@ -114,6 +118,40 @@ class Adapter(abc.ABC):
     def credential_specs(self) -> tuple[Credential, ...]:
         """What a client of this provider takes: `credentials`, or the one ``api_key``."""
         return self.credentials or (Credential("api_key", self.api_key_env, label="API key"),)
+
+    def choose_credentials(
+        self, given: Collection[str], found: Collection[str]
+    ) -> tuple[tuple[str, ...], str | None]:
+        """Which credentials a client uses, and the first of them missing (``None``
+        when none is), from the names ``given`` as arguments and those ``found``
+        (given, or read from their variables).
+
+        What is given wins: the chosen set is the first of `credential_sets` that
+        holds every given name and has every member found; when none has, the first
+        that holds every given name is chosen and its first missing member reported.
+        A ConfigurationError when no set holds every given name (two kinds at once).
+        """
+        sets = self.credential_sets or (tuple(spec.name for spec in self.credential_specs()),)
+        fitting = [names for names in sets if all(name in names for name in given)]
+        if not fitting:
+            kinds = "; or ".join(", ".join(names) for names in sets)
+            raise ConfigurationError(
+                f"{self.name} takes {kinds}; not {', '.join(sorted(given))} together",
+                provider=self.name,
+            )
+        for names in fitting:
+            if all(name in found for name in names):
+                return names, None
+        names = fitting[0]
+        return names, next(name for name in names if name not in found)
+
+    def for_account(self, settings: Mapping[str, str]) -> Adapter:
+        """This adapter for one account, from its non-secret settings (name → value,
+        the chosen non-secret `credentials`, checked). An adapter never holds a
+        secret. By default the shared, stateless adapter itself: only a vendor whose
+        requests depend on the account (an account id in every path) builds one."""
+        del settings
+        return self
 
     def auth_headers(self, api_key: str) -> dict[str, str]:
         """The headers that authenticate every request with ``api_key`` (an adapter

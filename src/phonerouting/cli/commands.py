@@ -162,7 +162,7 @@ def _to_json(value: Any) -> str:
 def _dry_run(client: Client, number: PhoneNumber, update: RoutingUpdate, as_json: bool) -> None:
     from phonerouting import operations
 
-    adapter = adapter_for(client.provider)
+    adapter = client.adapter
     # The same pure step update_routing takes: it refuses what the provider cannot
     # set or clear, and builds the exact requests; none is sent.
     _, requests = operations.plan_update(adapter, number.id, update)
@@ -171,7 +171,10 @@ def _dry_run(client: Client, number: PhoneNumber, update: RoutingUpdate, as_json
         for field, value in update.changes().items()
     }
     sent = [
-        {"method": r.method, "path": r.path, "params": r.params, "json": r.json} for r in requests
+        {"method": r.method, "path": r.path, "params": r.params, "json": r.json}
+        # A form body only where there is one: the JSON vendors' output is as it was.
+        | ({} if r.form is None else {"form": r.form})
+        for r in requests
     ]
     data = {"dry_run": True, "number": number, "changes": changes, "requests": sent}
 
@@ -183,7 +186,8 @@ def _dry_run(client: Client, number: PhoneNumber, update: RoutingUpdate, as_json
         for field, change in changes.items():
             out.write(f"  {field}: {inline(change['before'])} -> {inline(change['after'])}\n")
         for request in requests:
-            body = "" if request.json is None else " " + escape(_to_json(request.json))
+            payload = request.json if request.form is None else request.form
+            body = "" if payload is None else " " + escape(_to_json(payload))
             query = "" if not request.params else " ?" + escape(_to_json(request.params))
             out.write(f"  request: {request.method} {escape(request.path)}{query}{body}\n")
         if not requests:
