@@ -21,7 +21,16 @@ import attrs
 from phonerouting.adapters.base import Adapter
 from phonerouting.errors import ConfigurationError, NotFoundError, RateLimitError, RoutingError
 from phonerouting.inputs import in_range
-from phonerouting.migration.journal import Journal, Step, normalized
+from phonerouting.migration.journal import (
+    MAY_HAVE_SENT,
+    TRANSITIONS,
+    JournalStore,
+    SQLiteJournal,
+    Step,
+    StepState,
+    check_transition,
+    normalized,
+)
 from phonerouting.migration.plan import Plan, is_empty, make_plan
 from phonerouting.model import PhoneNumber, RoutingUpdate
 from phonerouting.protocol import AsyncPhoneNumberRouting
@@ -44,6 +53,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger("phonerouting.migration")
+
+#: What ``journal=`` takes: a path (the SQLite journal) or a `JournalStore`.
+JournalArg = str | Path | JournalStore
 
 #: Called with (numbers finished, numbers in the run): once at the start, then after
 #: each number.
@@ -236,7 +248,7 @@ def _conflicts(
 
 def _may_have_landed(step: Step) -> bool:
     # A journal written before `sent` was recorded marks a sent write only by its state.
-    return step.sent or step.state in ("writing", "failed", "rolling_back", "rollback_failed")
+    return step.sent or step.state in MAY_HAVE_SENT
 
 
 def _adapter(target: AsyncPhoneNumberRouting) -> Adapter | None:
@@ -421,16 +433,32 @@ class _Pacer:
 
 @attrs.frozen
 class _States:
-    """The journal states one kind of run moves a step through."""
+    """The journal states one kind of run moves a step to; which steps it works on is
+    read off `TRANSITIONS`."""
 
-    done: str
-    busy: str
-    failed: str
-    changed: str
+    done: StepState
+    busy: StepState
+    failed: StepState
+    changed: StepState
+
+    @property
+    def own(self) -> frozenset[StepState]:
+        """The states only this kind of run leaves a step in."""
+        return frozenset((self.done, self.busy, self.failed, self.changed))
+
+    @property
+    def pending(self) -> tuple[StepState, ...]:
+        """The states of the steps this kind of run works on: those it may write from."""
+        return tuple(state for state in StepState if self.busy in TRANSITIONS[state])
 
 
-_APPLY = _States("done", "writing", "failed", "changed")
-_ROLLBACK = _States("rolled_back", "rolling_back", "rollback_failed", "rollback_changed")
+_APPLY = _States(StepState.DONE, StepState.WRITING, StepState.FAILED, StepState.CHANGED)
+_ROLLBACK = _States(
+    StepState.ROLLED_BACK,
+    StepState.ROLLING_BACK,
+    StepState.ROLLBACK_FAILED,
+    StepState.ROLLBACK_CHANGED,
+)
 
 
 class _Reader:
@@ -469,7 +497,7 @@ class _Reader:
 @attrs.define
 class _Run:
     target: AsyncPhoneNumberRouting
-    journal: Journal
+    journal: JournalStore
     pacer: _Pacer
     max_rate_limit_waits: int
     max_rate_limit_wait: float
@@ -548,24 +576,37 @@ class _Run:
         self.retries += 1
         self.pacer.rate_limited(wait)
 
-    def confirm(self, step: Step, current: PhoneNumber, prior: dict[str, Any] | None) -> None:
+    async def move(
+        self, step: Step, state: StepState, *, previous: StepState | None = None, **values: Any
+    ) -> bool:
+        """Journal ``step``'s move to ``state`` from ``previous`` (its state as read) once
+        `TRANSITIONS` allows it; False when the journal gave the step to another worker.
+
+        Raises:
+            IllegalTransitionError: a move the table does not allow (a bug).
+        """
+        previous = step.state if previous is None else previous
+        check_transition(step.number, previous, state)
+        return await self.journal.mark(step.number, state, previous=previous, **values)
+
+    async def confirm(self, step: Step, current: PhoneNumber, prior: dict[str, Any] | None) -> None:
         """The number already holds what this step would write: done without a write."""
-        self.journal.mark(step.number, self.states.done, result=current.routing(), prior=prior)
-        self.confirmed += 1
-        self.tick()
+        if await self.move(step, self.states.done, result=current.routing(), prior=prior):
+            self.confirmed += 1
+            self.tick()
 
-    def fail(self, step: Step, message: str) -> None:
+    async def fail(self, step: Step, message: str, previous: StepState | None = None) -> None:
         """Record that this step did not happen, and why."""
-        self.journal.mark(step.number, self.states.failed, error=message)
-        self.failures.append(Failure(step.number, step.target_id, message))
-        self.tick()
+        if await self.move(step, self.states.failed, previous=previous, error=message):
+            self.failures.append(Failure(step.number, step.target_id, message))
+            self.tick()
 
-    def hold_back(self, step: Step, fields: tuple[FieldChange, ...]) -> None:
+    async def hold_back(self, step: Step, fields: tuple[FieldChange, ...]) -> None:
         """Leave a number someone else edited as it is, and say what changed."""
         shown = "; ".join(f"{c.field}: expected {c.planned!r}, found {c.found!r}" for c in fields)
-        self.journal.mark(step.number, self.states.changed, error=f"changed ({shown})")
-        self.changes.append(Changed(step.number, step.target_id, fields))
-        self.tick()
+        if await self.move(step, self.states.changed, error=f"changed ({shown})"):
+            self.changes.append(Changed(step.number, step.target_id, fields))
+            self.tick()
 
     async def write_step(
         self,
@@ -577,15 +618,18 @@ class _Run:
     ) -> None:
         """Journal the step as in flight (with the values and vendor state found just
         before), write it, journal the outcome."""
-        self.journal.mark(step.number, self.states.busy, prior=prior, restore=state, sent=True)
+        busy = self.states.busy
+        if not await self.move(step, busy, prior=prior, restore=state, sent=True):
+            return  # another worker holds the number (a shared journal)
         try:
             result = await self.send(step, values, restore)
         except RoutingError as error:
-            self.fail(step, f"{type(error).__name__}: {error}")
+            await self.fail(step, f"{type(error).__name__}: {error}", previous=busy)
             return
-        self.journal.mark(step.number, self.states.done, result=result.routing(), wrote=True)
-        self.written += 1
-        self.tick()
+        done = self.states.done
+        if await self.move(step, done, previous=busy, result=result.routing(), wrote=True):
+            self.written += 1
+            self.tick()
 
     async def read(self, step: Step) -> PhoneNumber | None:
         """The step's number as the target holds it now; the step fails when the read
@@ -593,10 +637,10 @@ class _Run:
         try:
             current = await self.reader.current(step.target_id)
         except RoutingError as error:
-            self.fail(step, f"{type(error).__name__}: {error}")
+            await self.fail(step, f"{type(error).__name__}: {error}")
             return None
         if current is None:
-            self.fail(step, f"{step.target_id} is no longer in the target account")
+            await self.fail(step, f"{step.target_id} is no longer in the target account")
         return current
 
     async def apply_step(self, step: Step) -> None:
@@ -615,11 +659,11 @@ class _Run:
                 for f, v in found.items()
             }
         if _matches(current, step.desired):
-            self.confirm(step, current, None if landed else found)
+            await self.confirm(step, current, None if landed else found)
             return
         conflicts = _conflicts(current, step.prior, step.desired)
         if conflicts and not self.force:
-            self.hold_back(step, conflicts)
+            await self.hold_back(step, conflicts)
             return
         # What a landed write changed is not the number's own state: keep the first.
         state = None if landed and step.restore else self.restorable(current)
@@ -629,18 +673,18 @@ class _Run:
         """Record what a number the fresh plan no longer writes holds now."""
         current = await self.read(step)
         if current is not None:
-            self.confirm(step, current, None)
+            await self.confirm(step, current, None)
 
     async def rollback_step(self, step: Step) -> None:
         current = await self.read(step)
         if current is None:
             return
         if _matches(current, step.prior):
-            self.confirm(step, current, None)
+            await self.confirm(step, current, None)
             return
         conflicts = _conflicts(current, step.desired, step.prior)
         if conflicts and not self.force:
-            self.hold_back(step, conflicts)
+            await self.hold_back(step, conflicts)
             return
         await self.write_step(step, step.prior, restore=True)
 
@@ -694,10 +738,11 @@ def _check_concurrency(concurrency: int) -> None:
         )
 
 
-_UNFINISHED = ("planned", "writing", "failed", "changed")
+#: The steps an apply has not finished: those it works on.
+_UNFINISHED = _APPLY.pending
 
 
-def _resume(book: Journal, plan: Plan, journal: str | Path) -> SourceChanges:
+async def _resume(book: JournalStore, plan: Plan) -> SourceChanges:
     """Resume the journal's run with ``plan``, made anew, and say what changed in the
     source since the journal's plan.
 
@@ -707,21 +752,21 @@ def _resume(book: Journal, plan: Plan, journal: str | Path) -> SourceChanges:
     values they were planned over stay the journal's, so an edit on the target since is
     still caught), and unfinished numbers no longer in both accounts leave the run.
     """
-    held = book.meta()
-    where = f"the journal {str(journal)!r}"
+    held = await book.meta()
+    where = f"the journal {book.name!r}"
     if (held.get("source"), held.get("target")) != (plan.source, plan.target):
         raise ConfigurationError(
             f"{where} records a migration from {held.get('source')} to "
             f"{held.get('target')}, not this one; use another journal file",
             hint=_NEW_JOURNAL,
         )
-    counts = book.counts()
-    if any(counts.get(state) for state in ("rolling_back", "rolled_back", "rollback_failed")):
+    counts = await book.counts()
+    if any(counts.get(state) for state in _ROLLBACK.own):
         raise ConfigurationError(
             f"{where} was rolled back; applying it again needs a new journal",
             hint="Use a new journal file to apply again; keep this one as the rollback's record.",
         )
-    steps = {step.number: step for step in book.steps()}
+    steps = {step.number: step for step in await book.steps()}
     if steps and not any(item.number in steps for item in plan.numbers):
         raise ConfigurationError(
             f"{where} holds another migration: none of its numbers is in both accounts "
@@ -755,8 +800,8 @@ def _resume(book: Journal, plan: Plan, journal: str | Path) -> SourceChanges:
         changed.append(number)
         if step.state in _UNFINISHED:
             before = normalized({c.field: c.before for c in planned.changes})
-            book.replan(number, {f: step.prior.get(f, before[f]) for f in desired}, desired)
-    book.add_steps(
+            await book.replan(number, {f: step.prior.get(f, before[f]) for f in desired}, desired)
+    await book.add_steps(
         [
             (
                 n,
@@ -768,7 +813,7 @@ def _resume(book: Journal, plan: Plan, journal: str | Path) -> SourceChanges:
         ]
     )
     for number in removed:
-        book.drop(number)  # kept when a write of it was sent: a rollback may need it
+        await book.drop(number)  # kept when a write of it was sent: a rollback may need it
     return SourceChanges(tuple(added), tuple(removed), tuple(sorted(changed)))
 
 
@@ -783,7 +828,7 @@ async def apply(
     plan: Plan,
     target: AsyncPhoneNumberRouting,
     *,
-    journal: str | Path,
+    journal: JournalArg,
     concurrency: int = 8,
     max_requests_per_second: float | None = None,
     max_rate_limit_waits: int = MAX_RATE_LIMIT_WAITS,
@@ -792,7 +837,8 @@ async def apply(
     durable: bool = False,
     force: bool = False,
 ) -> Report:
-    """Apply ``plan`` to ``target``, recording every step in the journal at ``journal``.
+    """Apply ``plan`` to ``target``, recording every step in ``journal``: a path (the
+    SQLite journal, created if needed) or a `JournalStore`.
 
     Compare before write: each number is read just before it is written (one
     `get_number`, or one listing per `READ_BATCH` numbers for a vendor without a
@@ -812,6 +858,9 @@ async def apply(
     vendor's ``retry_after``, up to ``max_rate_limit_waits`` times per request; a wait
     longer than ``max_rate_limit_wait`` seconds fails that number instead.
 
+    ``durable`` (power-loss durability: an fsync per commit) applies to a journal path;
+    a `JournalStore` given instead decides its own durability.
+
     Raises:
         ConfigurationError: bad arguments (a client that is not asynchronous among
             them), a journal that cannot be opened or is in use by another run, or one
@@ -826,19 +875,20 @@ async def apply(
             f"the plan targets {plan.target}, but the client given is {target.provider}",
             hint=_FIX_ARGUMENTS,
         )
-    book = Journal.open(journal, durable=durable)
+    book = _store(journal, durable)
+    await book.open()
     try:
         meta = {"source": plan.source, "target": plan.target}
-        fresh = book.start(
+        fresh = await book.start(
             meta,
             [
                 (n.number, n.target_id, {c.field: c.before for c in n.changes}, n.desired())
                 for n in plan.to_write
             ],
         )
-        source_changes = None if fresh else _resume(book, plan, journal)
-        pending = list(book.steps("planned", "writing", "failed", "changed"))
-        total = sum(book.counts().values())
+        source_changes = None if fresh else await _resume(book, plan)
+        pending = await book.steps(*_APPLY.pending)
+        total = sum((await book.counts()).values())
         confirmed: list[Step] = []
         gone: list[Step] = []
         if not fresh:
@@ -863,7 +913,7 @@ async def apply(
             finished=total - len(pending) - len(confirmed) - len(gone),
         )
         for step in gone:
-            run.fail(step, f"{step.number} is no longer in both accounts; not written")
+            await run.fail(step, f"{step.number} is no longer in both accounts; not written")
         again = {step.number for step in confirmed}
         await _run_steps(
             run,
@@ -874,7 +924,7 @@ async def apply(
         report = run.report(already_done=total - len(pending) - len(confirmed) - len(gone))
         return attrs.evolve(report, source_changes=source_changes)
     finally:
-        book.close()
+        await book.close()
 
 
 def drift(plan: Plan) -> VerifyReport:
@@ -912,23 +962,24 @@ async def verify(plan: Plan, target: AsyncPhoneNumberRouting) -> VerifyReport:
     return VerifyReport(len(plan.to_write), tuple(differences), tuple(missing))
 
 
-async def verify_journal(target: AsyncPhoneNumberRouting, *, journal: str | Path) -> VerifyReport:
-    """Read ``target`` back and check it against what the journal says it holds: the
-    migrated values of the numbers applied, the prior values of those rolled back.
-    Numbers the journal has not finished are listed in `VerifyReport.unfinished`."""
+async def verify_journal(target: AsyncPhoneNumberRouting, *, journal: JournalArg) -> VerifyReport:
+    """Read ``target`` back and check it against what ``journal`` (a path or a
+    `JournalStore`) says it holds: the migrated values of the numbers applied, the prior
+    values of those rolled back. Numbers the journal has not finished are listed in
+    `VerifyReport.unfinished`."""
     _require_async(target, "target", "verify_journal")
-    book = _open_existing(journal, target, shared=True)
+    book = await _open_existing(journal, target, shared=True)
     try:
-        steps = list(book.steps())
+        steps = await book.steps()
     finally:
-        book.close()
+        await book.close()
     current = {n.id: n for n in await _collect(target)}
     differences: list[Difference] = []
     missing: list[str] = []
     unfinished: list[str] = []
     for step in steps:
-        if step.state in ("done", "rolled_back"):
-            expected = step.desired if step.state == "done" else step.prior
+        if step.state in (_APPLY.done, _ROLLBACK.done):
+            expected = step.desired if step.state == _APPLY.done else step.prior
         else:
             unfinished.append(step.number)
             continue
@@ -942,14 +993,34 @@ async def verify_journal(target: AsyncPhoneNumberRouting, *, journal: str | Path
     return VerifyReport(len(steps), tuple(differences), tuple(missing), tuple(unfinished))
 
 
-def _open_existing(
-    journal: str | Path, target: AsyncPhoneNumberRouting, *, shared: bool = False
-) -> Journal:
-    if not Path(journal).is_file():
+def _store(journal: JournalArg, durable: bool = False) -> JournalStore:
+    """The store ``journal=`` names: a path is the SQLite journal."""
+    if isinstance(journal, str | Path):
+        return SQLiteJournal(journal, durable=durable)
+    if not isinstance(journal, JournalStore):
+        raise ConfigurationError(
+            f"journal must be a file path or a JournalStore, not {type(journal).__name__}",
+            hint=_FIX_ARGUMENTS,
+        )
+    if durable:
+        raise ConfigurationError(
+            "durable=True applies to a journal file; the journal given is a "
+            f"{type(journal).__name__}, which decides its own durability",
+            hint="Leave durable out, or give a journal file path.",
+            cli_hint="Leave --durable out, or give a journal file path.",
+        )
+    return journal
+
+
+async def _open_existing(
+    journal: JournalArg, target: AsyncPhoneNumberRouting, *, shared: bool = False
+) -> JournalStore:
+    if isinstance(journal, str | Path) and not Path(journal).is_file():
         raise ConfigurationError(f"no journal at {str(journal)!r}", hint=_CHECK_JOURNAL)
-    book = Journal.open(journal, shared=shared)
+    book = _store(journal)
+    await book.open(shared=shared)
     try:
-        held = book.meta()
+        held = await book.meta()
         if held.get("target") != target.provider:
             raise ConfigurationError(
                 f"the journal records a migration to {held.get('target') or 'nothing'}, "
@@ -957,7 +1028,7 @@ def _open_existing(
                 hint=_CHECK_JOURNAL,
             )
     except BaseException:
-        book.close()  # or it stays locked for the rest of the process
+        await book.close()  # or it stays locked for the rest of the process
         raise
     return book
 
@@ -968,15 +1039,15 @@ _CHECK_JOURNAL = "Give the journal file that apply wrote, and the account it mig
 async def rollback(
     target: AsyncPhoneNumberRouting,
     *,
-    journal: str | Path,
+    journal: JournalArg,
     concurrency: int = 8,
     max_requests_per_second: float | None = None,
     progress: Progress | None = None,
     force: bool = False,
 ) -> Report:
-    """Restore, on ``target``, the values the journal recorded as found just before
-    each write, for every number a migration wrote or may have written. Resumable like
-    `apply`.
+    """Restore, on ``target``, the values ``journal`` (a path or a `JournalStore`)
+    recorded as found just before each write, for every number a migration wrote or
+    may have written. Resumable like `apply`.
 
     The target is read first, then each number again just before it is restored (the
     same compare before write as `apply`): a number that already holds its prior values
@@ -992,24 +1063,16 @@ async def rollback(
     _require_async(target, "target", "rollback")
     _check_concurrency(concurrency)
     _check_rate(max_requests_per_second)
-    book = _open_existing(journal, target)
+    book = await _open_existing(journal, target)
     try:
         pending = [
             step
-            for step in book.steps(
-                "done",
-                "writing",
-                "failed",
-                "changed",
-                "rolling_back",
-                "rollback_failed",
-                "rollback_changed",
-            )
+            for step in await book.steps(*_ROLLBACK.pending)
             # A number the apply left as changed was never written, unless a write of
             # it went out before (a crash, a failure) and may have landed.
-            if step.state != "changed" or _may_have_landed(step)
+            if step.state != _APPLY.changed or _may_have_landed(step)
         ]
-        total = len(pending) + book.counts().get("rolled_back", 0)
+        total = len(pending) + (await book.counts()).get(_ROLLBACK.done, 0)
         run = _Run(
             target,
             book,
@@ -1029,7 +1092,7 @@ async def rollback(
                 # journal rolled back (and so spent) without touching anything.
                 raise ConfigurationError(
                     f"the target account holds none of the {len(pending)} numbers the "
-                    f"journal {str(journal)!r} would roll back; is it the account the "
+                    f"journal {book.name!r} would roll back; is it the account the "
                     "migration wrote to?",
                     hint=_CHECK_JOURNAL,
                 )
@@ -1037,4 +1100,4 @@ async def rollback(
         await _run_steps(run, pending, concurrency, run.rollback_step)
         return run.report(already_done=total - len(pending))
     finally:
-        book.close()
+        await book.close()

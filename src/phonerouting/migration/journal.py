@@ -1,4 +1,5 @@
-"""The crash-safe record of a migration, in SQLite.
+"""The crash-safe record of a migration: the `JournalStore` interface, its default SQLite
+implementation (`SQLiteJournal`, over the file format `Journal`), and the step states.
 
 Every number's step is written to the journal *before* its write is sent (state
 ``writing``, with the target's prior values and the values to write) and *after* it
@@ -11,18 +12,26 @@ WAL mode with ``synchronous=NORMAL`` makes each commit durable against a process
 (the stated requirement); ``durable=True`` switches to ``synchronous=FULL`` for power
 loss too, at the price of an fsync per commit. The journal holds routing values only,
 never credentials.
+
+The engine takes any `JournalStore` (``journal=`` of `apply`, `verify_journal` and
+`rollback`); a path is the SQLite journal. Every move of a step is checked against one
+table, `TRANSITIONS`; an illegal one is a bug (`IllegalTransitionError`), never written.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping
+import types
+from collections.abc import Generator, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
@@ -33,7 +42,19 @@ try:
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["Journal", "Step", "normalized"]
+__all__ = [
+    "TRANSITIONS",
+    "IllegalTransitionError",
+    "Journal",
+    "JournalStore",
+    "MemoryJournal",
+    "NewStep",
+    "SQLiteJournal",
+    "Step",
+    "StepState",
+    "check_transition",
+    "normalized",
+]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -56,21 +77,81 @@ CREATE TABLE IF NOT EXISTS steps (
 #: an older version gains them when opened (a resume or a rollback across an upgrade).
 _ADDED_COLUMNS = (("restore", "TEXT"), ("sent", "INTEGER NOT NULL DEFAULT 0"))
 
-#: The states a step goes through.
-STATES = (
-    "planned",
-    "writing",
-    "done",
-    "failed",
+
+class StepState(StrEnum):
+    """The states a step goes through. The values are what journals store (a journal
+    written by any earlier version opens as it is)."""
+
+    PLANNED = "planned"
+    #: A write is about to go out, or went out and its answer is not recorded yet.
+    WRITING = "writing"
+    DONE = "done"
+    FAILED = "failed"
     #: Not written: the target no longer held the plan's values when read just before.
-    "changed",
-    "rolling_back",
-    "rolled_back",
-    "rollback_failed",
+    CHANGED = "changed"
+    ROLLING_BACK = "rolling_back"
+    ROLLED_BACK = "rolled_back"
+    ROLLBACK_FAILED = "rollback_failed"
     #: Not restored: the number no longer held what the migration wrote.
-    "rollback_changed",
+    ROLLBACK_CHANGED = "rollback_changed"
+
+
+_S = StepState
+#: Where an apply takes a step it works on (a resume takes failed and changed steps,
+#: and steps a crash left writing, again; staying put is a retry that failed again).
+_APPLY_MOVES = frozenset({_S.WRITING, _S.DONE, _S.FAILED, _S.CHANGED})
+#: Where a rollback takes a step: any step a write of the migration may have reached.
+_ROLLBACK_MOVES = frozenset(
+    {_S.ROLLING_BACK, _S.ROLLED_BACK, _S.ROLLBACK_FAILED, _S.ROLLBACK_CHANGED}
 )
 
+#: The one table of allowed moves: for each state, the states a step in it may move
+#: to. Every state check of the engine is read off it (which steps an apply or a
+#: rollback works on, which are unfinished, which mean the journal was rolled back).
+#: ``done`` and ``rolled_back`` are an apply's and a rollback's ends: a done step only
+#: a rollback moves; a rolled-back one nothing does (a new apply needs a new journal).
+TRANSITIONS: Mapping[StepState, frozenset[StepState]] = {
+    _S.PLANNED: _APPLY_MOVES,
+    _S.WRITING: _APPLY_MOVES | _ROLLBACK_MOVES,
+    _S.DONE: _ROLLBACK_MOVES,
+    _S.FAILED: _APPLY_MOVES | _ROLLBACK_MOVES,
+    _S.CHANGED: _APPLY_MOVES | _ROLLBACK_MOVES,
+    _S.ROLLING_BACK: _ROLLBACK_MOVES,
+    _S.ROLLED_BACK: frozenset(),
+    _S.ROLLBACK_FAILED: _ROLLBACK_MOVES,
+    _S.ROLLBACK_CHANGED: _ROLLBACK_MOVES,
+}
+
+#: The states in which a write may have been sent, for a journal written before the
+#: ``sent`` column was recorded (a failure may follow a write; a change never does).
+MAY_HAVE_SENT = frozenset({_S.WRITING, _S.FAILED, _S.ROLLING_BACK, _S.ROLLBACK_FAILED})
+
+
+class IllegalTransitionError(RuntimeError):
+    """A step was to move where `TRANSITIONS` does not allow: a bug in the engine or in
+    a journal store (one that returned a step in the wrong state), never a user's
+    mistake. Nothing was written."""
+
+
+def check_transition(number: str, old: StepState, new: StepState) -> None:
+    """Raise `IllegalTransitionError` unless a step in ``old`` may move to ``new``."""
+    if new not in TRANSITIONS[old]:
+        raise IllegalTransitionError(f"step {number}: {old.value} -> {new.value} is not allowed")
+
+
+#: One `Journal.mark`: (number, state, result, error, wrote, prior, restore, sent).
+Move = tuple[
+    str,
+    str,
+    Mapping[str, Any] | None,
+    str | None,
+    bool,
+    Mapping[str, Any] | None,
+    Mapping[str, Any] | None,
+    bool,
+]
+#: A step to record as planned: (number, target id, values before, values to write).
+NewStep = tuple[str, str, Mapping[str, Any], Mapping[str, Any]]
 
 _HINT = "Give a journal file that apply wrote (or a new path for a new migration)."
 
@@ -169,7 +250,7 @@ class Step:
     target_id: str
     prior: dict[str, Any]
     desired: dict[str, Any]
-    state: str
+    state: StepState = attrs.field(converter=StepState)
     result: dict[str, Any] | None
     error: str | None
     writes: int
@@ -257,9 +338,7 @@ class Journal:
         with self._writing():
             return dict(self._db.execute("SELECT key, value FROM meta").fetchall())
 
-    def start(
-        self, meta: Mapping[str, str], steps: list[tuple[str, str, dict[str, Any], dict[str, Any]]]
-    ) -> bool:
+    def start(self, meta: Mapping[str, str], steps: Sequence[NewStep]) -> bool:
         """Record a new run: its identity and one ``planned`` step per number.
 
         Returns False (and changes nothing) when the journal already holds a run; the
@@ -279,7 +358,7 @@ class Journal:
             )
         return True
 
-    def add_steps(self, steps: list[tuple[str, str, dict[str, Any], dict[str, Any]]]) -> None:
+    def add_steps(self, steps: Sequence[NewStep]) -> None:
         """Add ``planned`` steps to a run (numbers a resumed run's fresh plan added)."""
         now = _now()
         with self._writing(), self._transaction():
@@ -332,30 +411,38 @@ class Journal:
         before the migration (the values found just before its write); ``sent`` records
         that a write is about to go out.
         """
-        if state not in STATES:
-            raise ValueError(state)
+        self.mark_many([(number, state, result, error, wrote, prior, restore, sent)])
+
+    def mark_many(self, moves: Sequence[Move]) -> None:
+        """Make several `mark` moves in one commit (all of them or, on an error, none):
+        the group commit of `SQLiteJournal`, one fsync for many steps."""
+        rows = [
+            (
+                StepState(state).value,
+                None if result is None else _dump(result),
+                error,
+                int(wrote),
+                None if prior is None else _dump(prior),
+                None if restore is None else _dump(restore),
+                int(sent),
+                _now(),
+                number,
+            )
+            for number, state, result, error, wrote, prior, restore, sent in moves
+        ]
         self._check_still_there()
-        with self._writing():
-            self._db.execute(
+        with self._writing(), self._transaction():
+            self._db.executemany(
                 "UPDATE steps SET state = ?, result = COALESCE(?, result), error = ?, "
                 "writes = writes + ?, prior = COALESCE(?, prior), "
                 "restore = COALESCE(?, restore), sent = MAX(sent, ?), updated_at = ? "
                 "WHERE number = ?",
-                (
-                    state,
-                    None if result is None else _dump(result),
-                    error,
-                    int(wrote),
-                    None if prior is None else _dump(prior),
-                    None if restore is None else _dump(restore),
-                    int(sent),
-                    _now(),
-                    number,
-                ),
+                rows,
             )
 
     def steps(self, *states: str) -> Iterator[Step]:
         """The steps, in number order, optionally only those in ``states``."""
+        states = tuple(StepState(state).value for state in states)
         query = (
             "SELECT number, target_id, prior, desired, state, result, error, writes, "
             "restore, sent FROM steps"
@@ -381,8 +468,362 @@ class Journal:
                 bool(sent),
             )
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> dict[StepState, int]:
         """How many steps are in each state."""
         with self._writing():
             rows = self._db.execute("SELECT state, COUNT(*) FROM steps GROUP BY state")
-            return dict(rows.fetchall())
+            return {StepState(state): count for state, count in rows.fetchall()}
+
+
+@runtime_checkable
+class JournalStore(Protocol):
+    """Where a migration records its steps: what `apply`, `verify_journal` and
+    `rollback` need of a journal (their ``journal=`` takes one, or a path for the
+    default `SQLiteJournal`).
+
+    The engine calls `open` first and `close` last (also when the run fails or is
+    cancelled), and every other method between them, from the event loop: a store
+    must not block it (do the I/O in a thread or with an async driver). Values are
+    JSON-compatible dicts; a store gives them back as `normalized` does (lists, not
+    tuples). A store holds routing values only, never credentials.
+
+    Crash safety is the store's promise to keep: `mark` returns only once the move is
+    durable, since the engine sends a write only after the ``writing`` move returned.
+    A store shared by several workers (a database) claims steps through `mark`: it
+    makes the move conditional on the step still being in ``previous`` (and, for a
+    move that stays in its state, on no other worker holding the step, e.g. by an
+    owner or lease column) and returns False when another worker moved it first; the
+    engine then leaves that number to the other worker.
+    """
+
+    #: How messages name the journal (a path, a database without its password).
+    name: str
+
+    async def open(self, *, shared: bool = False) -> None:
+        """Take the journal for this run. ``shared``: the run only reads (verify), and
+        any number of such runs may hold it at once, but not while a run that writes
+        does. Raises `phonerouting.ConfigurationError` when it cannot be opened or is
+        in use."""
+        ...
+
+    async def close(self) -> None:
+        """Release the journal (for another run); the engine calls it exactly once."""
+        ...
+
+    async def meta(self) -> dict[str, str]:
+        """The run's identity (``source`` and ``target`` provider names); empty for a
+        journal that holds no run yet."""
+        ...
+
+    async def start(self, meta: Mapping[str, str], steps: Sequence[NewStep]) -> bool:
+        """Record a new run: its identity and one ``planned`` step per number, at once.
+        Returns False, changing nothing, when the journal already holds a run."""
+        ...
+
+    async def add_steps(self, steps: Sequence[NewStep]) -> None:
+        """Add ``planned`` steps (numbers a resumed run's fresh plan added)."""
+        ...
+
+    async def replan(
+        self, number: str, prior: Mapping[str, Any], desired: Mapping[str, Any]
+    ) -> None:
+        """Replace an unfinished step's values before and to write."""
+        ...
+
+    async def drop(self, number: str) -> None:
+        """Remove a step, unless a write of it was ever sent."""
+        ...
+
+    async def steps(self, *states: StepState) -> list[Step]:
+        """The steps in number order, only those in ``states`` when given."""
+        ...
+
+    async def counts(self) -> dict[StepState, int]:
+        """How many steps are in each state."""
+        ...
+
+    async def mark(
+        self,
+        number: str,
+        state: StepState,
+        *,
+        previous: StepState,
+        result: Mapping[str, Any] | None = None,
+        error: str | None = None,
+        wrote: bool = False,
+        prior: Mapping[str, Any] | None = None,
+        restore: Mapping[str, Any] | None = None,
+        sent: bool = False,
+    ) -> bool:
+        """Move a step from ``previous`` (a move `TRANSITIONS` allows, checked by the
+        engine) to ``state``, durably. ``result`` and ``restore`` and ``prior`` replace
+        the recorded values when given; ``error`` always does (None clears it); ``wrote``
+        counts a write the vendor answered; ``sent`` records, for good, that a write is
+        about to go out. Returns False when the store gave the step to another worker.
+        """
+        ...
+
+
+class _Moves:
+    """`JournalStore.mark` for the stores here: the move checked against the table (a
+    move the engine did not check must not reach the store either), then made."""
+
+    async def mark(
+        self,
+        number: str,
+        state: StepState,
+        *,
+        previous: StepState,
+        result: Mapping[str, Any] | None = None,
+        error: str | None = None,
+        wrote: bool = False,
+        prior: Mapping[str, Any] | None = None,
+        restore: Mapping[str, Any] | None = None,
+        sent: bool = False,
+    ) -> bool:
+        """See `JournalStore.mark`."""
+        check_transition(number, previous, state)
+        return await self._move((number, state, result, error, wrote, prior, restore, sent))
+
+    async def _move(self, move: Move) -> bool:
+        raise NotImplementedError
+
+
+@types.coroutine
+def _turn() -> Generator[None, None, None]:
+    """One turn of the event loop, as ``asyncio.sleep(0)`` takes (without asking a
+    patched ``asyncio.sleep``, which tests use as a clock)."""
+    yield
+
+
+class SQLiteJournal(_Moves):
+    """The default `JournalStore`: an SQLite file (`Journal`), worked on in a thread of
+    its own so that no SQLite call blocks the event loop.
+
+    Moves are group-committed: the moves the run's workers make while one commit is
+    under way are committed together in the next one, and each `mark` returns once its
+    own commit is done. A write is still sent only after its ``writing`` record is
+    durable, but a run pays one commit (and, with ``durable``, one fsync) per batch of
+    moves rather than one per move.
+    """
+
+    def __init__(self, path: str | Path, *, durable: bool = False) -> None:
+        self.path = Path(path)
+        self.name = str(path)
+        self._durable = durable
+        self._book: Journal | None = None
+        self._thread: ThreadPoolExecutor | None = None
+        self._queue: list[tuple[Move, asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    def __repr__(self) -> str:
+        return f"SQLiteJournal({self.name!r})"
+
+    async def _call(self, function: Any, *args: Any) -> Any:
+        assert self._thread is not None, "the journal is not open"
+        return await asyncio.get_running_loop().run_in_executor(self._thread, function, *args)
+
+    def _journal(self) -> Journal:
+        assert self._book is not None, "the journal is not open"
+        return self._book
+
+    async def open(self, *, shared: bool = False) -> None:
+        """Open (creating if needed) the file, locked for this run (`Journal.open`)."""
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="phonerouting-journal")
+        try:
+            self._book = await self._call(
+                lambda: Journal.open(self.path, durable=self._durable, shared=shared)
+            )
+        except BaseException:
+            self._thread.shutdown(wait=True)
+            self._thread = None
+            raise
+
+    async def close(self) -> None:
+        """Wait for the commit under way, then close the file and release its lock.
+
+        Synchronous inside: it runs in the `finally` of a cancelled run too, where an
+        await could be cancelled again and leave the file locked."""
+        if self._flusher is not None:
+            self._flusher.cancel()
+        for _, waiter in self._queue:
+            waiter.cancel()
+        self._queue = []
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)  # at most the one commit under way
+            self._thread = None
+        if self._book is not None:
+            self._book.close()
+            self._book = None
+
+    async def meta(self) -> dict[str, str]:
+        """See `JournalStore.meta`."""
+        result: dict[str, str] = await self._call(self._journal().meta)
+        return result
+
+    async def start(self, meta: Mapping[str, str], steps: Sequence[NewStep]) -> bool:
+        """See `JournalStore.start`."""
+        started: bool = await self._call(self._journal().start, meta, steps)
+        return started
+
+    async def add_steps(self, steps: Sequence[NewStep]) -> None:
+        """See `JournalStore.add_steps`."""
+        await self._call(self._journal().add_steps, steps)
+
+    async def replan(
+        self, number: str, prior: Mapping[str, Any], desired: Mapping[str, Any]
+    ) -> None:
+        """See `JournalStore.replan`."""
+        await self._call(self._journal().replan, number, prior, desired)
+
+    async def drop(self, number: str) -> None:
+        """See `JournalStore.drop`."""
+        await self._call(self._journal().drop, number)
+
+    async def steps(self, *states: StepState) -> list[Step]:
+        """See `JournalStore.steps`."""
+        book = self._journal()
+        found: list[Step] = await self._call(lambda: list(book.steps(*states)))
+        return found
+
+    async def counts(self) -> dict[StepState, int]:
+        """See `JournalStore.counts`."""
+        found: dict[StepState, int] = await self._call(self._journal().counts)
+        return found
+
+    async def _move(self, move: Move) -> bool:
+        # Joins the next group commit and returns once it is done; the run holds the
+        # file alone (its lock), so the move always applies.
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((move, waiter))
+        if self._flusher is None:
+            self._flusher = asyncio.ensure_future(self._flush())
+        await waiter
+        return True
+
+    async def _flush(self) -> None:
+        book = self._journal()
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                try:
+                    await self._call(book.mark_many, [move for move, _ in batch])
+                except BaseException as exc:
+                    for _, waiter in batch:
+                        if waiter.done():
+                            continue
+                        if isinstance(exc, Exception):
+                            waiter.set_exception(exc)
+                        else:  # cancelled: closing
+                            waiter.cancel()
+                    if not isinstance(exc, Exception):
+                        raise
+                else:
+                    for _, waiter in batch:
+                        if not waiter.done():
+                            waiter.set_result(None)
+                # Let the workers just answered run on (their progress callbacks among
+                # them) before the next commit starts: the thread is idle meanwhile, and
+                # the moves they make next join that commit.
+                await _turn()
+        finally:
+            self._flusher = None
+
+
+class MemoryJournal(_Moves):
+    """A `JournalStore` in memory: nothing survives the process, so a crash loses the
+    run's record (and with it its resume and rollback). For tests, measurements (what
+    journaling costs) and as the smallest model of a store."""
+
+    name = "<memory>"
+
+    def __init__(self) -> None:
+        self._meta: dict[str, str] = {}
+        self._steps: dict[str, Step] = {}
+        self._open = False
+
+    def __repr__(self) -> str:
+        return f"MemoryJournal({len(self._steps)} steps)"
+
+    async def open(self, *, shared: bool = False) -> None:
+        """See `JournalStore.open`; one run at a time, as for a file."""
+        if self._open:
+            raise ConfigurationError(
+                "the journal is in use by another run",
+                hint="Wait for the other run to finish (or stop it), then run this again.",
+            )
+        self._open = not shared
+
+    async def close(self) -> None:
+        """See `JournalStore.close`."""
+        self._open = False
+
+    async def meta(self) -> dict[str, str]:
+        """See `JournalStore.meta`."""
+        return dict(self._meta)
+
+    async def start(self, meta: Mapping[str, str], steps: Sequence[NewStep]) -> bool:
+        """See `JournalStore.start`."""
+        if self._meta:
+            return False
+        self._meta = dict(meta)
+        await self.add_steps(steps)
+        return True
+
+    async def add_steps(self, steps: Sequence[NewStep]) -> None:
+        """See `JournalStore.add_steps`."""
+        for number, target_id, prior, desired in steps:
+            self._steps[number] = Step(
+                number,
+                target_id,
+                normalized(prior),
+                normalized(desired),
+                StepState.PLANNED,
+                None,
+                None,
+                0,
+            )
+
+    async def replan(
+        self, number: str, prior: Mapping[str, Any], desired: Mapping[str, Any]
+    ) -> None:
+        """See `JournalStore.replan`."""
+        step = self._steps[number]
+        self._steps[number] = attrs.evolve(
+            step, prior=normalized(prior), desired=normalized(desired)
+        )
+
+    async def drop(self, number: str) -> None:
+        """See `JournalStore.drop`."""
+        if not self._steps[number].sent:
+            del self._steps[number]
+
+    async def steps(self, *states: StepState) -> list[Step]:
+        """See `JournalStore.steps`."""
+        return [
+            step for _, step in sorted(self._steps.items()) if not states or step.state in states
+        ]
+
+    async def counts(self) -> dict[StepState, int]:
+        """See `JournalStore.counts`."""
+        counts: dict[StepState, int] = {}
+        for step in self._steps.values():
+            counts[step.state] = counts.get(step.state, 0) + 1
+        return counts
+
+    async def _move(self, move: Move) -> bool:
+        number, state, result, error, wrote, prior, restore, sent = move
+        step = self._steps[number]
+        self._steps[number] = Step(
+            number,
+            step.target_id,
+            step.prior if prior is None else normalized(prior),
+            step.desired,
+            StepState(state),
+            step.result if result is None else normalized(result),
+            error,
+            step.writes + int(wrote),
+            step.restore if restore is None else normalized(restore),
+            step.sent or sent,
+        )
+        return True

@@ -1,0 +1,255 @@
+"""The journal as an interface: step states and their one table of moves, the SQLite
+journal (off the event loop, group-committed) and a journal object given instead."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import phonerouting as pr
+from phonerouting import migration, testing
+from phonerouting.migration.journal import (
+    TRANSITIONS,
+    IllegalTransitionError,
+    Journal,
+    JournalStore,
+    MemoryJournal,
+    SQLiteJournal,
+    Step,
+    StepState,
+    check_transition,
+)
+from phonerouting.testing import LinqV2Emulator, LinqV3Emulator
+
+FAST = pr.RetryPolicy(backoff_initial=0.0, backoff_max=0.0, jitter=0.0)
+S = StepState
+
+
+def client(emu: testing.Emulator) -> pr.AsyncClient:
+    return pr.connect_async(
+        emu.provider, api_key=emu.api_key, transport=emu.async_transport(), retry_policy=FAST
+    )
+
+
+def puts(emu: testing.Emulator) -> Counter[str]:
+    return Counter(r.path for r in emu.requests if r.method == "PUT")
+
+
+def forwarding(emu: LinqV2Emulator | LinqV3Emulator) -> dict[str, str | None]:
+    return {n.phone_number: n.forwarding_number for n in emu.numbers.values()}
+
+
+def test_the_states_are_the_strings_journals_hold() -> None:
+    assert [state.value for state in StepState] == [
+        "planned",
+        "writing",
+        "done",
+        "failed",
+        "changed",
+        "rolling_back",
+        "rolled_back",
+        "rollback_failed",
+        "rollback_changed",
+    ]
+    assert StepState("done") is S.DONE
+    assert isinstance(S.DONE, str)  # compares and stores as the string it always was
+    assert Step("+1", "a", {}, {}, "writing", None, None, 0).state is S.WRITING
+
+
+def test_the_table_of_moves() -> None:
+    apply = {S.WRITING, S.DONE, S.FAILED, S.CHANGED}
+    back = {S.ROLLING_BACK, S.ROLLED_BACK, S.ROLLBACK_FAILED, S.ROLLBACK_CHANGED}
+    assert set(TRANSITIONS) == set(StepState)
+    assert TRANSITIONS[S.PLANNED] == apply  # a planned step was never written
+    assert TRANSITIONS[S.DONE] == back  # only a rollback moves a done step
+    assert TRANSITIONS[S.ROLLED_BACK] == set()  # the end: a new apply needs a new journal
+    for state in (S.WRITING, S.FAILED, S.CHANGED):
+        assert TRANSITIONS[state] == apply | back
+    for state in (S.ROLLING_BACK, S.ROLLBACK_FAILED, S.ROLLBACK_CHANGED):
+        assert TRANSITIONS[state] == back
+    check_transition("+13125550100", S.PLANNED, S.WRITING)
+    with pytest.raises(IllegalTransitionError, match=r"\+13125550100: done -> writing"):
+        check_transition("+13125550100", S.DONE, S.WRITING)
+    with pytest.raises(IllegalTransitionError, match="rolled_back -> rolling_back"):
+        check_transition("+13125550100", S.ROLLED_BACK, S.ROLLING_BACK)
+
+
+async def test_a_journal_object_carries_a_whole_migration(tmp_path: Path) -> None:
+    old = LinqV2Emulator(12, seed=31, populate=1.0)
+    new = LinqV3Emulator(12, seed=31, populate=0.0)
+    before = forwarding(new)
+    book = MemoryJournal()
+    assert isinstance(book, JournalStore)
+    async with client(old) as src, client(new) as dst:
+        plan = await migration.plan(src, dst)
+        report = await migration.apply(plan, dst, journal=book, concurrency=4)
+        assert (report.written, report.failed, report.changed) == (12, (), ())
+        assert forwarding(new) == forwarding(old)
+        assert Counter(puts(new).values()) == {1: 12}
+        assert await book.counts() == {S.DONE: 12}
+        assert (await migration.verify_journal(dst, journal=book)).ok
+        again = await migration.apply(plan, dst, journal=book)  # resumed: nothing left
+        assert (again.written, again.already_done) == (0, 12)
+        undone = await migration.rollback(dst, journal=book, concurrency=4)
+        assert (undone.written, undone.failed) == (12, ())
+        assert await book.counts() == {S.ROLLED_BACK: 12}
+    assert forwarding(new) == before
+    assert list(tmp_path.iterdir()) == []  # no file: the object was the journal
+
+
+class _Claimed(MemoryJournal):
+    """A shared store in which another worker claimed one number first."""
+
+    def __init__(self, taken: str) -> None:
+        super().__init__()
+        self.taken = taken
+
+    async def mark(self, number: str, state: StepState, **values: Any) -> bool:
+        if number == self.taken:
+            return False
+        return await super().mark(number, state, **values)
+
+
+async def test_a_number_another_worker_claimed_is_left_to_it() -> None:
+    old = LinqV2Emulator(6, seed=32, populate=1.0)
+    new = LinqV3Emulator(6, seed=32, populate=0.0)
+    async with client(old) as src, client(new) as dst:
+        plan = await migration.plan(src, dst)
+        taken = plan.to_write[2]
+        book = _Claimed(taken.number)
+        report = await migration.apply(plan, dst, journal=book)
+    assert (report.written, report.failed, report.changed) == (5, (), ())
+    assert f"/api/partner/v3/phone_numbers/{taken.target_id}" not in puts(new)
+    assert sum(puts(new).values()) == 5
+
+
+class _Corrupt(MemoryJournal):
+    """A store that gives back a rolled-back step as one an apply should work on."""
+
+    async def steps(self, *states: StepState) -> list[Step]:
+        found = await super().steps()
+        return [
+            Step(s.number, s.target_id, s.prior, s.desired, S.ROLLED_BACK, None, None, 0)
+            for s in found
+        ]
+
+
+async def test_an_illegal_move_is_an_internal_error_and_writes_nothing() -> None:
+    old = LinqV2Emulator(3, seed=33, populate=1.0)
+    new = LinqV3Emulator(3, seed=33, populate=0.0)
+    async with client(old) as src, client(new) as dst:
+        plan = await migration.plan(src, dst)
+        with pytest.raises(IllegalTransitionError, match="rolled_back -> writing"):
+            await migration.apply(plan, dst, journal=_Corrupt(), concurrency=1)
+    assert new.count("PUT") == 0
+
+
+async def test_a_journal_that_is_neither_path_nor_store_is_refused() -> None:
+    new = LinqV3Emulator(1, seed=34)
+    async with client(new) as dst:
+        plan = migration.make_plan([], [], dst.capabilities, dst.capabilities)
+        with pytest.raises(pr.ConfigurationError, match="a file path or a JournalStore, not int"):
+            await migration.apply(plan, dst, journal=42)  # type: ignore[arg-type]
+        with pytest.raises(
+            pr.ConfigurationError, match="durable=True applies to a journal file"
+        ) as caught:
+            await migration.apply(plan, dst, journal=MemoryJournal(), durable=True)
+    assert "--durable" in caught.value.describe(cli=True)
+    assert new.requests == []
+
+
+async def test_sqlite_work_runs_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, int]] = []
+
+    def spy(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            calls.append((name, threading.get_ident()))
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(Journal, "open", staticmethod(spy("open", Journal.open)))
+    for name in ("start", "steps", "counts", "mark_many", "close"):
+        monkeypatch.setattr(Journal, name, spy(name, getattr(Journal, name)))
+    old = LinqV2Emulator(8, seed=35, populate=1.0)
+    new = LinqV3Emulator(8, seed=35, populate=0.0)
+    async with client(old) as src, client(new) as dst:
+        report = await migration.apply(
+            await migration.plan(src, dst), dst, journal=tmp_path / "j.sqlite"
+        )
+    assert report.written == 8
+    loop_thread = threading.get_ident()
+    assert {name for name, _ in calls} == {"open", "start", "steps", "counts", "mark_many", "close"}
+    # Every SQLite call but the close ran in the journal's own thread. The close waits
+    # for that thread to finish its commit and then runs where it was called, so that
+    # a cancelled run (whose awaits may be cancelled again) still releases the file.
+    assert {thread for name, thread in calls if name != "close"} != {loop_thread}
+    assert all(thread != loop_thread for name, thread in calls if name != "close")
+    assert [thread for name, thread in calls if name == "close"] == [loop_thread]
+
+
+async def test_moves_made_together_are_one_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commits: list[int] = []
+    real = Journal.mark_many
+
+    def counting(self: Journal, moves: Sequence[Any]) -> None:
+        commits.append(len(moves))
+        real(self, moves)
+
+    monkeypatch.setattr(Journal, "mark_many", counting)
+    book = SQLiteJournal(tmp_path / "j.sqlite")
+    await book.open()
+    try:
+        numbers = [f"+1312555010{i}" for i in range(5)]
+        assert await book.start({"source": "a", "target": "b"}, [(n, n, {}, {}) for n in numbers])
+        moved = await asyncio.gather(
+            *(book.mark(n, S.WRITING, previous=S.PLANNED, sent=True) for n in numbers)
+        )
+        assert moved == [True] * 5
+        assert commits == [5]
+        await book.mark(numbers[0], S.DONE, previous=S.WRITING, result={"x": (1, 2)}, wrote=True)
+        assert commits == [5, 1]
+        with pytest.raises(IllegalTransitionError):
+            await book.mark(numbers[1], S.ROLLED_BACK, previous=S.PLANNED)
+        assert commits == [5, 1]
+        assert await book.counts() == {S.WRITING: 4, S.DONE: 1}
+        (first,) = await book.steps(S.DONE)
+        assert (first.number, first.result, first.writes, first.sent) == (
+            numbers[0],
+            {"x": [1, 2]},
+            1,
+            True,
+        )
+    finally:
+        await book.close()
+    with sqlite3.connect(tmp_path / "j.sqlite") as db:
+        assert dict(db.execute("SELECT state, COUNT(*) FROM steps GROUP BY state").fetchall()) == {
+            "writing": 4,
+            "done": 1,
+        }
+    # Closed means released: another run may take the file.
+    Journal.open(tmp_path / "j.sqlite").close()
+
+
+def test_memory_journal_keeps_one_run_at_a_time() -> None:
+    async def main() -> None:
+        book = MemoryJournal()
+        await book.open()
+        with pytest.raises(pr.ConfigurationError, match="in use by another run"):
+            await book.open()
+        await book.close()
+        await book.open()
+        await book.close()
+
+    asyncio.run(main())
