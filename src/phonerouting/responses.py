@@ -22,6 +22,7 @@ from phonerouting.errors import (
     ValidationError,
     error_class_for_status,
 )
+from phonerouting.model import decode_json
 
 __all__ = [
     "error_from_response",
@@ -70,6 +71,11 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 
 def _decode(content: bytes) -> Any:
     return json.loads(content)
+
+
+# A success body: its objects are decoded straight into the payloads `PhoneNumber.raw`
+# keeps, so a large listing is never held as dicts and as payloads at once.
+_decode_success = decode_json
 
 
 #: What decoding and parsing a hostile body can raise. RecursionError comes from JSON
@@ -129,7 +135,7 @@ def parse_success(
     large listing is not kept in memory twice, as bytes and decoded, while it is parsed.
     """
     try:
-        return parse(_decode(content() if callable(content) else content))
+        return parse(_decode_success(content() if callable(content) else content))
     except (*_UNREADABLE, ShapeError) as exc:
         # ValueError covers JSONDecodeError; ShapeError is the adapter's own complaint.
         if isinstance(exc, ShapeError):

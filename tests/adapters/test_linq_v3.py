@@ -353,6 +353,35 @@ def test_parse_success_returns_the_parsed_number() -> None:
     assert number == _number(id=UUID, number="+12025551234", forwarding_number="+12025559999")
 
 
+def test_a_listing_keeps_its_decoded_values_once() -> None:
+    # A listing body decoded for the adapter: each number's raw is the decoded object
+    # itself (no copy), objects of the same shape share their keys, and the id and the
+    # number are the very strings raw holds.
+    body = {
+        "phone_numbers": [
+            {**_GOOD, "id": f"00000000-0000-4000-8000-00000000000{i}", "line_type": "RCS"}
+            for i in range(3)
+        ]
+    }
+    page = parse_success(
+        ADAPTER,
+        lambda data: ADAPTER.parse_list(data, ADAPTER.list_request()),
+        ADAPTER.list_request(),
+        200,
+        httpx.Headers(),
+        lambda: _bytes(body),
+        (),
+    )
+    first, _, third = page.numbers
+    assert first.raw["id"] == first.id == "00000000-0000-4000-8000-000000000000"
+    assert first.id is first.raw["id"]
+    assert first.number is first.raw["phone_number"]
+    assert first.raw._keys is third.raw._keys  # type: ignore[attr-defined]
+    assert first.raw["line_type"] is third.raw["line_type"]
+    with pytest.raises(TypeError):
+        first.raw["id"] = "x"  # type: ignore[index]
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [

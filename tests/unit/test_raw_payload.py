@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import phonerouting as pr
-from phonerouting.model import RawPayload, freeze_raw
+from phonerouting.model import RawPayload, decode_json, freeze_raw
 from phonerouting.serialize import to_data
 
 PAYLOAD = {
@@ -53,12 +53,28 @@ def test_is_read_only_all_the_way_down() -> None:
     assert raw["user"]["name"] == "Ann"
 
 
-def test_holds_its_compact_json_not_a_copy_of_every_dict() -> None:
+def test_holds_its_values_compactly_not_a_copy_of_every_dict() -> None:
     raw = freeze_raw(PAYLOAD)
-    text = json.dumps(PAYLOAD, ensure_ascii=False, separators=(",", ":")).encode()
-    assert raw._json == text  # type: ignore[attr-defined]
     assert not hasattr(raw, "__dict__")
-    assert sys.getsizeof(raw) + sys.getsizeof(text) < sys.getsizeof(PAYLOAD) + 200
+    assert sys.getsizeof(raw) + sys.getsizeof(raw._values) < sys.getsizeof(PAYLOAD)  # type: ignore[attr-defined]
+    # A body decoded for a listing: its objects are the payloads (no copy), and objects
+    # with the same keys share one tuple of them, repeated short strings one string.
+    body = json.dumps([{"id": str(i), "status": "HEALTHY", "user": {"n": i}} for i in range(3)])
+    decoded = decode_json(body.encode())
+    assert all(isinstance(item, RawPayload) for item in decoded)
+    assert freeze_raw(decoded[0]) is decoded[0]
+    assert decoded[0]._keys is decoded[2]._keys  # type: ignore[attr-defined]
+    assert decoded[0]["status"] is decoded[2]["status"]
+    assert decoded[1] == {"id": "1", "status": "HEALTHY", "user": {"n": 1}}
+
+
+def test_a_decoded_array_reads_as_a_tuple() -> None:
+    decoded = decode_json(b'{"tags": ["a", ["b"]], "n": [{"x": [1]}]}')
+    assert decoded["tags"] == ("a", ("b",))
+    assert decoded["n"][0]["x"] == (1,)
+    with pytest.raises(AttributeError):
+        decoded["tags"].append("c")
+    assert decoded == {"tags": ("a", ("b",)), "n": ({"x": (1,)},)}
 
 
 def test_serializes_and_shows_as_plain_data() -> None:

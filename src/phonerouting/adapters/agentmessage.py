@@ -11,6 +11,7 @@ response is the ``{"success", "data", "meta", "error"}`` envelope.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from phonerouting import inputs
@@ -79,7 +80,7 @@ class AgentMessageAdapter(Adapter):
         return self._number(self._envelope(data).get("data"))
 
     @staticmethod
-    def _envelope(data: Any) -> dict[str, Any]:
+    def _envelope(data: Any) -> Mapping[str, Any]:
         envelope = wire.req_dict(data, "the response envelope")
         if envelope.get("success") is not True:
             raise wire.ShapeError("'success' is not true in a success response")

@@ -26,6 +26,13 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 _FIELD_CODES = {1001: "forwarding_number", 1002: "forwarding_number"}
 
 
+def _lower(text: str) -> str:
+    # The decoded string itself when it is lower-case already (as Linq sends ids): a
+    # listing then holds each id once, shared with raw, not twice.
+    lowered = text.lower()
+    return text if lowered == text else lowered
+
+
 class LinqV3Adapter(Adapter):
     """The ``linq-v3`` adapter."""
 
@@ -61,7 +68,7 @@ class LinqV3Adapter(Adapter):
         return PhoneNumber(
             provider=self.name,
             # Lower-cased like normalize_id(), so a get-by-id always finds it.
-            id=wire.req_id(obj, "id", _UUID).lower(),
+            id=_lower(wire.req_id(obj, "id", _UUID)),
             number=wire.req_phone(obj, "phone_number"),
             forwarding_number=wire.opt_phone(obj, "forwarding_number"),
             raw=freeze_raw(obj),

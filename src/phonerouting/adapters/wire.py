@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+from phonerouting.model import RawPayload
 
 __all__ = [
     "ShapeError",
@@ -38,17 +40,18 @@ class ShapeError(Exception):
     """A vendor body is not the documented shape (internal; never escapes the API)."""
 
 
-def req_dict(value: Any, what: str) -> dict[str, Any]:
-    """``value`` as a JSON object, or ShapeError naming ``what``."""
-    if not isinstance(value, dict):
+def req_dict(value: Any, what: str) -> Mapping[str, Any]:
+    """``value`` as a JSON object (a dict, or the `RawPayload` a success body decodes
+    into), or ShapeError naming ``what``."""
+    if not isinstance(value, dict | RawPayload):
         raise ShapeError(f"{what} is not a JSON object")
     return value
 
 
-def req_list(obj: Mapping[str, Any], key: str) -> list[Any]:
-    """``obj[key]`` as a JSON array."""
+def req_list(obj: Mapping[str, Any], key: str) -> Sequence[Any]:
+    """``obj[key]`` as a JSON array (a list, or the tuple a `RawPayload` reads it as)."""
     value = obj.get(key)
-    if not isinstance(value, list):
+    if not isinstance(value, list | tuple):
         raise ShapeError(f"{key!r} is missing or not an array")
     return value
 
@@ -136,7 +139,7 @@ def opt_str_list(obj: Mapping[str, Any], key: str, *, phones: bool = False) -> t
     value = obj.get(key)
     if value is None:
         return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise ShapeError(f"{key!r} is not a list of strings")
     return tuple(_phone(v) for v in value) if phones else tuple(value)
 
