@@ -363,6 +363,31 @@ class RawPayload(Mapping[str, Any]):
 _SHARED = 4096
 
 
+_keys_seen: dict[tuple[str, ...], tuple[str, ...]] = {}
+_strings: dict[str, str] = {}
+_share, _seen = _strings.setdefault, _strings.get
+
+
+def _payload(obj: dict[str, Any]) -> RawPayload:
+    keys = tuple(obj)
+    shared = _keys_seen.get(keys)
+    if shared is None:
+        shared = keys
+        if len(_keys_seen) < _SHARED:
+            _keys_seen[keys] = keys
+    # Checked once an object: the table may pass its size by one object's strings.
+    if len(_strings) < _SHARED:
+        values = [_share(v, v) if type(v) is str else v for v in obj.values()]
+    else:
+        values = [_seen(v, v) if type(v) is str else v for v in obj.values()]
+    return RawPayload._of(shared, tuple(values))
+
+
+# One decoder for every body: json.loads(..., object_hook=...) builds a decoder (and its
+# scanner) on each call, a few microseconds of each request.
+_DECODER = json.JSONDecoder(object_hook=_payload)
+
+
 def decode_json(content: bytes | str) -> Any:
     """Decode a JSON body with every object as a `RawPayload`, built as it is read: the
     payloads the adapters keep as ``raw`` are the decoded values, not copies.
@@ -376,26 +401,13 @@ def decode_json(content: bytes | str) -> Any:
         del content
     else:
         text = content
-    keys_seen: dict[tuple[str, ...], tuple[str, ...]] = {}
-    strings: dict[str, str] = {}
-    share, seen = strings.setdefault, strings.get
-    make = RawPayload._of
-
-    def payload(obj: dict[str, Any]) -> RawPayload:
-        keys = tuple(obj)
-        shared = keys_seen.get(keys)
-        if shared is None:
-            shared = keys
-            if len(keys_seen) < _SHARED:
-                keys_seen[keys] = keys
-        # Checked once an object: the table may pass its size by one object's strings.
-        if len(strings) < _SHARED:
-            values = [share(v, v) if type(v) is str else v for v in obj.values()]
-        else:
-            values = [seen(v, v) if type(v) is str else v for v in obj.values()]
-        return make(shared, tuple(values))
-
-    return json.loads(text, object_hook=payload)
+    try:
+        return _DECODER.decode(text)
+    finally:
+        # What one body shares stays its own: nothing of it is kept for the next. Two
+        # threads decoding at once share the tables, which only shares more.
+        _keys_seen.clear()
+        _strings.clear()
 
 
 def freeze_raw(payload: Mapping[str, Any]) -> Mapping[str, Any]:
