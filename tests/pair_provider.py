@@ -3,7 +3,10 @@
 Like Twilio: HTTP Basic with an account id (``account_id``, not secret, ``AC`` + 8 hex)
 and a token (``token``, secret), both read from their own variables. Its update is a
 form-encoded ``POST`` (``FriendlyName``), so the emulators' and the core's form path is
-exercised too. Registered by the `pair` fixture of the tests that use it.
+exercised too. Registered by the `pair` fixture of the tests that use it, or for a
+whole run by the ``tests.pair_plugin`` plugin (``pytest -p tests.pair_plugin``), which
+puts it through the generic suites: its emulator carries a profile (`PROFILE`), and its
+contract is ``tests/pair_contract/``.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 from phonerouting.adapters import wire
@@ -24,7 +28,7 @@ from phonerouting.adapters.base import (
 )
 from phonerouting.errors import ValidationError
 from phonerouting.model import PhoneNumber, RoutingUpdate, freeze_raw
-from phonerouting.testing import Emulator
+from phonerouting.testing import ContractCase, Emulator, Form, ProviderProfile, RawWrite, Seeded
 from phonerouting.testing.seeding import e164_numbers
 from phonerouting.testing.wire import EmuRequest, EmuResponse, json_response
 
@@ -141,3 +145,92 @@ class PairEmulator(Emulator):
             if "FriendlyName" in form:
                 record["friendly_name"] = form["FriendlyName"] or None
         return json_response(200, record)
+
+
+# ---------------------------------------------------------------- its profile
+
+
+def _credentials(emu: object, secret: str) -> dict[str, str]:
+    return {"account_id": PairEmulator.account_id, "token": secret}
+
+
+def _landed(emu: PairEmulator, number_id: str) -> bool:
+    return emu.numbers[number_id]["friendly_name"] == "Front desk"
+
+
+def _raw_write(emu: PairEmulator) -> RawWrite:
+    record = emu.add_number("+12025550142", label="Before")
+    return RawWrite(
+        "POST",
+        PROFILE.item_path_of(emu, record["sid"]),
+        Form(FriendlyName="After"),
+        lambda: record["friendly_name"] == "After",
+    )
+
+
+def _contract_setup(emu: PairEmulator) -> Seeded:
+    own = emu.add_number("+12025551234", label="Front desk")["sid"]
+    emu.add_number("+13125550182")
+    return Seeded(emu, own)
+
+
+def _blank_request_ids(body: Any) -> Any:
+    # The echoed Authorization header carries the emulator's random key.
+    if isinstance(body.get("message"), str):
+        body["message"] = re.sub(r"\(you sent .*\)$", "(you sent <auth>)", body["message"])
+    return body
+
+
+def _expected_error(body: Any) -> dict[str, object]:
+    return {"code": body["code"], "message": body["message"]}
+
+
+#: What the generic test suites need to know about ``pair``.
+PROFILE = ProviderProfile(
+    provider=NAME,
+    list_path="/numbers",
+    item_path="/numbers/{id}",
+    sample_id="PN42",
+    unknown_id="PN999999",
+    update=RoutingUpdate(label="Front desk"),
+    update_landed=_landed,
+    raw_write=_raw_write,
+    credentials=_credentials,
+    contract_dir=Path(__file__).resolve().parent / "pair_contract",
+    contract_setup=_contract_setup,
+    contract_operations={
+        "list": lambda s: ("GET", s.list_path(), None),
+        "get": lambda s: ("GET", s.item_path(s.own), None),
+        "update": lambda s: ("POST", s.item_path(s.own), Form(FriendlyName="Desk")),
+    },
+    contract_cases=(
+        ContractCase(operation="list", status=200, cause="ok", sample="list.200.json"),
+        ContractCase(operation="get", status=200, cause="ok", sample="get.200.json"),
+        ContractCase(
+            operation="get",
+            status=404,
+            cause="unknown",
+            path=lambda s: s.item_path("PN999999"),
+            sample="get.404.json",
+        ),
+        ContractCase(operation="update", status=200, cause="set", sample="update.200.json"),
+        ContractCase(
+            operation="update",
+            status=200,
+            cause="cleared",
+            body=Form(FriendlyName=""),
+            sample="update.200.cleared.json",
+        ),
+        ContractCase(
+            operation="update",
+            status=404,
+            cause="unknown",
+            path=lambda s: s.item_path("PN999999"),
+            sample="update.404.json",
+        ),
+    ),
+    blank_request_ids=_blank_request_ids,
+    contract_updates=(RoutingUpdate(label="Desk"), RoutingUpdate(label=None)),
+    expected_error=_expected_error,
+)
+PairEmulator.profile = PROFILE

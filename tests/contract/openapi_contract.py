@@ -36,12 +36,15 @@ from openapi_schema_validator import OAS30Validator, OAS31Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
+from tests import profiles
+
 __all__ = [
     "PROVIDERS",
     "PROVIDERS_DIR",
     "Operation",
     "Sample",
     "check_sample",
+    "contract_dir",
     "example_path",
     "find_operation",
     "iter_samples",
@@ -55,8 +58,9 @@ __all__ = [
 
 #: ``providers/`` at the repository root, found from this file so any cwd works.
 PROVIDERS_DIR = Path(__file__).resolve().parents[2] / "providers"
-#: The provider names used everywhere (registry keys, CLI, docs, folder names).
-PROVIDERS = ("linq-v2", "linq-v3", "agentmessage", "close")
+#: The providers with a profile (registry keys, CLI, docs, folder names), whose
+#: contracts the suite checks.
+PROVIDERS = profiles.PROVIDERS
 #: Test providers' documents (name → folder holding openapi.yaml), see `add_document`.
 _EXTRA_DOCUMENTS: dict[str, Path] = {}
 
@@ -125,11 +129,22 @@ def _check_provider(provider: str) -> None:
         raise AssertionError(f"unknown provider {provider!r}; known: {', '.join(PROVIDERS)}")
 
 
+def contract_dir(provider: str) -> Path:
+    """The folder of ``provider``'s ``openapi.yaml`` and ``samples/``: the one its
+    profile names, else ``providers/<provider>/``."""
+    _check_provider(provider)
+    if provider in _EXTRA_DOCUMENTS:
+        return _EXTRA_DOCUMENTS[provider]
+    found = profiles.PROFILES.get(provider)
+    if found is not None and found.contract_dir is not None:
+        return found.contract_dir
+    return PROVIDERS_DIR / provider
+
+
 @cache
 def load_spec(provider: str) -> dict[str, Any]:
     """The parsed ``providers/<provider>/openapi.yaml`` (cached: do not mutate it)."""
-    _check_provider(provider)
-    folder = _EXTRA_DOCUMENTS.get(provider, PROVIDERS_DIR / provider)
+    folder = contract_dir(provider)
     with (folder / "openapi.yaml").open(encoding="utf-8") as handle:
         spec: dict[str, Any] = yaml.safe_load(handle)
     return spec
@@ -658,9 +673,8 @@ def iter_samples(provider: str) -> list[Sample]:
     A file whose name does not follow the convention raises AssertionError, so a typo
     cannot silently drop a sample from the checks.
     """
-    _check_provider(provider)
     samples = []
-    for path in sorted((PROVIDERS_DIR / provider / "samples").glob("*.json")):
+    for path in sorted((contract_dir(provider) / "samples").glob("*.json")):
         match = _SAMPLE_NAME.fullmatch(path.name)
         if match is None:
             raise AssertionError(

@@ -13,6 +13,7 @@ import pytest
 
 from tests.contract import openapi_contract as contract
 from tests.contract.emulator_cases import CASES, PROVIDERS, UNREPRODUCED, Case, env
+from tests.profiles import PROFILES
 
 
 def _answer(case: Case) -> tuple[Any, Any]:
@@ -44,7 +45,7 @@ def _response_key(responses: dict[str, Any], status: int) -> str:
 
 
 #: Documented responses no emulator answer produces (each is a sample in UNREPRODUCED).
-NOT_EMULATED = {("linq-v3", "list", "403"), ("close", "update", "402")}
+NOT_EMULATED = {(p, *key) for p in PROVIDERS for key in PROFILES[p].not_emulated}
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -75,12 +76,7 @@ def test_every_sample_is_matched_by_a_case_or_listed_as_not_emulated() -> None:
 
 def _without_ids(provider: str, body: Any) -> Any:
     """The body with its per-request ids blanked (they differ on every answer)."""
-    body = copy.deepcopy(body)
-    if provider == "linq-v3" and "trace_id" in body:
-        body["trace_id"] = "<trace>"
-    if provider == "agentmessage" and isinstance(body.get("error"), dict):
-        body["error"]["request_id"] = "<request>"
-    return body
+    return PROFILES[provider].blank_request_ids(copy.deepcopy(body))
 
 
 def shape_problems(actual: Any, golden: Any, where: str = "$") -> list[str]:

@@ -11,6 +11,7 @@ import pytest
 import phonerouting as pr
 from phonerouting import testing
 from tests.contract.openapi_contract import decode_body, validate_request, validate_response
+from tests.profiles import PROFILES
 
 
 class ContractTransport(httpx.BaseTransport):
@@ -42,39 +43,9 @@ class ContractTransport(httpx.BaseTransport):
         return response
 
 
+#: The updates the scenario applies, per provider (its profile's ``contract_updates``).
 SETS: dict[str, list[pr.RoutingUpdate]] = {
-    "linq-v2": [
-        pr.RoutingUpdate(forwarding_number="+12025559999"),
-        pr.RoutingUpdate(forwarding_number=None),
-    ],
-    "linq-v3": [
-        pr.RoutingUpdate(forwarding_number="+12025559999"),
-        pr.RoutingUpdate(forwarding_number=None),
-    ],
-    "agentmessage": [
-        pr.RoutingUpdate(inbound_url="https://a.example/in", status_url="https://a.example/s"),
-        pr.RoutingUpdate(label="Sales", inbound_url=None),
-        pr.RoutingUpdate(status_url="", label=None, campaign_id=None),
-    ],
-    "close": [
-        pr.RoutingUpdate(
-            forwarding_number="+12025559999",
-            label="Front",
-            ring_duration=20,
-            voicemail_greeting_url="https://cdn.example/g.mp3",
-            press_1_to_accept=True,
-            external_numbers=["+16503334444"],
-        ),
-        pr.RoutingUpdate(
-            forwarding_number=None,
-            label=None,
-            ring_duration=None,
-            voicemail_greeting_url=None,
-            press_1_to_accept=None,
-            external_numbers=None,
-            participants=None,
-        ),
-    ],
+    p: list(prof.contract_updates) for p, prof in PROFILES.items() if prof.contract_updates
 }
 
 
@@ -83,7 +54,9 @@ def test_client_scenarios_stay_inside_the_contract(provider: str) -> None:
     emu = testing.emulator(provider, 30, seed=11)
     transport = ContractTransport(provider, emu.transport())
     policy = pr.RetryPolicy(backoff_initial=0, jitter=0, sleep=lambda _s: None)
-    with pr.connect(provider, api_key=emu.api_key, transport=transport, retry_policy=policy) as c:
+    credentials = PROFILES[provider].credentials
+    own = credentials(emu, emu.api_key)
+    with pr.connect(provider, **own, transport=transport, retry_policy=policy) as c:
         numbers = list(c.list_numbers())
         assert len(numbers) == 30
         first = numbers[0]
@@ -91,12 +64,9 @@ def test_client_scenarios_stay_inside_the_contract(provider: str) -> None:
         assert c.find_number(first.number).id == first.id
         for update in SETS[provider]:
             c.update_routing(first.id, update)
-        if provider == "agentmessage":
-            campaign = emu.add_campaign()  # type: ignore[attr-defined]
-            c.update_routing(first.id, pr.RoutingUpdate(campaign_id=campaign))
-            inactive = emu.add_campaign(active=False)  # type: ignore[attr-defined]
-            with pytest.raises(pr.ConflictError):
-                c.update_routing(first.id, pr.RoutingUpdate(campaign_id=inactive))
+        steps = PROFILES[provider].contract_steps
+        if steps is not None:
+            steps(c, emu, first.id)
         # The vendor's own failures, through faults: a 429 then a 500 (retried away),
         # then a 500 that outlasts the retries.
         emu.faults.rate_limited(1, retry_after=0)
@@ -105,7 +75,7 @@ def test_client_scenarios_stay_inside_the_contract(provider: str) -> None:
         emu.faults.server_error(500, count=3)
         with pytest.raises(pr.ServerError):
             c.update_routing(first.id, SETS[provider][0])
-    bad = pr.connect(provider, api_key="wrong-key", transport=transport)
+    bad = pr.connect(provider, **credentials(emu, "wrong-key"), transport=transport)
     with bad, pytest.raises(pr.AuthenticationError):
         bad.update_routing(first.id, SETS[provider][0])
     assert transport.checked >= 10

@@ -45,7 +45,7 @@ ALL_SAMPLES = [
 
 def sample_body(provider: str, file_name: str) -> Any:
     """A deep copy of one golden body, safe to mutate."""
-    path = contract.PROVIDERS_DIR / provider / "samples" / file_name
+    path = contract.contract_dir(provider) / "samples" / file_name
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -106,7 +106,7 @@ KEY_ENV_VARS = {
 
 @pytest.mark.parametrize("provider", contract.PROVIDERS)
 def test_openapi_document_is_valid(provider: str) -> None:
-    text = (contract.PROVIDERS_DIR / provider / "openapi.yaml").read_text(encoding="utf-8")
+    text = (contract.contract_dir(provider) / "openapi.yaml").read_text(encoding="utf-8")
     spec = yaml.safe_load(text)
     assert str(spec["openapi"]).startswith("3.")
     validate(spec)
@@ -138,7 +138,7 @@ def test_document_names_server_and_auth(provider: str) -> None:
 
 @pytest.mark.parametrize("provider", contract.PROVIDERS)
 def test_readme_states_base_url_key_and_decisions(provider: str) -> None:
-    readme = (contract.PROVIDERS_DIR / provider / "README.md").read_text(encoding="utf-8")
+    readme = (contract.contract_dir(provider) / "README.md").read_text(encoding="utf-8")
     assert EXPECTED_SERVERS[provider] in readme
     assert KEY_ENV_VARS[provider] in readme
     assert "## Decisions" in readme

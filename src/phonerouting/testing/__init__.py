@@ -16,6 +16,9 @@ Over real HTTP on loopback::
 Or from a shell: ``python -m phonerouting.testing serve --provider close --port 0``
 (the first line printed is the base URL). Program faults with ``emu.faults`` and read
 what reached the vendor with ``emu.requests``.
+
+``profile(provider)`` is the `ProviderProfile` the generic test suites run a provider
+with (its paths, a valid update, an unknown id, its contract cases...).
 """
 
 from __future__ import annotations
@@ -28,23 +31,41 @@ from phonerouting.testing.core import AsyncEmulatorTransport, Emulator, Emulator
 from phonerouting.testing.faults import Fault, Faults
 from phonerouting.testing.linq_v2 import LinqV2Emulator
 from phonerouting.testing.linq_v3 import LinqV3Emulator
+from phonerouting.testing.profile import (
+    UNSET,
+    ContractCase,
+    Form,
+    MissingProfileError,
+    ProviderProfile,
+    RawWrite,
+    Seeded,
+    profile,
+)
 from phonerouting.testing.seeding import e164_numbers
 from phonerouting.testing.wire import LoggedRequest
 
 __all__ = [
     "EMULATORS",
+    "UNSET",
     "AgentMessageEmulator",
     "AsyncEmulatorTransport",
     "CloseEmulator",
+    "ContractCase",
     "Emulator",
     "EmulatorTransport",
     "Fault",
     "Faults",
+    "Form",
     "LinqV2Emulator",
     "LinqV3Emulator",
     "LoggedRequest",
+    "MissingProfileError",
+    "ProviderProfile",
+    "RawWrite",
+    "Seeded",
     "e164_numbers",
     "emulator",
+    "profile",
 ]
 
 #: Built-in provider name → emulator class (third-party ones: `emulator`, which reads

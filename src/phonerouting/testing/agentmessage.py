@@ -13,13 +13,22 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import attrs
 
+from phonerouting.errors import ConflictError
+from phonerouting.model import RoutingUpdate
 from phonerouting.testing.core import Emulator
+from phonerouting.testing.profile import (
+    ContractCase,
+    ProviderProfile,
+    RawWrite,
+    Seeded,
+    field_write,
+)
 from phonerouting.testing.seeding import e164_numbers, rng, ulid, uuid_from
 from phonerouting.testing.wire import (
     EmuRequest,
@@ -31,7 +40,10 @@ from phonerouting.testing.wire import (
     whole_seconds,
 )
 
-__all__ = ["AgentMessageEmulator"]
+if TYPE_CHECKING:
+    from phonerouting.client import Client
+
+__all__ = ["PROFILE", "AgentMessageEmulator"]
 
 _ITEM = re.compile(r"/v1/phone-numbers/([^/]+)(/campaign)?")
 _CODES = {
@@ -347,3 +359,289 @@ class AgentMessageEmulator(Emulator):
             record.campaign_id = None
             record.updated_at = now_iso()
         return self._ok(record.to_wire())
+
+
+# ---------------------------------------------------------------- test profile
+
+
+def _landed(emu: AgentMessageEmulator, number_id: str) -> bool:
+    return emu.get(number_id).label == "Support desk"
+
+
+def _raw_write(emu: AgentMessageEmulator) -> RawWrite:
+    record = emu.add_number("+12025550142", label="Before")
+    return field_write(emu, record, "PATCH", "label", "After")
+
+
+def _contract_setup(emu: AgentMessageEmulator) -> Seeded:
+    campaign, inactive = emu.add_campaign(), emu.add_campaign(active=False)
+    emu.add_number("+13125550182", inbound_url="https://customer.example/v2/inbound")
+    own = emu.add_number(
+        "+12025551234",
+        inbound_url="https://customer.example/v2/inbound",
+        status_url="https://customer.example/v2/status",
+        label="Support line",
+        campaign_id=campaign,
+    ).id
+    other = emu.add_foreign_number("+14155550100").id
+    return Seeded(emu, own, {"other": other, "campaign": campaign, "inactive": inactive})
+
+
+def _contract_steps(client: Client, emu: AgentMessageEmulator, number_id: str) -> None:
+    client.update_routing(number_id, RoutingUpdate(campaign_id=emu.add_campaign()))
+    inactive = emu.add_campaign(active=False)
+    try:
+        client.update_routing(number_id, RoutingUpdate(campaign_id=inactive))
+    except ConflictError:
+        return
+    raise AssertionError("attaching an inactive campaign must be a ConflictError")
+
+
+def _bad_id(suffix: str = "") -> Callable[[Seeded], str]:
+    return lambda s: s.item_path("12345") + suffix
+
+
+def _foreign(suffix: str = "") -> Callable[[Seeded], str]:
+    return lambda s: s.item_path(s.ids["other"]) + suffix
+
+
+def _read_only(s: Seeded) -> str:
+    return cast(AgentMessageEmulator, s.emu).add_key(["numbers:read"])
+
+
+def _write_only(s: Seeded) -> str:
+    return cast(AgentMessageEmulator, s.emu).add_key(["numbers:write"])
+
+
+def _blank_request_ids(body: Any) -> Any:
+    if isinstance(body.get("error"), dict):
+        body["error"]["request_id"] = "<request>"
+    return body
+
+
+def _expected_error(body: Any) -> dict[str, object]:
+    return {
+        "code": body["error"]["code"],
+        "request_id": body["error"]["request_id"],
+        "details": body["error"].get("details", {}),
+    }
+
+
+def _campaign_path(s: Seeded) -> str:
+    return s.item_path(s.own) + "/campaign"
+
+
+_CASES = (
+    ContractCase(
+        operation="list",
+        status=200,
+        cause="first-page",
+        params={"limit": "1"},
+        sample="list.200.json",
+    ),
+    ContractCase(operation="list", status=200, cause="last-page", sample="list.200.last_page.json"),
+    ContractCase(
+        operation="list",
+        status=400,
+        cause="crafted-cursor",
+        params={"cursor": "eyJjcmVhdGVkX2F0IjogMSwgImlkIjogMn0="},
+        sample="list.400.invalid_cursor.json",
+    ),
+    ContractCase(
+        operation="list",
+        status=403,
+        cause="write-only-key",
+        key=_write_only,
+        sample="list.403.json",
+    ),
+    ContractCase(
+        operation="list",
+        status=422,
+        cause="limit",
+        params={"limit": "101"},
+        sample="list.422.limit.json",
+    ),
+    ContractCase(operation="get", status=200, cause="ok", sample="get.200.json"),
+    ContractCase(
+        operation="get",
+        status=400,
+        cause="bad-id",
+        path=_bad_id(),
+        sample="get.400.invalid_id.json",
+    ),
+    ContractCase(
+        operation="get", status=403, cause="write-only-key", key=_write_only, sample="get.403.json"
+    ),
+    ContractCase(
+        operation="get", status=404, cause="foreign", path=_foreign(), sample="get.404.json"
+    ),
+    ContractCase(operation="update", status=200, cause="set", sample="update.200.json"),
+    ContractCase(
+        operation="update",
+        status=200,
+        cause="cleared",
+        body={"inbound_url": "", "status_url": "", "label": ""},
+        sample="update.200.cleared.json",
+    ),
+    ContractCase(
+        operation="update",
+        status=400,
+        cause="unknown-field",
+        body={"number_type": "toll_free"},
+        sample="update.400.unknown_field.json",
+    ),
+    ContractCase(
+        operation="update",
+        status=400,
+        cause="bad-id",
+        path=_bad_id(),
+        sample="update.400.invalid_id.json",
+    ),
+    ContractCase(
+        operation="update",
+        status=403,
+        cause="read-only-key",
+        key=_read_only,
+        sample="update.403.json",
+    ),
+    ContractCase(
+        operation="update",
+        status=404,
+        cause="foreign",
+        path=_foreign(),
+        sample="update.404.json",
+    ),
+    ContractCase(
+        operation="update",
+        status=409,
+        cause="inactive-campaign",
+        body=lambda s: {"campaign_id": s.ids["inactive"]},
+        sample="update.409.campaign_not_active.json",
+    ),
+    ContractCase(
+        operation="update",
+        status=422,
+        cause="not-https",
+        body={"inbound_url": "http://customer.example/v2/inbound"},
+        sample="update.422.not_https.json",
+    ),
+    ContractCase(
+        operation="update",
+        status=422,
+        cause="empty-campaign",
+        body={"campaign_id": ""},
+        sample="update.422.campaign_id_empty.json",
+    ),
+    ContractCase(
+        operation="attach_campaign",
+        status=200,
+        cause="ok",
+        sample="attach_campaign.200.json",
+    ),
+    ContractCase(
+        operation="attach_campaign",
+        status=400,
+        cause="bad-id",
+        path=_bad_id("/campaign"),
+        sample="attach_campaign.400.invalid_id.json",
+    ),
+    ContractCase(
+        operation="attach_campaign",
+        status=403,
+        cause="read-only-key",
+        key=_read_only,
+        sample="attach_campaign.403.json",
+    ),
+    ContractCase(
+        operation="attach_campaign",
+        status=404,
+        cause="foreign",
+        path=_foreign("/campaign"),
+        sample="attach_campaign.404.json",
+    ),
+    ContractCase(
+        operation="attach_campaign",
+        status=409,
+        cause="inactive-campaign",
+        body=lambda s: {"campaign_id": s.ids["inactive"]},
+        sample="attach_campaign.409.campaign_not_active.json",
+    ),
+    ContractCase(
+        operation="attach_campaign",
+        status=422,
+        cause="not-uuid",
+        body={"campaign_id": "cmp_1"},
+        sample="attach_campaign.422.json",
+    ),
+    ContractCase(
+        operation="detach_campaign",
+        status=200,
+        cause="ok",
+        sample="detach_campaign.200.json",
+    ),
+    ContractCase(
+        operation="detach_campaign",
+        status=400,
+        cause="bad-id",
+        path=_bad_id("/campaign"),
+        sample="detach_campaign.400.invalid_id.json",
+    ),
+    ContractCase(
+        operation="detach_campaign",
+        status=403,
+        cause="read-only-key",
+        key=_read_only,
+        sample="detach_campaign.403.json",
+    ),
+    ContractCase(
+        operation="detach_campaign",
+        status=404,
+        cause="foreign",
+        path=_foreign("/campaign"),
+        sample="detach_campaign.404.json",
+    ),
+)
+
+#: What the generic test suites need to know about agentmessage.
+PROFILE = ProviderProfile(
+    provider="agentmessage",
+    list_path="/v1/phone-numbers",
+    item_path="/v1/phone-numbers/{id}",
+    sample_id="497f6eca-6276-4993-bfeb-53cbbbba6f08",
+    unknown_id="00000000-0000-4000-8000-000000000000",
+    update=RoutingUpdate(label="Support desk"),
+    update_landed=_landed,
+    raw_write=_raw_write,
+    contract_setup=_contract_setup,
+    contract_operations={
+        "list": lambda s: ("GET", s.list_path(), None),
+        "get": lambda s: ("GET", s.item_path(s.own), None),
+        "update": lambda s: (
+            "PATCH",
+            s.item_path(s.own),
+            {"inbound_url": "https://customer.example/v2/inbound"},
+        ),
+        "attach_campaign": lambda s: (
+            "POST",
+            _campaign_path(s),
+            {"campaign_id": s.ids["campaign"]},
+        ),
+        "detach_campaign": lambda s: ("DELETE", _campaign_path(s), None),
+    },
+    contract_cases=_CASES,
+    unreproduced_samples={
+        "attach_campaign.409.brand_not_verified.json": "brands are not emulated",
+        "attach_campaign.409.number_not_assigned.json": "assignment is not emulated",
+        "update.409.brand_not_verified.json": "brands are not emulated",
+    },
+    blank_request_ids=_blank_request_ids,
+    contract_updates=(
+        RoutingUpdate(inbound_url="https://a.example/in", status_url="https://a.example/s"),
+        RoutingUpdate(label="Sales", inbound_url=None),
+        RoutingUpdate(status_url="", label=None, campaign_id=None),
+    ),
+    contract_steps=_contract_steps,
+    expected_error=_expected_error,
+    item_body=lambda body: body.get("data", body),
+)
+AgentMessageEmulator.profile = PROFILE

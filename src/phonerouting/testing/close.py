@@ -15,11 +15,19 @@ import base64
 import binascii
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import attrs
 
+from phonerouting.model import RoutingUpdate
 from phonerouting.testing.core import Emulator
+from phonerouting.testing.profile import (
+    ContractCase,
+    ProviderProfile,
+    RawWrite,
+    Seeded,
+    field_write,
+)
 from phonerouting.testing.seeding import close_id, e164_numbers, rng
 from phonerouting.testing.wire import (
     EmuRequest,
@@ -31,7 +39,7 @@ from phonerouting.testing.wire import (
     whole_seconds,
 )
 
-__all__ = ["CloseEmulator"]
+__all__ = ["PROFILE", "CloseEmulator"]
 
 _ITEM = re.compile(r"/phone_number/([^/]+)/")
 _MESSAGES = {
@@ -357,3 +365,171 @@ class CloseEmulator(Emulator):
                 )
         record.date_updated = now_iso()
         return json_response(200, record.to_wire())
+
+
+# ---------------------------------------------------------------- test profile
+
+_UNKNOWN = "phon_" + "Unknown" + "0" * 36
+
+
+def _landed(emu: CloseEmulator, number_id: str) -> bool:
+    return emu.get(number_id).label == "Front desk"
+
+
+def _raw_write(emu: CloseEmulator) -> RawWrite:
+    record = emu.add_number("+12025550142", label="Before")
+    return field_write(emu, record, "PUT", "label", "After")
+
+
+def _contract_setup(emu: CloseEmulator) -> Seeded:
+    own = emu.add_number(
+        "+16503335555",
+        label="Sales line",
+        forward_to="+16502221111",
+        inbound_ring_duration=45,
+        voicemail_greeting_url="https://cdn.example/greeting.mp3",
+    ).id
+    group = emu.add_number("+16503336666", label="Team", is_group_number=True).id
+    return Seeded(emu, own, {"group": group})
+
+
+def _restricted(s: Seeded) -> str:
+    return cast(CloseEmulator, s.emu).add_key()
+
+
+def _group(s: Seeded) -> str:
+    return s.item_path(s.ids["group"])
+
+
+def _unknown(s: Seeded) -> str:
+    return s.item_path(_UNKNOWN)
+
+
+def _expected_error(body: Any) -> dict[str, object]:
+    expected: dict[str, object] = {"code": None}
+    if isinstance(body.get("error"), str):
+        expected["message"] = body["error"]
+    if "field-errors" in body:
+        expected["details"] = body["field-errors"]
+    return expected
+
+
+_CASES = (
+    ContractCase(
+        operation="list", status=200, cause="ok", params={"_limit": "1"}, sample="list.200.json"
+    ),
+    ContractCase(operation="list", status=200, cause="last-page", sample="list.200.last_page.json"),
+    ContractCase(
+        operation="list", status=400, cause="limit", params={"_limit": "0"}, sample="list.400.json"
+    ),
+    ContractCase(operation="get", status=200, cause="ok", sample="get.200.json"),
+    ContractCase(
+        operation="get", status=404, cause="unknown", path=_unknown, sample="get.404.json"
+    ),
+    ContractCase(operation="update", status=200, cause="set", sample="update.200.json"),
+    ContractCase(
+        operation="update",
+        status=200,
+        cause="cleared",
+        body={
+            "label": "",
+            "forward_to": None,
+            "forward_to_enabled": False,
+            "inbound_ring_duration": None,
+            "voicemail_greeting_url": None,
+            "participants": [],
+            "phone_numbers": [],
+        },
+        sample="update.200.cleared.json",
+    ),
+    ContractCase(
+        operation="update",
+        status=400,
+        cause="unknown-field",
+        body={"forwarding_number": "+16502221111"},
+        sample="update.400.unknown_field.json",
+    ),
+    ContractCase(
+        operation="update",
+        status=400,
+        cause="ring-duration",
+        body={"inbound_ring_duration": 91},
+        sample="update.400.ring_duration.json",
+    ),
+    ContractCase(
+        operation="update",
+        status=400,
+        cause="voicemail-url",
+        body={"voicemail_greeting_url": "http://cdn.example/g.mp3"},
+        sample="update.400.voicemail_url.json",
+    ),
+    ContractCase(
+        operation="update",
+        status=403,
+        cause="group",
+        path=_group,
+        key=_restricted,
+        sample="update.403.json",
+    ),
+    ContractCase(
+        operation="update", status=404, cause="unknown", path=_unknown, sample="update.404.json"
+    ),
+    ContractCase(operation="delete", status=200, cause="ok", sample="delete.200.json"),
+    ContractCase(
+        operation="delete",
+        status=403,
+        cause="group",
+        path=_group,
+        key=_restricted,
+        sample="delete.403.json",
+    ),
+    ContractCase(
+        operation="delete", status=404, cause="unknown", path=_unknown, sample="delete.404.json"
+    ),
+)
+
+#: What the generic test suites need to know about close.
+PROFILE = ProviderProfile(
+    provider="close",
+    list_path="/phone_number/",
+    item_path="/phone_number/{id}/",
+    sample_id="phon_" + "A1b2" * 10 + "xyz",
+    unknown_id="phon_" + "Z" * 43,
+    update=RoutingUpdate(label="Front desk"),
+    update_landed=_landed,
+    raw_write=_raw_write,
+    contract_setup=_contract_setup,
+    contract_operations={
+        "list": lambda s: ("GET", s.list_path(), None),
+        "get": lambda s: ("GET", s.item_path(s.own), None),
+        "update": lambda s: ("PUT", s.item_path(s.own), {"label": "Sales line"}),
+        "delete": lambda s: ("DELETE", s.item_path(s.own), None),
+    },
+    contract_cases=_CASES,
+    unreproduced_samples={
+        "update.402.json": "plan limits are not emulated",
+        "update.429.legacy_body.json": "Close's deprecated 429 body; the emulator sends today's",
+    },
+    not_emulated=frozenset({("update", "402")}),
+    contract_updates=(
+        RoutingUpdate(
+            forwarding_number="+12025559999",
+            label="Front",
+            ring_duration=20,
+            voicemail_greeting_url="https://cdn.example/g.mp3",
+            press_1_to_accept=True,
+            external_numbers=["+16503334444"],
+        ),
+        RoutingUpdate(
+            forwarding_number=None,
+            label=None,
+            ring_duration=None,
+            voicemail_greeting_url=None,
+            press_1_to_accept=None,
+            external_numbers=None,
+            participants=None,
+        ),
+    ),
+    expected_error=_expected_error,
+)
+CloseEmulator.profile = PROFILE

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl
 
 import httpx
@@ -27,6 +27,9 @@ from phonerouting.testing.wire import (
     parse_form,
     whole_seconds,
 )
+
+if TYPE_CHECKING:
+    from phonerouting.testing.profile import ProviderProfile
 
 __all__ = ["AsyncEmulatorTransport", "Emulator", "EmulatorTransport", "Outcome", "reason_phrase"]
 
@@ -64,6 +67,9 @@ class Emulator(abc.ABC):
     base_path: ClassVar[str] = ""
     #: The prefix of generated keys.
     key_prefix: ClassVar[str] = "emu_"
+    #: What the generic test suites need to know about this provider (see
+    #: `phonerouting.testing.ProviderProfile`); ``None``: the suites report it missing.
+    profile: ClassVar[ProviderProfile | None] = None
 
     def __init__(
         self,

@@ -13,7 +13,15 @@ from typing import Any, ClassVar
 
 import attrs
 
+from phonerouting.model import RoutingUpdate
 from phonerouting.testing.core import Emulator
+from phonerouting.testing.profile import (
+    ContractCase,
+    ProviderProfile,
+    RawWrite,
+    Seeded,
+    field_write,
+)
 from phonerouting.testing.seeding import e164_numbers, rng
 from phonerouting.testing.wire import (
     EmuRequest,
@@ -23,7 +31,7 @@ from phonerouting.testing.wire import (
     whole_seconds,
 )
 
-__all__ = ["LinqV2Emulator"]
+__all__ = ["PROFILE", "LinqV2Emulator"]
 
 _ITEM = re.compile(r"/api/partner/v2/phone_numbers/([^/]+)")
 _TITLES = {
@@ -165,3 +173,85 @@ class LinqV2Emulator(Emulator):
     def add_foreign_number(self, number: str) -> LinqV2Number:
         """A number of another organization: updating it answers 403."""
         return self.add_number(number, organization_id=OTHER_ORG)
+
+
+# ---------------------------------------------------------------- test profile
+
+
+def _landed(emu: LinqV2Emulator, number_id: str) -> bool:
+    return emu.get(number_id).forwarding_number == "+12025559999"
+
+
+def _raw_write(emu: LinqV2Emulator) -> RawWrite:
+    record = emu.add_number("+12025550142")
+    return field_write(emu, record, "PUT", "forwarding_number", "+16175550123")
+
+
+def _contract_setup(emu: LinqV2Emulator) -> Seeded:
+    own = emu.add_number("+12025551234", forwarding_number="+12025559999").id
+    emu.add_number("+13125550182")
+    return Seeded(emu, own, {"other": emu.add_foreign_number("+14155550100").id})
+
+
+def _foreign(seeded: Seeded) -> str:
+    return seeded.item_path(seeded.ids["other"])
+
+
+def _expected_error(body: Any) -> dict[str, object]:
+    first = body["errors"][0]
+    return {"code": first["code"], "message": f"{first['title']}: {first['detail']}"}
+
+
+_UPDATE_BODY = {"forwarding_number": "+12025559999"}
+
+#: What the generic test suites need to know about linq-v2.
+PROFILE = ProviderProfile(
+    provider="linq-v2",
+    list_path="/api/partner/v2/phone_numbers",
+    item_path="/api/partner/v2/phone_numbers/{id}",
+    sample_id="42",
+    unknown_id="999999",
+    update=RoutingUpdate(forwarding_number="+12025559999"),
+    update_landed=_landed,
+    raw_write=_raw_write,
+    contract_setup=_contract_setup,
+    contract_operations={
+        "list": lambda s: ("GET", s.list_path(), None),
+        "update": lambda s: ("PUT", s.item_path(s.own), dict(_UPDATE_BODY)),
+    },
+    contract_cases=(
+        ContractCase(operation="list", status=200, cause="ok", sample="list.200.json"),
+        ContractCase(operation="update", status=200, cause="set", sample="update.200.json"),
+        ContractCase(
+            operation="update",
+            status=200,
+            cause="cleared",
+            body={"forwarding_number": ""},
+            sample="update.200.cleared.json",
+        ),
+        ContractCase(
+            operation="update", status=403, cause="foreign", path=_foreign, sample="update.403.json"
+        ),
+        ContractCase(
+            operation="update",
+            status=404,
+            cause="unknown",
+            path=lambda s: s.item_path(999),
+            sample="update.404.json",
+        ),
+        ContractCase(
+            operation="update",
+            status=422,
+            cause="invalid",
+            body={"forwarding_number": "12025559999"},
+            sample="update.422.json",
+        ),
+        ContractCase(operation="update", status=422, cause="missing", body={}),
+    ),
+    contract_updates=(
+        RoutingUpdate(forwarding_number="+12025559999"),
+        RoutingUpdate(forwarding_number=None),
+    ),
+    expected_error=_expected_error,
+)
+LinqV2Emulator.profile = PROFILE

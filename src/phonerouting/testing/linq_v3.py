@@ -15,7 +15,15 @@ from typing import Any, ClassVar
 
 import attrs
 
+from phonerouting.model import RoutingUpdate
 from phonerouting.testing.core import Emulator
+from phonerouting.testing.profile import (
+    ContractCase,
+    ProviderProfile,
+    RawWrite,
+    Seeded,
+    field_write,
+)
 from phonerouting.testing.seeding import e164_numbers, rng, uuid_from
 from phonerouting.testing.wire import (
     EmuRequest,
@@ -25,7 +33,7 @@ from phonerouting.testing.wire import (
     whole_seconds,
 )
 
-__all__ = ["LinqV3Emulator"]
+__all__ = ["PROFILE", "LinqV3Emulator"]
 
 _ITEM = re.compile(r"/v3/phone_numbers/([^/]+)")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -188,3 +196,105 @@ class LinqV3Emulator(Emulator):
         else:
             return self.error(400)
         return json_response(200, record.update_wire())
+
+
+# ---------------------------------------------------------------- test profile
+
+_UNKNOWN = "00000000-0000-4000-8000-000000000404"
+
+
+def _landed(emu: LinqV3Emulator, number_id: str) -> bool:
+    return emu.get(number_id).forwarding_number == "+12025559999"
+
+
+def _raw_write(emu: LinqV3Emulator) -> RawWrite:
+    record = emu.add_number("+12025550142")
+    return field_write(emu, record, "PUT", "forwarding_number", "+16175550123")
+
+
+def _contract_setup(emu: LinqV3Emulator) -> Seeded:
+    own = emu.add_number("+12025551234", forwarding_number="+12025559999", line_type="iMessage")
+    emu.add_number("+12125550147")
+    return Seeded(emu, own.id, {"other": emu.add_foreign_number("+14155550100").id})
+
+
+def _blank_request_ids(body: Any) -> Any:
+    if "trace_id" in body:
+        body["trace_id"] = "<trace>"
+    return body
+
+
+def _expected_error(body: Any) -> dict[str, object]:
+    return {
+        "code": body["error"]["code"],
+        "message": body["error"]["message"],
+        "request_id": body["trace_id"],
+    }
+
+
+#: What the generic test suites need to know about linq-v3.
+PROFILE = ProviderProfile(
+    provider="linq-v3",
+    list_path="/v3/phone_numbers",
+    item_path="/v3/phone_numbers/{id}",
+    sample_id="550e8400-e29b-41d4-a716-446655440000",
+    unknown_id="00000000-0000-4000-8000-000000000000",
+    update=RoutingUpdate(forwarding_number="+12025559999"),
+    update_landed=_landed,
+    raw_write=_raw_write,
+    contract_setup=_contract_setup,
+    contract_operations={
+        "list": lambda s: ("GET", s.list_path(), None),
+        "update": lambda s: ("PUT", s.item_path(s.own), {"forwarding_number": "+12025559999"}),
+    },
+    contract_cases=(
+        ContractCase(operation="list", status=200, cause="ok", sample="list.200.json"),
+        ContractCase(operation="update", status=200, cause="set", sample="update.200.json"),
+        ContractCase(
+            operation="update",
+            status=200,
+            cause="cleared",
+            body={"forwarding_number": None},
+            sample="update.200.cleared.json",
+        ),
+        ContractCase(
+            operation="update",
+            status=400,
+            cause="not-e164",
+            body={"forwarding_number": "2025559999"},
+            sample="update.400.not_e164.json",
+        ),
+        ContractCase(
+            operation="update",
+            status=400,
+            cause="missing",
+            body={},
+            sample="update.400.missing_field.json",
+        ),
+        ContractCase(
+            operation="update",
+            status=403,
+            cause="foreign",
+            path=lambda s: s.item_path(s.ids["other"]),
+            sample="update.403.json",
+        ),
+        ContractCase(
+            operation="update",
+            status=404,
+            cause="unknown",
+            path=lambda s: s.item_path(_UNKNOWN),
+            sample="update.404.json",
+        ),
+    ),
+    unreproduced_samples={
+        "list.403.json": "the emulator has one all-powerful key; list never answers 403",
+    },
+    not_emulated=frozenset({("list", "403")}),
+    blank_request_ids=_blank_request_ids,
+    contract_updates=(
+        RoutingUpdate(forwarding_number="+12025559999"),
+        RoutingUpdate(forwarding_number=None),
+    ),
+    expected_error=_expected_error,
+)
+LinqV3Emulator.profile = PROFILE
