@@ -28,9 +28,17 @@ from phonerouting.adapters.base import (
 )
 from phonerouting.errors import ValidationError
 from phonerouting.model import PhoneNumber, RoutingUpdate, freeze_raw
-from phonerouting.testing import ContractCase, Emulator, Form, ProviderProfile, RawWrite, Seeded
-from phonerouting.testing.seeding import e164_numbers
-from phonerouting.testing.wire import EmuRequest, EmuResponse, json_response
+from phonerouting.testing import (
+    ContractCase,
+    Emulator,
+    Form,
+    Held,
+    ProviderProfile,
+    RawWrite,
+    Seeded,
+)
+from phonerouting.testing.seeding import e164_numbers, rng
+from phonerouting.testing.wire import EmuRequest, EmuResponse, json_response, whole_seconds
 
 NAME = "pair"
 ACCOUNT_ENV, TOKEN_ENV = "PAIR_ACCOUNT_ID", "PAIR_TOKEN"
@@ -120,8 +128,9 @@ class PairEmulator(Emulator):
             return record
 
     def seed_numbers(self, count: int, *, seed: int, populate: float) -> None:
+        r = rng(seed, NAME)
         for number in e164_numbers(count, seed):
-            self.add_number(number)
+            self.add_number(number, label="Desk" if r.random() < populate else None)
 
     def authenticate(self, request: EmuRequest) -> EmuResponse | None:
         self.last_auth = request.headers.get("authorization", "")
@@ -132,7 +141,9 @@ class PairEmulator(Emulator):
 
     def error(self, status: int, message: str | None = None, **extra: Any) -> EmuResponse:
         echoed = f"{message or 'failed'} (you sent {self.last_auth})"
-        return json_response(status, {"code": 20000 + status, "message": echoed})
+        wait = extra.get("retry_after")
+        headers = {} if wait is None else {"Retry-After": str(whole_seconds(wait))}
+        return json_response(status, {"code": 20000 + status, "message": echoed}, headers)
 
     def route(self, request: EmuRequest) -> EmuResponse:
         if request.path == "/numbers" and request.method == "GET":
@@ -166,6 +177,24 @@ def _raw_write(emu: PairEmulator) -> RawWrite:
         Form(FriendlyName="After"),
         lambda: record["friendly_name"] == "After",
     )
+
+
+def _held(emu: PairEmulator) -> list[Held]:
+    return [
+        Held(r["sid"], r["phone_number"], bool(r["friendly_name"])) for r in emu.numbers.values()
+    ]
+
+
+def _server_error_body(emu: PairEmulator, status: int, headers: Mapping[str, str]) -> Any:
+    return {"code": 20000 + status, "message": f"failed (you sent {emu.last_auth})"}
+
+
+def _rate_limit_answer(headers: Mapping[str, str], body: Any) -> dict[str, object]:
+    return {"Retry-After": headers.get("Retry-After"), "code": body["code"]}
+
+
+def _expected_rate_limit(emu: PairEmulator, wait: int, asked: bool) -> dict[str, object]:
+    return {"Retry-After": str(wait) if asked else None, "code": 20429}
 
 
 def _contract_setup(emu: PairEmulator) -> Seeded:
@@ -232,5 +261,11 @@ PROFILE = ProviderProfile(
     blank_request_ids=_blank_request_ids,
     contract_updates=(RoutingUpdate(label="Desk"), RoutingUpdate(label=None)),
     expected_error=_expected_error,
+    held_numbers=_held,
+    id_shape=lambda number_id: _ID.fullmatch(number_id) is not None,
+    server_error_body=_server_error_body,
+    rate_limit_answer=_rate_limit_answer,
+    expected_rate_limit=_expected_rate_limit,
+    id_pattern=_ID.pattern,
 )
 PairEmulator.profile = PROFILE

@@ -1,5 +1,7 @@
-"""One write per vendor that a test can send and then ask "did it land?" about, so the
-fault tests can tell a request that took effect from one that did not."""
+"""One write per provider that a test can send and then ask "did it land?" about, so the
+fault tests can tell a request that took effect from one that did not (each provider's
+profile says what the write is: ``raw_write``), and the vendor's own answers the fault
+tests expect, from the same profile."""
 
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ import attrs
 import httpx
 
 from phonerouting import testing
-from tests.emulators.http import item_path
+from phonerouting.testing import Form
+from tests.profiles import PROFILES, need
 
-PROVIDERS = ("linq-v2", "linq-v3", "agentmessage", "close")
+#: The providers the emulator-behaviour suite runs over.
+PROVIDERS = tuple(PROFILES)
 
 
 @attrs.frozen
@@ -22,32 +26,46 @@ class Write:
     emu: testing.Emulator
     method: str
     path: str
-    body: dict[str, Any]
+    body: Any
     landed: Callable[[], bool]
 
     def send(self, http: httpx.Client) -> httpx.Response:
         """Send the write."""
-        return http.request(self.method, self.path, json=self.body)
+        return http.request(self.method, self.path, **self.content())
+
+    def content(self) -> dict[str, Any]:
+        """The keyword arguments of httpx that carry the body (JSON or a form)."""
+        return {"data": self.body} if isinstance(self.body, Form) else {"json": self.body}
 
 
 def write(provider: str, seed: int = 0) -> Write:
     """A fresh emulator of ``provider`` with one number, and a write on that number."""
     emu = testing.emulator(provider, seed=seed)
-    if provider in ("linq-v2", "linq-v3"):
-        record: Any = emu.add_number("+12025550142")  # type: ignore[attr-defined]
-        target = "+16175550123"
-        return Write(
-            emu,
-            "PUT",
-            item_path(provider, record.id),
-            {"forwarding_number": target},
-            lambda: bool(record.forwarding_number == target),
-        )
-    record = emu.add_number("+12025550142", label="Before")  # type: ignore[attr-defined]
-    return Write(
-        emu,
-        "PATCH" if provider == "agentmessage" else "PUT",
-        item_path(provider, record.id),
-        {"label": "After"},
-        lambda: bool(record.label == "After"),
-    )
+    raw = PROFILES[provider].raw_write(emu)
+    return Write(emu, raw.method, raw.path, raw.body, raw.landed)
+
+
+def assert_server_error(emu: testing.Emulator, response: httpx.Response, status: int) -> None:
+    """The vendor's own 5xx body for ``status``, with its request or trace id header."""
+    assert response.status_code == status
+    expected: Callable[..., Any] = need(emu.provider, "server_error_body")
+    assert response.json() == expected(emu, status, response.headers)
+
+
+def rate_limit_seen(provider: str, emu: testing.Emulator, response: httpx.Response) -> Any:
+    """What a 429 of ``provider`` says about waiting, and what it should say: the two
+    dicts of its profile's ``rate_limit_answer`` and ``expected_rate_limit``, as a
+    function of the whole seconds to wait and whether a wait was asked for."""
+    answer: Callable[[Any, Any], dict[str, object]] = need(provider, "rate_limit_answer")
+    expected: Callable[..., dict[str, object]] = need(provider, "expected_rate_limit")
+    seen = answer(response.headers, response.json())
+
+    def should(wait: int, asked: bool = True) -> dict[str, object]:
+        return expected(emu, wait, asked)
+
+    return seen, should
+
+
+def typed(values: dict[str, object]) -> dict[str, tuple[type, object]]:
+    """Each value with its type, so an int must not come out as a float or a string."""
+    return {key: (type(value), value) for key, value in values.items()}

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from phonerouting import testing
-from tests.emulators.http import LIST_PATHS, ULID, UUID4, basic, client
+from tests.emulators.http import LIST_PATHS, ULID, UUID4, basic, client, item_path
 
 LIST = LIST_PATHS["agentmessage"]
 UNKNOWN = "00000000-0000-4000-8000-000000000404"
@@ -429,3 +429,17 @@ def test_numbers_carry_every_documented_field(
         "updated_at",
     }
     assert UUID4.fullmatch(data["id"])
+
+
+def test_agentmessage_sends_a_request_id_on_every_response() -> None:
+    emu = testing.emulator("agentmessage", 1)
+    number = next(iter(emu.numbers))  # type: ignore[attr-defined]
+    with client(emu) as http:
+        responses = [
+            http.get(LIST),
+            http.get(item_path(emu, number)),
+            http.patch(item_path(emu, number), json={"bogus": 1}),
+        ]
+    ids = [r.headers["X-Request-Id"] for r in responses]
+    assert all(ULID.fullmatch(i) for i in ids)
+    assert responses[2].json()["error"]["request_id"] == ids[2]

@@ -286,3 +286,11 @@ def test_list_filters(emu: testing.CloseEmulator, personal: str, group: str) -> 
         by_user = http.get(LIST, params={"participant_user_id": emu.users[1]}).json()["data"]
     assert [n["id"] for n in by_number] == [personal]
     assert [n["id"] for n in by_user] == [group]
+
+
+def test_unknown_paths_answer_the_vendors_404() -> None:
+    emu = testing.emulator("close")
+    with client(emu) as http:
+        response = http.get("/nothing/here/")
+    assert response.status_code == 404
+    assert response.json() == {"error": "Empty query: PhoneNumber matching query does not exist."}

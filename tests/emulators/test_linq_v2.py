@@ -60,6 +60,9 @@ def test_list_is_unpaginated_with_integer_ids_and_hides_foreign_numbers(
     ]
     assert set(numbers[0]) == {"id", "phone_number", "forwarding_number", "response_rate", "user"}
     assert set(numbers[0]["user"]) == {"id", "name", "email"}
+    # Seeded numbers count up from 1001 too (moved here from test_common's id shapes).
+    seeded = testing.emulator("linq-v2", 5, seed=1)
+    assert list(seeded.numbers) == [1001, 1002, 1003, 1004, 1005]  # type: ignore[attr-defined]
 
 
 def test_update_sets_and_answers_the_full_number(emu: testing.LinqV2Emulator) -> None:

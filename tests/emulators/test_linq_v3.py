@@ -162,3 +162,19 @@ def test_unknown_id_is_404_2001(emu: testing.LinqV3Emulator, number_id: str) -> 
     with client(emu) as http:
         response = http.put(f"{LIST}/{number_id}", json={"forwarding_number": ""})
     assert_linq_error(response, 404, 2001, "Resource not found")
+
+
+def test_linq_v3_sends_a_trace_id_on_every_response() -> None:
+    emu = testing.emulator("linq-v3", 1)
+    with client(emu) as http:
+        responses = [
+            http.get(LIST),
+            http.put(f"{LIST}/nope", json={}),
+            http.get("/v9/elsewhere"),
+        ]
+    with client(emu, "bad") as http:
+        responses.append(http.get(LIST))
+    traces = [r.headers["X-Trace-ID"] for r in responses]
+    assert all(TRACE_ID.fullmatch(t) for t in traces)
+    assert len(set(traces)) == len(traces)
+    assert [r.json()["trace_id"] for r in responses[1:]] == traces[1:]

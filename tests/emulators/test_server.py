@@ -15,6 +15,7 @@ import pytest
 from phonerouting import testing
 from phonerouting.testing.wire import EmuRequest, EmuResponse
 from tests.emulators.http import auth_headers
+from tests.emulators.scenarios import PROVIDERS, assert_server_error
 
 
 def _raw(base_url: str, request: bytes) -> bytes:
@@ -100,7 +101,7 @@ def test_framing_a_real_server_refuses_is_answered_then_closed(
     assert emu.requests == []  # the emulator never saw it
 
 
-@pytest.mark.parametrize("provider", ["linq-v2", "linq-v3", "agentmessage", "close"])
+@pytest.mark.parametrize("provider", PROVIDERS)
 def test_an_emulator_exception_is_a_logged_vendor_500(
     provider: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -115,7 +116,7 @@ def test_an_emulator_exception_is_a_logged_vendor_500(
         return EmuResponse(200, {"Content-Type": "application/json"}, b"{}")
 
     emu.route = broken  # type: ignore[method-assign]
-    headers = auth_headers(provider, emu.api_key)
+    headers = auth_headers(provider, emu.api_key, emu)
     with (
         caplog.at_level(logging.ERROR, logger="phonerouting.testing.server"),
         emu.serve() as base_url,
@@ -124,19 +125,8 @@ def test_an_emulator_exception_is_a_logged_vendor_500(
         failed = http.get("/anything/")
         after = http.get("/anything/")  # the same connection keeps serving
     assert failed.status_code == 500
-    body = failed.json()
-    expected = {
-        "linq-v2": lambda: body["errors"][0]["code"] == "internal_server_error",
-        "linq-v3": lambda: (
-            body["error"]["code"] == 3006 and body["trace_id"] == failed.headers["X-Trace-ID"]
-        ),
-        "agentmessage": lambda: (
-            body["error"]["code"] == "INTERNAL"
-            and body["error"]["request_id"] == failed.headers["X-Request-Id"]
-        ),
-        "close": lambda: body == {"error": "Internal server error."},
-    }
-    assert expected[provider]()
+    # The vendor's own 500, its request or trace id matching its header.
+    assert_server_error(emu, failed, 500)
     assert after.status_code == 200
     (record,) = [r for r in caplog.records if r.name == "phonerouting.testing.server"]
     assert record.levelno == logging.ERROR

@@ -9,26 +9,23 @@ from typing import Any
 
 import phonerouting as pr
 from phonerouting import testing
+from phonerouting.registry import adapter_for
+from tests.profiles import PROFILES
 
-PROVIDERS = ("linq-v2", "linq-v3", "agentmessage", "close")
+#: The providers the reliability suite runs over: every one with a profile.
+PROVIDERS = tuple(PROFILES)
 MODES = ("sync", "async")
 
-#: The HTTP method of each provider's routing write.
-WRITE_METHOD = {"linq-v2": "PUT", "linq-v3": "PUT", "agentmessage": "PATCH", "close": "PUT"}
-#: A valid update each provider can apply.
-UPDATE = {
-    "linq-v2": pr.RoutingUpdate(forwarding_number="+12025559999"),
-    "linq-v3": pr.RoutingUpdate(forwarding_number="+12025559999"),
-    "agentmessage": pr.RoutingUpdate(label="Support desk"),
-    "close": pr.RoutingUpdate(label="Front desk"),
+#: A valid update each provider can apply (its profile's ``update``).
+UPDATE = {p: prof.update for p, prof in PROFILES.items()}
+#: The HTTP method of each provider's routing write: that of the adapter's request
+#: for ``UPDATE``.
+WRITE_METHOD = {
+    p: adapter_for(p).update_requests(prof.sample_id, prof.update)[0].method
+    for p, prof in PROFILES.items()
 }
-#: Well-formed ids that no emulator holds.
-UNKNOWN_ID = {
-    "linq-v2": "999999",
-    "linq-v3": "00000000-0000-4000-8000-000000000000",
-    "agentmessage": "00000000-0000-4000-8000-000000000000",
-    "close": "phon_" + "Z" * 43,
-}
+#: Well-formed ids that no emulator holds (its profile's ``unknown_id``).
+UNKNOWN_ID = {p: prof.unknown_id for p, prof in PROFILES.items()}
 
 
 def emulator(provider: str, numbers: int = 4, **options: Any) -> testing.Emulator:
@@ -38,28 +35,33 @@ def emulator(provider: str, numbers: int = 4, **options: Any) -> testing.Emulato
 
 def first_id(emu: testing.Emulator) -> str:
     """The vendor id of the emulator's first number, as a string."""
-    return str(next(iter(emu.numbers.values())).id)  # type: ignore[attr-defined]
+    return str(_held(emu)[0].id)
 
 
 def first_number(emu: testing.Emulator) -> str:
     """The E.164 number of the emulator's first number."""
-    record = next(iter(emu.numbers.values()))  # type: ignore[attr-defined]
-    return str(getattr(record, "phone_number", None) or record.number)
+    return _held(emu)[0].number
+
+
+def _held(emu: testing.Emulator) -> list[testing.Held]:
+    held = PROFILES[emu.provider].held_numbers
+    assert held is not None, f"the profile of {emu.provider} has no held_numbers"
+    return held(emu)
 
 
 def written(emu: testing.Emulator, number_id: str) -> bool:
     """Whether the emulator holds :data:`UPDATE` for that number."""
-    record = emu.get(number_id)  # type: ignore[attr-defined]
-    if emu.provider in ("linq-v2", "linq-v3"):
-        return bool(record.forwarding_number == "+12025559999")
-    if emu.provider == "agentmessage":
-        return bool(record.label == "Support desk")
-    return bool(record.label == "Front desk")
+    return PROFILES[emu.provider].update_landed(emu, number_id)
+
+
+def credentials(emu: testing.Emulator, secret: str | None = None) -> dict[str, str]:
+    """The keyword arguments of ``connect`` for ``emu`` (its key, or ``secret``)."""
+    return dict(PROFILES[emu.provider].credentials(emu, emu.api_key if secret is None else secret))
 
 
 def connect(mode: str, emu: testing.Emulator, **options: Any) -> pr.Client | pr.AsyncClient:
     """A client of ``mode`` answered in process by ``emu`` (with its key, unless given)."""
-    options.setdefault("api_key", emu.api_key)
+    options = {**credentials(emu, options.pop("api_key", None)), **options}
     if mode == "sync":
         return pr.connect(emu.provider, transport=emu.transport(), **options)
     return pr.connect_async(emu.provider, transport=emu.async_transport(), **options)
@@ -67,7 +69,7 @@ def connect(mode: str, emu: testing.Emulator, **options: Any) -> pr.Client | pr.
 
 def connect_url(mode: str, emu: testing.Emulator, base_url: str, **options: Any) -> Any:
     """A client of ``mode`` talking real HTTP to ``base_url``."""
-    options.setdefault("api_key", emu.api_key)
+    options = {**credentials(emu, options.pop("api_key", None)), **options}
     factory = pr.connect if mode == "sync" else pr.connect_async
     return factory(emu.provider, base_url=base_url, **options)
 

@@ -28,6 +28,8 @@ from hypothesis import strategies as st
 
 import phonerouting as pr
 from phonerouting import migration, testing
+from phonerouting.registry import adapter_for
+from tests.profiles import PROFILES, need
 from tests.reliability.conftest import Cli, ServeFn
 from tests.reliability.helpers import (
     MODES,
@@ -51,24 +53,18 @@ FAST = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
-ID_SHAPE = {
-    "linq-v2": re.compile(r"[0-9]{1,19}"),
-    "linq-v3": re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
-    "agentmessage": re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
-    "close": re.compile(r"phon_[A-Za-z0-9]{1,64}"),
-}
-LIST_PATH = {
-    "linq-v2": "/api/partner/v2/phone_numbers",
-    "linq-v3": "/api/partner/v3/phone_numbers",
-    "agentmessage": "/v1/phone-numbers",
-    "close": "/api/v1/phone_number/",
-}
-ENV_VARS = (
-    "LINQ_INTEGRATION_TOKEN",
-    "LINQ_API_V3_API_KEY",
-    "AGENTMESSAGE_API_KEY",
-    "CLOSE_API_KEY",
+#: How each provider's ids look in a request path (its profile's ``id_pattern``).
+ID_SHAPE = {p: re.compile(need(p, "id_pattern")) for p in PROVIDERS}
+#: Every provider's credential variables: none may be set while ``connect`` is probed.
+ENV_VARS = tuple(
+    sorted({spec.env for p in PROVIDERS for spec in adapter_for(p).credential_specs()})
 )
+
+
+def list_path(emu: testing.Emulator) -> str:
+    """The list path as it reaches the emulator (under its base path)."""
+    return emu.base_path + PROFILES[emu.provider].list_path_of(emu)
+
 
 # ------------------------------------------------------------------ hostile values
 
@@ -223,7 +219,7 @@ def check_requests(emu: testing.Emulator) -> None:
     for request in emu.requests:
         assert ".." not in request.path, request.path
         assert "%" not in request.path, request.path
-        rest = request.path[len(LIST_PATH[emu.provider]) :].strip("/")
+        rest = request.path[len(list_path(emu)) :].strip("/")
         if rest:
             number_id = rest.split("/")[0]
             assert ID_SHAPE[emu.provider].fullmatch(number_id), request.path
@@ -324,7 +320,7 @@ def test_client_methods_refuse_bad_input_before_sending(
     provider: str, mode: str, data: st.DataObject
 ) -> None:
     emu = shared_emulator(provider)
-    real_id = st.sampled_from([str(n.id) for n in emu.numbers.values()])  # type: ignore[attr-defined]
+    real_id = st.sampled_from([str(n.id) for n in need(provider, "held_numbers")(emu)])
     method = data.draw(st.sampled_from(["get_number", "find_number", "update_id", "update_body"]))
     if method == "get_number":
         args: tuple[Any, ...] = (data.draw(st.one_of(anything, real_id), label="id"),)
@@ -414,7 +410,7 @@ def test_a_huge_integer_field_value_is_a_validation_error() -> None:
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_unsupported_fields_send_nothing(provider: str) -> None:
     emu = shared_emulator(provider)
-    caps = pr.connect(provider, api_key="k", transport=emu.transport()).capabilities
+    caps = adapter_for(provider).capabilities
     values = {
         "forwarding_number": "+12025559999",
         "inbound_url": "https://example.com/in",

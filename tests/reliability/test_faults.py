@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import phonerouting as pr
+from tests.profiles import PROFILES
 from tests.reliability.conftest import Sleeps
 from tests.reliability.helpers import (
     MODES,
@@ -234,8 +235,9 @@ async def test_malformed_json_on_200_is_unexpected_and_not_retried(
     assert "not valid JSON" in error.message
     assert scenario.sent() == 1
     assert sleeps.waits == []
-    if provider == "linq-v3":
-        assert error.request_id  # from X-Trace-ID
+    if PROFILES[provider].request_id_on_every_answer:
+        # From the vendor's request id header (e.g. Linq v3's X-Trace-ID).
+        assert error.request_id
 
 
 # ------------------------------------------------------------------ timeouts (real time)

@@ -27,6 +27,7 @@ import phonerouting as pr
 from phonerouting import migration, testing
 from phonerouting.serialize import to_data
 from tests import support
+from tests.profiles import PROFILES
 from tests.reliability.conftest import ServeFn
 from tests.reliability.helpers import (
     MODES,
@@ -36,6 +37,7 @@ from tests.reliability.helpers import (
     attempt,
     close,
     connect,
+    credentials,
     emulator,
     first_id,
     first_number,
@@ -153,12 +155,10 @@ def failures(emu: testing.Emulator) -> list[tuple[str, tuple[Any, ...], Setup]]:
         ("update_routing", (number_id, write), functools.partial(f.malformed, count=None)),
         ("list_numbers", (), functools.partial(f.drop, count=None)),
     ]
-    if provider == "close":
-        bad = pr.RoutingUpdate(participants=["user_nobody"])
-        cases.append(("update_routing", (number_id, bad), None))  # a real 400 field-errors
-    if provider == "agentmessage":
-        bad = pr.RoutingUpdate(campaign_id="00000000-0000-4000-8000-000000000000")
-        cases.append(("update_routing", (number_id, bad), None))  # a real 409
+    # The vendor's own refusals of a well-formed update (e.g. Close's 400 field-errors,
+    # AgentMessage's 409), as its profile lists them.
+    for bad in PROFILES[provider].refused_updates:
+        cases.append(("update_routing", (number_id, bad), None))
     return cases
 
 
@@ -229,7 +229,10 @@ async def echo_proxy_errors(
     texts = []
     for status in (400, 401, 403, 404, 409, 422, 429, 500):
         client = factory(
-            provider, api_key=key, transport=EchoTransport(emu, status), retry_policy=policy
+            provider,
+            **credentials(emu, key),
+            transport=EchoTransport(emu, status),
+            retry_policy=policy,
         )
         for method, args in (
             ("list_numbers", ()),
@@ -322,7 +325,8 @@ async def test_a_garbled_response_cannot_put_the_key_into_a_transport_error(
     # carry it.
     factory = pr.connect if mode == "sync" else pr.connect_async
     with GarbledServer() as url:
-        client = factory(provider, api_key=canary, base_url=url, retry_policy=policy)
+        secret = credentials(emulator(provider), canary)
+        client = factory(provider, **secret, base_url=url, retry_policy=policy)
         _, error = await attempt(client, "list_numbers")
         await close(client)
     assert isinstance(error, pr.TransportError), error

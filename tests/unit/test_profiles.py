@@ -112,14 +112,28 @@ GENERIC = (
     "tests/contract/test_adapters_contract.py",
     "tests/contract/test_emulator_answers_contract.py",
     "tests/contract/test_emulators_contract.py",
+    "tests/emulators",
+    "tests/reliability",
 )
+#: What of them cannot run over a provider registered in this process only, and why.
+NOT_IN_PROCESS = {
+    # The console script runs in a child process, which knows the installed providers
+    # (entry points) only, not one registered at run time by a plugin.
+    "test_a_key_pasted_as_key_env_is_never_printed": "a child process",
+    "test_hostile_responses": "not converted to profiles yet",
+}
+SELECT = "pair and not " + " and not ".join(NOT_IN_PROCESS)
 
 
 @pytest.mark.timeout(300)
 def test_a_registered_third_party_provider_runs_through_the_generic_suites() -> None:
     listed = _pytest("-p", "tests.pair_plugin", "--collect-only", *GENERIC)
     assert listed.returncode == 0, listed.stdout + listed.stderr
-    ids = [line for line in listed.stdout.splitlines() if "pair" in line]
+    ids = [
+        line
+        for line in listed.stdout.splitlines()
+        if "pair" in line and not any(name in line for name in NOT_IN_PROCESS)
+    ]
     expected = {
         "tests/contract/test_adapters_contract.py::"
         "test_every_request_the_adapter_builds_is_in_the_contract[pair]",
@@ -137,9 +151,17 @@ def test_a_registered_third_party_provider_runs_through_the_generic_suites() -> 
         "test_emulator_answer_matches_its_golden_sample[pair/list.429.json]",
         "tests/contract/test_emulators_contract.py::"
         "test_client_scenarios_stay_inside_the_contract[pair]",
+        "tests/emulators/test_common.py::test_ids_are_vendor_shaped[pair]",
+        "tests/emulators/test_faults.py::test_429_reports_whole_seconds_rounded_up[2.5-3-pair]",
+        "tests/emulators/test_rate_limit.py::"
+        "test_the_limiters_429_is_the_vendors_with_the_wait_rounded_up[pair]",
+        "tests/emulators/test_server.py::test_an_emulator_exception_is_a_logged_vendor_500[pair]",
+        "tests/reliability/test_faults.py::test_429_storm_with_retry_after_then_success[pair-sync-update]",
+        "tests/reliability/test_secrets.py::test_the_key_never_leaks_from_the_clients[pair-async]",
+        "tests/reliability/test_bad_input.py::test_unsupported_fields_send_nothing[pair]",
     }
     assert expected <= set(ids), sorted(set(expected) - set(ids))
-    ran = _pytest("-p", "tests.pair_plugin", "-k", "pair", *GENERIC)
+    ran = _pytest("-p", "tests.pair_plugin", "-k", SELECT, *GENERIC)
     assert ran.returncode == 0, ran.stdout[-4000:] + ran.stderr[-2000:]
     counts = _passed(ran.stdout)
     assert counts["passed"] == len(ids)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -24,6 +24,7 @@ from phonerouting.model import RoutingUpdate
 from phonerouting.testing.core import Emulator
 from phonerouting.testing.profile import (
     ContractCase,
+    Held,
     ProviderProfile,
     RawWrite,
     Seeded,
@@ -602,6 +603,33 @@ _CASES = (
     ),
 )
 
+
+def _held(emu: AgentMessageEmulator) -> list[Held]:
+    return [Held(n.id, n.number, bool(n.inbound_url)) for n in emu.numbers.values()]
+
+
+_ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+_UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
+
+def _server_error_body(emu: Any, status: int, headers: Mapping[str, str]) -> Any:
+    request_id = headers["X-Request-Id"]
+    if not _ULID.fullmatch(request_id):
+        request_id = f"<not a ULID: {request_id}>"
+    return {
+        "success": False,
+        "error": {"code": "INTERNAL", "message": "internal error", "request_id": request_id},
+    }
+
+
+def _rate_limit_answer(headers: Mapping[str, str], body: Any) -> dict[str, object]:
+    return {"Retry-After": headers.get("Retry-After"), "code": body["error"]["code"]}
+
+
+def _expected_rate_limit(emu: AgentMessageEmulator, wait: int, asked: bool) -> dict[str, object]:
+    return {"Retry-After": str(wait), "code": "RATE_LIMITED"}
+
+
 #: What the generic test suites need to know about agentmessage.
 PROFILE = ProviderProfile(
     provider="agentmessage",
@@ -643,5 +671,13 @@ PROFILE = ProviderProfile(
     contract_steps=_contract_steps,
     expected_error=_expected_error,
     item_body=lambda body: body.get("data", body),
+    held_numbers=_held,
+    id_shape=lambda number_id: _UUID4.fullmatch(number_id) is not None,
+    wall_clock=("phonerouting.testing.agentmessage:now_iso",),
+    server_error_body=_server_error_body,
+    rate_limit_answer=_rate_limit_answer,
+    expected_rate_limit=_expected_rate_limit,
+    id_pattern=r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+    refused_updates=(RoutingUpdate(campaign_id="00000000-0000-4000-8000-000000000000"),),
 )
 AgentMessageEmulator.profile = PROFILE

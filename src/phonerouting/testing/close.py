@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, cast
 
@@ -23,6 +24,7 @@ from phonerouting.model import RoutingUpdate
 from phonerouting.testing.core import Emulator
 from phonerouting.testing.profile import (
     ContractCase,
+    Held,
     ProviderProfile,
     RawWrite,
     Seeded,
@@ -488,6 +490,32 @@ _CASES = (
     ),
 )
 
+
+def _held(emu: CloseEmulator) -> list[Held]:
+    return [Held(n.id, n.number, bool(n.forward_to)) for n in emu.numbers.values()]
+
+
+_ID = re.compile(r"phon_[A-Za-z0-9]{43}")
+
+
+def _rate_limit_answer(headers: Mapping[str, str], body: Any) -> dict[str, object]:
+    return {
+        "Retry-After": headers.get("Retry-After"),
+        "RateLimit": headers["RateLimit"],
+        "body": body,
+    }
+
+
+def _expected_rate_limit(emu: CloseEmulator, wait: int, asked: bool) -> dict[str, object]:
+    # With a limiter set, the configured limit (what the bucket admits at once).
+    limit = 40 if emu.rate_limit is None else emu.rate_burst
+    return {
+        "Retry-After": str(wait),
+        "RateLimit": f"limit={limit}, remaining=0, reset={wait}",
+        "body": {"error": "API call count exceeded for this 15 second window"},
+    }
+
+
 #: What the generic test suites need to know about close.
 PROFILE = ProviderProfile(
     provider="close",
@@ -531,5 +559,13 @@ PROFILE = ProviderProfile(
         ),
     ),
     expected_error=_expected_error,
+    held_numbers=_held,
+    id_shape=lambda number_id: _ID.fullmatch(number_id) is not None,
+    wall_clock=("phonerouting.testing.close:now_iso",),
+    server_error_body=lambda emu, status, headers: {"error": "Internal server error."},
+    rate_limit_answer=_rate_limit_answer,
+    expected_rate_limit=_expected_rate_limit,
+    id_pattern=r"phon_[A-Za-z0-9]{1,64}",
+    refused_updates=(RoutingUpdate(participants=["user_nobody"]),),
 )
 CloseEmulator.profile = PROFILE

@@ -9,6 +9,7 @@ id; errors as ``{"errors": [{"status", "code", "title", "detail"}]}``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import attrs
@@ -17,6 +18,7 @@ from phonerouting.model import RoutingUpdate
 from phonerouting.testing.core import Emulator
 from phonerouting.testing.profile import (
     ContractCase,
+    Held,
     ProviderProfile,
     RawWrite,
     Seeded,
@@ -204,6 +206,29 @@ def _expected_error(body: Any) -> dict[str, object]:
 
 _UPDATE_BODY = {"forwarding_number": "+12025559999"}
 
+
+def _held(emu: LinqV2Emulator) -> list[Held]:
+    return [Held(n.id, n.phone_number, bool(n.forwarding_number)) for n in emu.numbers.values()]
+
+
+def _server_error_body(emu: Any, status: int, headers: Mapping[str, str]) -> Any:
+    title = "Internal Server Error"
+    return {
+        "errors": [
+            {"status": status, "code": "internal_server_error", "title": title, "detail": title}
+        ]
+    }
+
+
+def _rate_limit_answer(headers: Mapping[str, str], body: Any) -> dict[str, object]:
+    return {"Retry-After": headers.get("Retry-After"), "code": body["errors"][0]["code"]}
+
+
+def _expected_rate_limit(emu: LinqV2Emulator, wait: int, asked: bool) -> dict[str, object]:
+    # v2 documents no rate-limit headers: the header only carries a wait it was given.
+    return {"Retry-After": str(wait) if asked else None, "code": "rate_limited"}
+
+
 #: What the generic test suites need to know about linq-v2.
 PROFILE = ProviderProfile(
     provider="linq-v2",
@@ -253,5 +278,11 @@ PROFILE = ProviderProfile(
         RoutingUpdate(forwarding_number=None),
     ),
     expected_error=_expected_error,
+    held_numbers=_held,
+    id_shape=lambda number_id: isinstance(number_id, int),
+    server_error_body=_server_error_body,
+    rate_limit_answer=_rate_limit_answer,
+    expected_rate_limit=_expected_rate_limit,
+    id_pattern=r"[0-9]{1,19}",
 )
 LinqV2Emulator.profile = PROFILE

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import attrs
@@ -19,6 +20,7 @@ from phonerouting.model import RoutingUpdate
 from phonerouting.testing.core import Emulator
 from phonerouting.testing.profile import (
     ContractCase,
+    Held,
     ProviderProfile,
     RawWrite,
     Seeded,
@@ -36,6 +38,7 @@ from phonerouting.testing.wire import (
 __all__ = ["PROFILE", "LinqV3Emulator"]
 
 _ITEM = re.compile(r"/v3/phone_numbers/([^/]+)")
+_UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # status → (code, message), from Linq's documented error codes.
 _ERRORS = {
@@ -232,6 +235,36 @@ def _expected_error(body: Any) -> dict[str, object]:
     }
 
 
+def _held(emu: LinqV3Emulator) -> list[Held]:
+    return [Held(n.id, n.phone_number, bool(n.forwarding_number)) for n in emu.numbers.values()]
+
+
+def _server_error_body(emu: Any, status: int, headers: Mapping[str, str]) -> Any:
+    return {
+        "success": False,
+        "error": {
+            "status": status,
+            "code": 3006,
+            "message": "Internal server error",
+            "doc_url": "https://docs.linqapp.com/error/codes/3xxx/3006/",
+        },
+        "trace_id": headers["X-Trace-ID"],
+    }
+
+
+def _rate_limit_answer(headers: Mapping[str, str], body: Any) -> dict[str, object]:
+    return {
+        "Retry-After": headers.get("Retry-After"),
+        "retry_after": body["error"]["retry_after"],
+        "code": body["error"]["code"],
+    }
+
+
+def _expected_rate_limit(emu: LinqV3Emulator, wait: int, asked: bool) -> dict[str, object]:
+    # The contract says integer: 2, never 2.0 (nor 1.2).
+    return {"Retry-After": str(wait), "retry_after": wait, "code": 1007}
+
+
 #: What the generic test suites need to know about linq-v3.
 PROFILE = ProviderProfile(
     provider="linq-v3",
@@ -296,5 +329,12 @@ PROFILE = ProviderProfile(
         RoutingUpdate(forwarding_number=None),
     ),
     expected_error=_expected_error,
+    held_numbers=_held,
+    id_shape=lambda number_id: _UUID4.fullmatch(number_id) is not None,
+    server_error_body=_server_error_body,
+    rate_limit_answer=_rate_limit_answer,
+    expected_rate_limit=_expected_rate_limit,
+    id_pattern=_UUID.pattern,
+    request_id_on_every_answer=True,
 )
 LinqV3Emulator.profile = PROFILE

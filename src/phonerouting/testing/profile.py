@@ -30,6 +30,7 @@ __all__ = [
     "UNSET",
     "ContractCase",
     "Form",
+    "Held",
     "MissingProfileError",
     "ProviderProfile",
     "RawWrite",
@@ -132,6 +133,21 @@ class ContractCase:
 
 
 @attrs.frozen
+class Held:
+    """One number an emulator holds (what `ProviderProfile.held_numbers` lists).
+
+    Attributes:
+        id: its vendor id, as the emulator stores it (an int for integer ids).
+        number: its E.164 number.
+        routed: whether it routes somewhere (has a forwarding number or a webhook).
+    """
+
+    id: Any
+    number: str
+    routed: bool
+
+
+@attrs.frozen
 class RawWrite:
     """A write request on an emulator and a probe of whether it took effect (what
     `ProviderProfile.raw_write` returns).
@@ -230,6 +246,43 @@ class ProviderProfile:
             same type.
         item_body: ``item_body(body)``: the number object inside a golden sample of a
             single-number answer (the body itself by default; e.g. ``body["data"]``).
+
+    The emulator-behaviour suite also reads (a suite that needs one of these and finds
+    ``None`` fails, naming the attribute):
+
+    Attributes:
+        held_numbers: ``held_numbers(emu)``: the numbers the emulator holds, in the
+            order it lists them, as `Held`.
+        id_shape: ``id_shape(vendor_id)``: whether an id as the emulator stores it has
+            the vendor's shape (e.g. an int, a UUID, ``phon_`` + 43 characters).
+        wall_clock: the functions the emulator stamps times with, as
+            ``"module:attribute"`` (each returns an ISO 8601 string); a test replaces
+            them to stop or step time. Empty: it stamps no times.
+        server_error_body: ``server_error_body(emu, status, headers)``: the exact body
+            of the vendor's own 5xx answer of ``status`` (a programmed fault, or the
+            emulator failing), given the emulator and the answer's headers (for the
+            request or trace id it repeats; an id of the wrong shape must make the two
+            differ).
+        rate_limit_answer: ``rate_limit_answer(headers, body)``: everything a 429 of the
+            vendor says about it, as name → value (``Retry-After``, a wait in the body,
+            its error code or whole body, a ``RateLimit`` header...).
+        expected_rate_limit: ``expected_rate_limit(emu, wait, asked)``: what
+            `rate_limit_answer` must be for a 429 of ``emu`` that asks to wait ``wait``
+            whole seconds; ``asked`` is false when no wait was programmed (the
+            vendor's default wait, and no header a vendor only sends with a wait).
+            Compared with `rate_limit_answer`'s, types included.
+        id_pattern: a regular expression every id in a request path the adapter
+            sends matches in full (the reliability suite checks no malformed id ever
+            reaches the vendor).
+
+    The reliability suite also reads:
+
+    Attributes:
+        refused_updates: updates well-formed for the library that the vendor's
+            emulator refuses (a real 4xx of the vendor, e.g. an unknown user id).
+        request_id_on_every_answer: whether the emulator sends the vendor's request id
+            header (the adapter's ``request_id_header``) on every answer, a programmed
+            fault included.
     """
 
     provider: str
@@ -252,6 +305,15 @@ class ProviderProfile:
     contract_steps: Callable[[Client, Any, str], None] | None = None
     expected_error: Callable[[Any], Mapping[str, object]] | None = None
     item_body: Callable[[Any], Any] = _same
+    held_numbers: Callable[[Any], list[Held]] | None = None
+    id_shape: Callable[[Any], bool] | None = None
+    wall_clock: tuple[str, ...] = ()
+    server_error_body: Callable[[Any, int, Mapping[str, str]], Any] | None = None
+    rate_limit_answer: Callable[[Mapping[str, str], Any], dict[str, object]] | None = None
+    expected_rate_limit: Callable[[Any, int, bool], dict[str, object]] | None = None
+    id_pattern: str | None = None
+    refused_updates: tuple[RoutingUpdate, ...] = ()
+    request_id_on_every_answer: bool = False
 
     def list_path_of(self, emu: Emulator) -> str:
         """`list_path` for ``emu`` (its ``{emu.<attribute>}`` filled in)."""
