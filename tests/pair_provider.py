@@ -267,5 +267,17 @@ PROFILE = ProviderProfile(
     rate_limit_answer=_rate_limit_answer,
     expected_rate_limit=_expected_rate_limit,
     id_pattern=_ID.pattern,
+    wire_item={"sid": "PN1", "phone_number": "+12025550142", "friendly_name": "Desk"},
+    wire_id="PN1",
+    wire_id_key="sid",
+    wire_number_key="phone_number",
+    wire_route_key="friendly_name",
+    wire_list=lambda items: {"numbers": items},
+    wire_item_id=lambda n: f"PN{n + 1}",
+    wire_bad_envelopes=lambda item: [
+        ("numbers missing", {}),
+        ("numbers as dict", {"numbers": {"0": item}}),
+        ("numbers null", {"numbers": None}),
+    ],
 )
 PairEmulator.profile = PROFILE

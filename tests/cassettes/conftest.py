@@ -28,13 +28,17 @@ import attrs
 import pytest
 
 from tests.cassettes import scenarios
+from tests.cassettes.vendors import vendor
 
 ROOT = Path(__file__).resolve().parents[2]
 CASSETTES = ROOT / "cassettes"
 #: What every credential header holds in a cassette (after the scheme, if any).
 PLACEHOLDER = "REDACTED"
-#: The request headers that carry credentials, in any provider.
-CREDENTIAL_HEADERS = ("authorization", "x-linq-integration-token")
+#: The request headers that carry credentials, in any provider (each vendor module's
+#: ``CREDENTIAL_HEADER``).
+CREDENTIAL_HEADERS = tuple(
+    sorted({vendor(p).CREDENTIAL_HEADER[0] for p in scenarios.PROVIDERS} | {"authorization"})
+)
 
 
 def _cli_record_mode(config: pytest.Config) -> str:

@@ -29,31 +29,22 @@ import phonerouting as pr
 from tests.cassettes.clients import call, list_all, open_client, raised
 from tests.cassettes.conftest import live_env
 from tests.cassettes.scenarios import PROVIDERS
+from tests.cassettes.vendors import vendor
 
 pytestmark = pytest.mark.live
 
 providers = pytest.mark.parametrize("provider", PROVIDERS)
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
-#: Well-formed ids no account holds.
-_UNKNOWN_ID = {
-    "linq-v2": "9223372036854775000",
-    "linq-v3": "00000000-0000-4000-8000-000000000404",
-    "agentmessage": "00000000-0000-4000-8000-000000000404",
-    "close": "phon_" + "Unknown" + "0" * 36,
-}
 #: A NANPA number reserved for fiction (555-01XX): forwarding there reaches no one.
 FORWARD_TO = os.environ.get("PHONEROUTING_LIVE_FORWARD_TO", "+12025550123")
-#: What the write test sets, then clears: the most harmless field each vendor has.
-_WRITE: dict[str, tuple[str, Any]] = {
-    "linq-v2": ("forwarding_number", FORWARD_TO),
-    "linq-v3": ("forwarding_number", FORWARD_TO),
-    "agentmessage": ("label", "phonerouting live test"),
-    "close": ("label", "phonerouting live test"),
-}
-#: The vendor error codes PROVIDERS.md documents (the others give none, or their own).
-_UNAUTHORIZED_CODE = {"linq-v3": 2004, "agentmessage": "UNAUTHORIZED"}
-_NOT_FOUND_CODE = {"linq-v3": 2001, "agentmessage": "NOT_FOUND"}
+
+
+def _write(provider: str) -> tuple[str, Any]:
+    """What the write test sets, then clears: the most harmless field each vendor has
+    (its cassette module's ``LIVE_WRITE``; no value: `FORWARD_TO`)."""
+    field, value = vendor(provider).LIVE_WRITE
+    return field, FORWARD_TO if value is None else value
 
 
 @attrs.frozen
@@ -103,7 +94,7 @@ async def test_live_update_and_clear(provider: str, mode: str, account: Account)
     if scratch is None:
         variable = f"PHONEROUTING_LIVE_{provider.upper().replace('-', '_')}_NUMBER"
         pytest.skip(f"set {variable} to the E.164 number of a line this test may change")
-    field, value = _WRITE[provider]
+    field, value = _write(provider)
     async with account.client(mode) as client:
         before = await call(client, "find_number", scratch)
         try:
@@ -133,14 +124,15 @@ async def test_live_unauthorized(provider: str, mode: str, account: Account) -> 
         error = await raised(client, "list_numbers")
     assert type(error) is pr.AuthenticationError
     assert (error.provider, error.status) == (provider, 401)
-    if provider in _UNAUTHORIZED_CODE:
-        assert error.code == _UNAUTHORIZED_CODE[provider]
+    # The vendor error codes PROVIDERS.md documents (the others give none, or their own).
+    if vendor(provider).LIVE_UNAUTHORIZED_CODE is not None:
+        assert error.code == vendor(provider).LIVE_UNAUTHORIZED_CODE
 
 
 @providers
 async def test_live_not_found(provider: str, mode: str, account: Account) -> None:
-    unknown = _UNKNOWN_ID[provider]
-    field, value = _WRITE[provider]
+    unknown = vendor(provider).LIVE_UNKNOWN_ID
+    field, value = _write(provider)
     async with account.client(mode) as client:
         on_get = await raised(client, "get_number", unknown)
         on_update = await raised(
@@ -148,8 +140,8 @@ async def test_live_not_found(provider: str, mode: str, account: Account) -> Non
         )
     assert type(on_get) is pr.NotFoundError
     # Linq has no get-one endpoint: the client finds the id missing from the listing.
-    assert on_get.status == (None if provider.startswith("linq") else 404)
+    assert on_get.status == vendor(provider).LIVE_NOT_FOUND_GET_STATUS
     assert type(on_update) is pr.NotFoundError
     assert on_update.status == 404
-    if provider in _NOT_FOUND_CODE:
-        assert on_update.code == _NOT_FOUND_CODE[provider]
+    if vendor(provider).LIVE_NOT_FOUND_CODE is not None:
+        assert on_update.code == vendor(provider).LIVE_NOT_FOUND_CODE

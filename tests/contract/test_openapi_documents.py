@@ -21,7 +21,9 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
+from phonerouting.registry import adapter_for
 from tests.contract import openapi_contract as contract
+from tests.profiles import need
 
 SEEDS = Path("/work/shared/seeds")
 
@@ -58,51 +60,6 @@ def mutated(provider: str, file_name: str, change: Callable[[Any], object]) -> A
 
 # ------------------------------------------------------------------------ documents
 
-EXPECTED_OPERATIONS = {
-    "linq-v2": {
-        ("GET", "/api/partner/v2/phone_numbers", "list"),
-        ("PUT", "/api/partner/v2/phone_numbers/{id}", "update"),
-    },
-    "linq-v3": {
-        ("GET", "/v3/phone_numbers", "list"),
-        ("PUT", "/v3/phone_numbers/{phoneNumberId}", "update"),
-    },
-    "agentmessage": {
-        ("GET", "/v1/phone-numbers", "list"),
-        ("GET", "/v1/phone-numbers/{id}", "get"),
-        ("PATCH", "/v1/phone-numbers/{id}", "update"),
-        ("POST", "/v1/phone-numbers/{id}/campaign", "attach_campaign"),
-        ("DELETE", "/v1/phone-numbers/{id}/campaign", "detach_campaign"),
-    },
-    "close": {
-        ("GET", "/phone_number/", "list"),
-        ("GET", "/phone_number/{id}/", "get"),
-        ("PUT", "/phone_number/{id}/", "update"),
-        ("DELETE", "/phone_number/{id}/", "delete"),
-    },
-}
-
-EXPECTED_SERVERS = {
-    "linq-v2": "https://api.linqapp.com",
-    "linq-v3": "https://api.linqapp.com/api/partner",
-    "agentmessage": "https://api.agentmsg.io",
-    "close": "https://api.close.com/api/v1",
-}
-
-EXPECTED_SECURITY = {
-    "linq-v2": [[{"type": "apiKey", "in": "header", "name": "X-LINQ-INTEGRATION-TOKEN"}]],
-    "linq-v3": [[{"type": "http", "scheme": "bearer"}]],
-    "agentmessage": [[{"type": "http", "scheme": "bearer"}]],
-    "close": [[{"type": "http", "scheme": "basic"}], [{"type": "http", "scheme": "bearer"}]],
-}
-
-KEY_ENV_VARS = {
-    "linq-v2": "LINQ_INTEGRATION_TOKEN",
-    "linq-v3": "LINQ_API_V3_API_KEY",
-    "agentmessage": "AGENTMESSAGE_API_KEY",
-    "close": "CLOSE_API_KEY",
-}
-
 
 @pytest.mark.parametrize("provider", contract.PROVIDERS)
 def test_openapi_document_is_valid(provider: str) -> None:
@@ -118,13 +75,13 @@ def test_document_describes_exactly_the_endpoints_we_use(provider: str) -> None:
         (operation.method, operation.path_template, operation.operation_id)
         for operation in contract.operations(provider)
     }
-    assert found == EXPECTED_OPERATIONS[provider]
+    assert found == need(provider, "contract_endpoints")
 
 
 @pytest.mark.parametrize("provider", contract.PROVIDERS)
 def test_document_names_server_and_auth(provider: str) -> None:
     spec = contract.load_spec(provider)
-    assert [server["url"] for server in spec["servers"]] == [EXPECTED_SERVERS[provider]]
+    assert [server["url"] for server in spec["servers"]] == [adapter_for(provider).default_base_url]
     schemes = spec["components"]["securitySchemes"]
     security = [
         [
@@ -133,14 +90,16 @@ def test_document_names_server_and_auth(provider: str) -> None:
         ]
         for requirement in spec["security"]
     ]
-    assert security == EXPECTED_SECURITY[provider]
+    assert security == need(provider, "contract_security")
 
 
 @pytest.mark.parametrize("provider", contract.PROVIDERS)
 def test_readme_states_base_url_key_and_decisions(provider: str) -> None:
     readme = (contract.contract_dir(provider) / "README.md").read_text(encoding="utf-8")
-    assert EXPECTED_SERVERS[provider] in readme
-    assert KEY_ENV_VARS[provider] in readme
+    adapter = adapter_for(provider)
+    assert adapter.default_base_url in readme
+    for spec in adapter.credential_specs():  # each variable a credential is read from
+        assert spec.env in readme
     assert "## Decisions" in readme
 
 

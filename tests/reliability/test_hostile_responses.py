@@ -24,6 +24,8 @@ from hypothesis import strategies as st
 
 import phonerouting as pr
 from phonerouting import migration
+from phonerouting.registry import adapter_for
+from tests.profiles import PROFILES, need
 from tests.reliability.helpers import (
     MODES,
     PROVIDERS,
@@ -37,60 +39,25 @@ pytestmark = pytest.mark.timeout(30)
 
 V3_ID = "550e8400-e29b-41d4-a716-446655440000"
 CLOSE_ID = "phon_" + "a" * 43
-ITEM: dict[str, dict[str, Any]] = {
-    "linq-v2": {
-        "id": 1001,
-        "phone_number": "+12025550142",
-        "forwarding_number": "+12025559999",
-        "response_rate": 1,
-        "user": {"id": 501, "name": "Agent", "email": "agent@example.com"},
-    },
-    "linq-v3": {
-        "id": V3_ID,
-        "phone_number": "+12025550142",
-        "forwarding_number": "+12025559999",
-        "reputation": {"status": "HEALTHY", "doc_url": "https://docs.linqapp.com/reputation/"},
-        "line_type": "iMessage",
-    },
-    "agentmessage": {
-        "id": V3_ID,
-        "number": "+12025550142",
-        "number_type": "local",
-        "inbound_url": "https://hooks.example.com/in",
-        "status_url": None,
-        "label": "Line 1",
-        "campaign_id": None,
-        "sms_enabled": True,
-        "mms_enabled": True,
-        "created_at": "2026-01-01T00:00:01.000Z",
-        "updated_at": "2026-01-01T00:00:01.000Z",
-    },
-    "close": {
-        "id": CLOSE_ID,
-        "organization_id": "orga_" + "x" * 43,
-        "number": "+12025550142",
-        "label": "Desk",
-        "forward_to": "+12025559999",
-        "forward_to_enabled": True,
-        "inbound_ring_duration": 30,
-        "voicemail_greeting_url": None,
-        "participants": [],
-        "phone_numbers": [],
-        "press_1_to_accept": False,
-        "sms_enabled": True,
-        "mms_enabled": False,
-        "date_created": "2026-01-01T00:00:00.000Z",
-        "date_updated": "2026-01-01T00:00:00.000Z",
-    },
-}
-ID = {"linq-v2": "1001", "linq-v3": V3_ID, "agentmessage": V3_ID, "close": CLOSE_ID}
-NUMBER_KEY = {"linq-v2": "phone_number", "linq-v3": "phone_number"}
-ROUTE_KEY = {
-    "linq-v2": "forwarding_number",
-    "linq-v3": "forwarding_number",
-    "agentmessage": "inbound_url",
-    "close": "forward_to",
-}
+
+
+def _wire(provider: str) -> Any:
+    """The profile of ``provider``, which must describe its wire shapes."""
+    need(provider, "wire_item")
+    need(provider, "wire_id")
+    need(provider, "wire_list")
+    return PROFILES[provider]
+
+
+#: A complete number of each provider as its API sends it (its profile's wire_item).
+ITEM: dict[str, dict[str, Any]] = {p: dict(_wire(p).wire_item) for p in PROVIDERS}
+#: Its id as the library reads it.
+ID = {p: _wire(p).wire_id for p in PROVIDERS}
+NUMBER_KEY = {p: _wire(p).wire_number_key for p in PROVIDERS}
+ROUTE_KEY = {p: _wire(p).wire_route_key for p in PROVIDERS}
+ID_KEY = {p: _wire(p).wire_id_key for p in PROVIDERS}
+#: The last segment of every provider's list path: a GET there is a listing.
+LIST_ENDINGS = tuple({prof.list_path.rstrip("/").rsplit("/", 1)[-1] for prof in PROFILES.values()})
 HOSTILE_IDS = [
     "../x",
     "..",
@@ -113,17 +80,11 @@ HOSTILE_IDS = [
 
 
 def list_body(provider: str, items: Any) -> Any:
-    if provider in ("linq-v2", "linq-v3"):
-        return {"phone_numbers": items}
-    if provider == "agentmessage":
-        return {"success": True, "data": items, "meta": {"limit": 100, "next_cursor": None}}
-    return {"data": items, "has_more": False}
+    return _wire(provider).wire_list(items)
 
 
 def item_body(provider: str, item: Any) -> Any:
-    if provider == "agentmessage":
-        return {"success": True, "data": item, "meta": {}}
-    return item
+    return _wire(provider).wire_single(item)
 
 
 def encode(value: Any) -> bytes:
@@ -143,9 +104,7 @@ class Vendor:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         path = request.url.path
-        is_list = request.method == "GET" and path.rstrip("/").endswith(
-            ("phone_numbers", "phone-numbers", "phone_number")
-        )
+        is_list = request.method == "GET" and path.rstrip("/").endswith(LIST_ENDINGS)
         body = self.listing if is_list else self.single
         return httpx.Response(
             self.status, content=body, headers={"Content-Type": "application/json"}
@@ -154,9 +113,9 @@ class Vendor:
 
 def client(provider: str, vendor: Vendor, mode: str = "sync", **options: Any) -> Any:
     options.setdefault("max_retries", 0)
-    if mode == "sync":
-        return pr.connect(provider, api_key="k", transport=httpx.MockTransport(vendor), **options)
-    return pr.connect_async(provider, api_key="k", transport=httpx.MockTransport(vendor), **options)
+    key = PROFILES[provider].credentials(None, "k")
+    factory = pr.connect if mode == "sync" else pr.connect_async
+    return factory(provider, **key, transport=httpx.MockTransport(vendor), **options)
 
 
 def run_all(provider: str, vendor: Vendor, mode: str = "sync") -> list[tuple[str, Any, Any]]:
@@ -274,9 +233,11 @@ def test_extra_fields_parse_and_stay_in_raw(provider: str) -> None:
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_absent_and_null_optional_fields_are_tolerated(provider: str) -> None:
-    number_key = NUMBER_KEY.get(provider, "number")
-    optional = [k for k in ITEM[provider] if k not in ("id", number_key)]
-    bare = with_item(provider, lambda item: Replace({"id": item["id"], number_key: "+1202555014"}))
+    number_key, id_key = NUMBER_KEY[provider], ID_KEY[provider]
+    optional = [k for k in ITEM[provider] if k not in (id_key, number_key)]
+    bare = with_item(
+        provider, lambda item: Replace({id_key: item[id_key], number_key: "+1202555014"})
+    )
     numbers = assert_tolerated(run_all(provider, bare))
     assert all(n.forwarding_number is None and n.label is None for n in numbers)
     nulls = with_item(provider, lambda item: item.update(dict.fromkeys(optional)))
@@ -287,15 +248,14 @@ def test_absent_and_null_optional_fields_are_tolerated(provider: str) -> None:
 
 
 def item_mutations(provider: str) -> list[tuple[str, Callable[[dict[str, Any]], Any]]]:
-    number_key = NUMBER_KEY.get(provider, "number")
-    route_key = ROUTE_KEY[provider]
+    number_key, route_key, id_key = NUMBER_KEY[provider], ROUTE_KEY[provider], ID_KEY[provider]
     cases: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
-        ("missing id", drop_key("id")),
-        ("id null", set_key("id", None)),
-        ("id as list", set_key("id", [ID[provider]])),
-        ("id as dict", set_key("id", {"id": ID[provider]})),
-        ("id as bool", set_key("id", True)),
-        ("id as float", set_key("id", 1001.0)),
+        ("missing id", drop_key(id_key)),
+        ("id null", set_key(id_key, None)),
+        ("id as list", set_key(id_key, [ID[provider]])),
+        ("id as dict", set_key(id_key, {"id": ID[provider]})),
+        ("id as bool", set_key(id_key, True)),
+        ("id as float", set_key(id_key, 1001.0)),
         ("missing number", drop_key(number_key)),
         ("number as int", set_key(number_key, 12025550142)),
         ("number as list", set_key(number_key, ["+12025550142"])),
@@ -310,25 +270,10 @@ def item_mutations(provider: str) -> list[tuple[str, Callable[[dict[str, Any]], 
         ("item is null", lambda item: Replace(None)),
         ("item is a number", lambda item: Replace(1001)),
     ]
-    if provider == "agentmessage":
-        cases += [
-            ("label as int", set_key("label", 5)),
-            ("sms_enabled as string", set_key("sms_enabled", "yes")),
-            ("created_at as int", set_key("created_at", 1767225600)),
-            ("created_at not a date", set_key("created_at", "yesterday")),
-        ]
-    if provider == "close":
-        cases += [
-            ("forward_to_enabled as string", set_key("forward_to_enabled", "true")),
-            ("ring duration as string", set_key("inbound_ring_duration", "30")),
-            ("ring duration as float", set_key("inbound_ring_duration", 30.5)),
-            ("ring duration as bool", set_key("inbound_ring_duration", True)),
-            ("participants as string", set_key("participants", "user_a")),
-            ("participants of ints", set_key("participants", [1, 2])),
-            ("phone_numbers as dict", set_key("phone_numbers", {"a": "+12025559999"})),
-            ("press_1_to_accept as string", set_key("press_1_to_accept", "no")),
-            ("date_created as int", set_key("date_created", 5)),
-        ]
+    # The vendor's own fields, of the wrong type.
+    cases += [
+        (what, set_key(key, value)) for what, key, value in PROFILES[provider].wire_bad_fields
+    ]
     return cases
 
 
@@ -344,42 +289,8 @@ def test_missing_fields_and_wrong_types_are_unexpected(provider: str) -> None:
 
 
 def envelope_mutations(provider: str) -> list[tuple[str, Any]]:
-    item = ITEM[provider]
-    if provider in ("linq-v2", "linq-v3"):
-        return [
-            ("phone_numbers missing", {}),
-            ("phone_numbers as dict", {"phone_numbers": {"0": item}}),
-            ("phone_numbers as string", {"phone_numbers": "[]"}),
-            ("phone_numbers null", {"phone_numbers": None}),
-        ]
-    if provider == "agentmessage":
-        ok = list_body(provider, [item])
-        return [
-            ("meta missing", {k: v for k, v in ok.items() if k != "meta"}),
-            ("next_cursor missing", {**ok, "meta": {"limit": 100}}),
-            ("next_cursor as number", {**ok, "meta": {"next_cursor": 2}}),
-            ("next_cursor as list", {**ok, "meta": {"next_cursor": ["abc"]}}),
-            ("next_cursor empty", {**ok, "meta": {"next_cursor": ""}}),
-            # Too long for a query string, or not encodable in a URL: building the next
-            # request would fail outside the library's errors.
-            ("next_cursor huge", {**ok, "meta": {"next_cursor": "c" * 70_000}}),
-            ("next_cursor surrogate", {**ok, "meta": {"next_cursor": "a\ud800b"}}),
-            ("next_cursor control", {**ok, "meta": {"next_cursor": "a\nb"}}),
-            ("meta as list", {**ok, "meta": []}),
-            ("success false", {**ok, "success": False}),
-            ("success as string", {**ok, "success": "true"}),
-            ("data as dict", {**ok, "data": item}),
-            ("data null", {**ok, "data": None}),
-        ]
-    return [
-        ("has_more as string", {"data": [item], "has_more": "false"}),
-        ("has_more missing", {"data": [item]}),
-        ("has_more null", {"data": [item], "has_more": None}),
-        ("has_more as number", {"data": [item], "has_more": 0}),
-        ("has_more on an empty page", {"data": [], "has_more": True}),
-        ("data as dict", {"data": item, "has_more": False}),
-        ("data missing", {"has_more": False}),
-    ]
+    bad: Callable[[Any], list[tuple[str, Any]]] = need(provider, "wire_bad_envelopes")
+    return bad(ITEM[provider])
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -389,7 +300,7 @@ def test_list_envelopes_of_the_wrong_shape_are_unexpected(provider: str) -> None
         vendor = Vendor(body, item_body(provider, ITEM[provider]))
         outcomes = run_all(provider, vendor)
         listings = [o for o in outcomes if o[0] == "list_numbers"]
-        if provider in ("linq-v2", "linq-v3"):  # get = list and filter
+        if not adapter_for(provider).reads_one_number:  # get = list and filter
             listings += [o for o in outcomes if o[0] == "get_number"]
         try:
             assert_unexpected(listings)
@@ -433,7 +344,7 @@ def test_ids_holding_path_characters_are_unexpected_and_never_sent(
     provider: str, hostile: str
 ) -> None:
     good = copy.deepcopy(ITEM[provider])
-    bad = {**copy.deepcopy(ITEM[provider]), "id": hostile, ROUTE_KEY[provider]: None}
+    bad = {**copy.deepcopy(ITEM[provider]), ID_KEY[provider]: hostile, ROUTE_KEY[provider]: None}
     vendor = Vendor(list_body(provider, [good, bad]), item_body(provider, bad))
     outcomes = run_all(provider, vendor)
     assert_unexpected(outcomes)
@@ -534,15 +445,11 @@ def test_a_vendor_repeating_its_page_is_stopped(provider: str) -> None:
 
 def _items(provider: str, size: int) -> list[dict[str, Any]]:
     one = len(json.dumps(ITEM[provider]))
+    item_id: Callable[[int], Any] = need(provider, "wire_item_id")
     items = []
     for index in range(size // one + 1):
         item = dict(ITEM[provider])
-        if provider == "linq-v2":
-            item["id"] = 1001 + index
-        elif provider == "close":
-            item["id"] = f"phon_{index:043d}"
-        else:
-            item["id"] = f"550e8400-e29b-41d4-a716-{index:012x}"
+        item[ID_KEY[provider]] = item_id(index)
         items.append(item)
     return items
 
@@ -553,7 +460,8 @@ def test_five_megabytes_of_list_items_parse_quickly(provider: str) -> None:
     vendor = Vendor(list_body(provider, items), item_body(provider, ITEM[provider]))
     assert len(vendor.listing) >= 5_000_000
     started = time.monotonic()
-    with pr.connect(provider, api_key="k", transport=httpx.MockTransport(vendor)) as c:
+    key = PROFILES[provider].credentials(None, "k")
+    with pr.connect(provider, **key, transport=httpx.MockTransport(vendor)) as c:
         try:
             count = sum(1 for _ in c.list_numbers())
         except pr.UnexpectedResponseError:
@@ -565,7 +473,7 @@ def test_five_megabytes_of_list_items_parse_quickly(provider: str) -> None:
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_a_five_megabyte_field_parses_or_is_unexpected(provider: str) -> None:
     huge = "x" * 5_000_000
-    for key in ("extra_blob", ROUTE_KEY[provider], NUMBER_KEY.get(provider, "number")):
+    for key in ("extra_blob", ROUTE_KEY[provider], NUMBER_KEY[provider]):
         for method, _, error in run_all(provider, with_item(provider, set_key(key, huge))):
             if error is not None:
                 assert type(assert_routing_error(error)) is pr.UnexpectedResponseError, method

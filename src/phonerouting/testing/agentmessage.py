@@ -630,6 +630,31 @@ def _expected_rate_limit(emu: AgentMessageEmulator, wait: int, asked: bool) -> d
     return {"Retry-After": str(wait), "code": "RATE_LIMITED"}
 
 
+def _wire_list(items: list[Any]) -> Any:
+    return {"success": True, "data": items, "meta": {"limit": 100, "next_cursor": None}}
+
+
+def _bad_envelopes(item: Any) -> list[tuple[str, Any]]:
+    ok = _wire_list([item])
+    return [
+        ("meta missing", {k: v for k, v in ok.items() if k != "meta"}),
+        ("next_cursor missing", {**ok, "meta": {"limit": 100}}),
+        ("next_cursor as number", {**ok, "meta": {"next_cursor": 2}}),
+        ("next_cursor as list", {**ok, "meta": {"next_cursor": ["abc"]}}),
+        ("next_cursor empty", {**ok, "meta": {"next_cursor": ""}}),
+        # Too long for a query string, or not encodable in a URL: building the next
+        # request would fail outside the library's errors.
+        ("next_cursor huge", {**ok, "meta": {"next_cursor": "c" * 70_000}}),
+        ("next_cursor surrogate", {**ok, "meta": {"next_cursor": "a\ud800b"}}),
+        ("next_cursor control", {**ok, "meta": {"next_cursor": "a\nb"}}),
+        ("meta as list", {**ok, "meta": []}),
+        ("success false", {**ok, "success": False}),
+        ("success as string", {**ok, "success": "true"}),
+        ("data as dict", {**ok, "data": item}),
+        ("data null", {**ok, "data": None}),
+    ]
+
+
 #: What the generic test suites need to know about agentmessage.
 PROFILE = ProviderProfile(
     provider="agentmessage",
@@ -679,5 +704,40 @@ PROFILE = ProviderProfile(
     expected_rate_limit=_expected_rate_limit,
     id_pattern=r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
     refused_updates=(RoutingUpdate(campaign_id="00000000-0000-4000-8000-000000000000"),),
+    contract_endpoints=frozenset(
+        {
+            ("GET", "/v1/phone-numbers", "list"),
+            ("GET", "/v1/phone-numbers/{id}", "get"),
+            ("PATCH", "/v1/phone-numbers/{id}", "update"),
+            ("POST", "/v1/phone-numbers/{id}/campaign", "attach_campaign"),
+            ("DELETE", "/v1/phone-numbers/{id}/campaign", "detach_campaign"),
+        }
+    ),
+    contract_security=[[{"type": "http", "scheme": "bearer"}]],
+    wire_item={
+        "id": "550e8400-e29b-41d4-a716-446655440000",
+        "number": "+12025550142",
+        "number_type": "local",
+        "inbound_url": "https://hooks.example.com/in",
+        "status_url": None,
+        "label": "Line 1",
+        "campaign_id": None,
+        "sms_enabled": True,
+        "mms_enabled": True,
+        "created_at": "2026-01-01T00:00:01.000Z",
+        "updated_at": "2026-01-01T00:00:01.000Z",
+    },
+    wire_id="550e8400-e29b-41d4-a716-446655440000",
+    wire_route_key="inbound_url",
+    wire_list=_wire_list,
+    wire_single=lambda item: {"success": True, "data": item, "meta": {}},
+    wire_item_id=lambda n: f"550e8400-e29b-41d4-a716-{n:012x}",
+    wire_bad_envelopes=_bad_envelopes,
+    wire_bad_fields=(
+        ("label as int", "label", 5),
+        ("sms_enabled as string", "sms_enabled", "yes"),
+        ("created_at as int", "created_at", 1767225600),
+        ("created_at not a date", "created_at", "yesterday"),
+    ),
 )
 AgentMessageEmulator.profile = PROFILE

@@ -516,6 +516,18 @@ def _expected_rate_limit(emu: CloseEmulator, wait: int, asked: bool) -> dict[str
     }
 
 
+def _bad_envelopes(item: Any) -> list[tuple[str, Any]]:
+    return [
+        ("has_more as string", {"data": [item], "has_more": "false"}),
+        ("has_more missing", {"data": [item]}),
+        ("has_more null", {"data": [item], "has_more": None}),
+        ("has_more as number", {"data": [item], "has_more": 0}),
+        ("has_more on an empty page", {"data": [], "has_more": True}),
+        ("data as dict", {"data": item, "has_more": False}),
+        ("data missing", {"has_more": False}),
+    ]
+
+
 #: What the generic test suites need to know about close.
 PROFILE = ProviderProfile(
     provider="close",
@@ -567,5 +579,50 @@ PROFILE = ProviderProfile(
     expected_rate_limit=_expected_rate_limit,
     id_pattern=r"phon_[A-Za-z0-9]{1,64}",
     refused_updates=(RoutingUpdate(participants=["user_nobody"]),),
+    contract_endpoints=frozenset(
+        {
+            ("GET", "/phone_number/", "list"),
+            ("GET", "/phone_number/{id}/", "get"),
+            ("PUT", "/phone_number/{id}/", "update"),
+            ("DELETE", "/phone_number/{id}/", "delete"),
+        }
+    ),
+    contract_security=[
+        [{"type": "http", "scheme": "basic"}],
+        [{"type": "http", "scheme": "bearer"}],
+    ],
+    wire_item={
+        "id": "phon_" + "a" * 43,
+        "organization_id": "orga_" + "x" * 43,
+        "number": "+12025550142",
+        "label": "Desk",
+        "forward_to": "+12025559999",
+        "forward_to_enabled": True,
+        "inbound_ring_duration": 30,
+        "voicemail_greeting_url": None,
+        "participants": [],
+        "phone_numbers": [],
+        "press_1_to_accept": False,
+        "sms_enabled": True,
+        "mms_enabled": False,
+        "date_created": "2026-01-01T00:00:00.000Z",
+        "date_updated": "2026-01-01T00:00:00.000Z",
+    },
+    wire_id="phon_" + "a" * 43,
+    wire_route_key="forward_to",
+    wire_list=lambda items: {"data": items, "has_more": False},
+    wire_item_id=lambda n: f"phon_{n:043d}",
+    wire_bad_envelopes=_bad_envelopes,
+    wire_bad_fields=(
+        ("forward_to_enabled as string", "forward_to_enabled", "true"),
+        ("ring duration as string", "inbound_ring_duration", "30"),
+        ("ring duration as float", "inbound_ring_duration", 30.5),
+        ("ring duration as bool", "inbound_ring_duration", True),
+        ("participants as string", "participants", "user_a"),
+        ("participants of ints", "participants", [1, 2]),
+        ("phone_numbers as dict", "phone_numbers", {"a": "+12025559999"}),
+        ("press_1_to_accept as string", "press_1_to_accept", "no"),
+        ("date_created as int", "date_created", 5),
+    ),
 )
 CloseEmulator.profile = PROFILE

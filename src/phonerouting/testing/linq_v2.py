@@ -229,6 +229,19 @@ def _expected_rate_limit(emu: LinqV2Emulator, wait: int, asked: bool) -> dict[st
     return {"Retry-After": str(wait) if asked else None, "code": "rate_limited"}
 
 
+def _wire_list(items: list[Any]) -> Any:
+    return {"phone_numbers": items}
+
+
+def _bad_envelopes(item: Any) -> list[tuple[str, Any]]:
+    return [
+        ("phone_numbers missing", {}),
+        ("phone_numbers as dict", {"phone_numbers": {"0": item}}),
+        ("phone_numbers as string", {"phone_numbers": "[]"}),
+        ("phone_numbers null", {"phone_numbers": None}),
+    ]
+
+
 #: What the generic test suites need to know about linq-v2.
 PROFILE = ProviderProfile(
     provider="linq-v2",
@@ -284,5 +297,25 @@ PROFILE = ProviderProfile(
     rate_limit_answer=_rate_limit_answer,
     expected_rate_limit=_expected_rate_limit,
     id_pattern=r"[0-9]{1,19}",
+    contract_endpoints=frozenset(
+        {
+            ("GET", "/api/partner/v2/phone_numbers", "list"),
+            ("PUT", "/api/partner/v2/phone_numbers/{id}", "update"),
+        }
+    ),
+    contract_security=[[{"type": "apiKey", "in": "header", "name": "X-LINQ-INTEGRATION-TOKEN"}]],
+    wire_item={
+        "id": 1001,
+        "phone_number": "+12025550142",
+        "forwarding_number": "+12025559999",
+        "response_rate": 1,
+        "user": {"id": 501, "name": "Agent", "email": "agent@example.com"},
+    },
+    wire_id="1001",
+    wire_number_key="phone_number",
+    wire_route_key="forwarding_number",
+    wire_list=_wire_list,
+    wire_item_id=lambda n: 1001 + n,
+    wire_bad_envelopes=_bad_envelopes,
 )
 LinqV2Emulator.profile = PROFILE

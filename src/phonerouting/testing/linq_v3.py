@@ -265,6 +265,19 @@ def _expected_rate_limit(emu: LinqV3Emulator, wait: int, asked: bool) -> dict[st
     return {"Retry-After": str(wait), "retry_after": wait, "code": 1007}
 
 
+def _wire_list(items: list[Any]) -> Any:
+    return {"phone_numbers": items}
+
+
+def _bad_envelopes(item: Any) -> list[tuple[str, Any]]:
+    return [
+        ("phone_numbers missing", {}),
+        ("phone_numbers as dict", {"phone_numbers": {"0": item}}),
+        ("phone_numbers as string", {"phone_numbers": "[]"}),
+        ("phone_numbers null", {"phone_numbers": None}),
+    ]
+
+
 #: What the generic test suites need to know about linq-v3.
 PROFILE = ProviderProfile(
     provider="linq-v3",
@@ -336,5 +349,25 @@ PROFILE = ProviderProfile(
     expected_rate_limit=_expected_rate_limit,
     id_pattern=_UUID.pattern,
     request_id_on_every_answer=True,
+    contract_endpoints=frozenset(
+        {
+            ("GET", "/v3/phone_numbers", "list"),
+            ("PUT", "/v3/phone_numbers/{phoneNumberId}", "update"),
+        }
+    ),
+    contract_security=[[{"type": "http", "scheme": "bearer"}]],
+    wire_item={
+        "id": "550e8400-e29b-41d4-a716-446655440000",
+        "phone_number": "+12025550142",
+        "forwarding_number": "+12025559999",
+        "reputation": {"status": "HEALTHY", "doc_url": "https://docs.linqapp.com/reputation/"},
+        "line_type": "iMessage",
+    },
+    wire_id="550e8400-e29b-41d4-a716-446655440000",
+    wire_number_key="phone_number",
+    wire_route_key="forwarding_number",
+    wire_list=_wire_list,
+    wire_item_id=lambda n: f"550e8400-e29b-41d4-a716-{n:012x}",
+    wire_bad_envelopes=_bad_envelopes,
 )
 LinqV3Emulator.profile = PROFILE

@@ -246,6 +246,11 @@ class ProviderProfile:
             same type.
         item_body: ``item_body(body)``: the number object inside a golden sample of a
             single-number answer (the body itself by default; e.g. ``body["data"]``).
+        contract_endpoints: every (method, path template, operationId) the contract
+            documents: exactly the endpoints the library uses, no more.
+        contract_security: the contract's ``security``: for each alternative, the
+            security schemes it requires, each without its ``description`` (e.g.
+            ``[[{"type": "http", "scheme": "bearer"}]]``).
 
     The emulator-behaviour suite also reads (a suite that needs one of these and finds
     ``None`` fails, naming the attribute):
@@ -283,6 +288,24 @@ class ProviderProfile:
         request_id_on_every_answer: whether the emulator sends the vendor's request id
             header (the adapter's ``request_id_header``) on every answer, a programmed
             fault included.
+        wire_item: a complete number object as the vendor sends it, number
+            ``+12025550142`` routed somewhere, whose hostile variants the suite sends
+            from a fake vendor (``None``: the hostile-answer tests report it missing).
+        wire_id: the id of `wire_item` as the library reads it (a string).
+        wire_id_key, wire_number_key, wire_route_key: the keys of `wire_item` holding
+            its id, its number and its main routing value.
+        wire_list: ``wire_list(items)``: the vendor's list answer holding ``items``,
+            the last page.
+        wire_single: ``wire_single(item)``: the vendor's answer holding one number
+            (the item itself by default).
+        wire_item_id: ``wire_item_id(n)``: a well-formed, distinct id for the n-th
+            item of a long listing (as `wire_item` holds ids).
+        wire_bad_envelopes: ``wire_bad_envelopes(item)``: (what, body) of list answers
+            of the wrong shape around a valid ``item``, each of which the library must
+            refuse as unexpected.
+        wire_bad_fields: (what, key, value) of values of the vendor's own fields of
+            the wrong type, beyond the id, number and routing key, each of which makes
+            a number unexpected.
     """
 
     provider: str
@@ -305,6 +328,8 @@ class ProviderProfile:
     contract_steps: Callable[[Client, Any, str], None] | None = None
     expected_error: Callable[[Any], Mapping[str, object]] | None = None
     item_body: Callable[[Any], Any] = _same
+    contract_endpoints: frozenset[tuple[str, str, str]] | None = None
+    contract_security: list[list[dict[str, str]]] | None = None
     held_numbers: Callable[[Any], list[Held]] | None = None
     id_shape: Callable[[Any], bool] | None = None
     wall_clock: tuple[str, ...] = ()
@@ -314,6 +339,16 @@ class ProviderProfile:
     id_pattern: str | None = None
     refused_updates: tuple[RoutingUpdate, ...] = ()
     request_id_on_every_answer: bool = False
+    wire_item: Mapping[str, Any] | None = None
+    wire_id: str | None = None
+    wire_id_key: str = "id"
+    wire_number_key: str = "number"
+    wire_route_key: str | None = None
+    wire_list: Callable[[list[Any]], Any] | None = None
+    wire_single: Callable[[Any], Any] = _same
+    wire_item_id: Callable[[int], Any] | None = None
+    wire_bad_envelopes: Callable[[Any], list[tuple[str, Any]]] | None = None
+    wire_bad_fields: tuple[tuple[str, str, Any], ...] = ()
 
     def list_path_of(self, emu: Emulator) -> str:
         """`list_path` for ``emu`` (its ``{emu.<attribute>}`` filled in)."""
