@@ -334,6 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
     from phonerouting.demo import add_commands
 
     add_commands(sub, common)
+    from phonerouting.cli import serve
+
+    serve.add_commands(sub, common)
     return parser
 
 

@@ -8,6 +8,7 @@
 >>> # undone = await migration.rollback(target, journal="run.sqlite")
 """
 
+from phonerouting.migration.changes import plan_changes
 from phonerouting.migration.engine import (
     Changed,
     Difference,
@@ -40,6 +41,7 @@ __all__ = [
     "drift",
     "make_plan",
     "plan",
+    "plan_changes",
     "rollback",
     "verify",
     "verify_journal",

@@ -1,0 +1,598 @@
+"""The service's work, free of any HTTP framework: accounts and their clients, the
+inventory and its refreshes, single edits, change sets and migrations, the audit trail.
+
+The HTTP layer (`phonerouting.server.app`) only parses requests, checks tokens and
+renders answers; a web console or a command can drive this same class.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import secrets
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import attrs
+from cattrs.preconf.json import make_converter
+
+from phonerouting import migration
+from phonerouting.errors import NotFoundError, RoutingError, ValidationError
+from phonerouting.migration.plan import Plan
+from phonerouting.model import ROUTING_FIELDS, Capabilities, PhoneNumber, RoutingUpdate
+from phonerouting.protocol import AsyncPhoneNumberRouting
+from phonerouting.serialize import to_data
+from phonerouting.server.auth import Principal
+from phonerouting.server.config import ServerConfig
+from phonerouting.server.problems import JobStateError, PreconditionFailedError
+from phonerouting.store import (
+    AccountHealth,
+    AuditEntry,
+    Job,
+    NumberQuery,
+    StoredNumber,
+)
+
+__all__ = ["Service", "check_fields", "etag", "now"]
+
+logger = logging.getLogger("phonerouting.server")
+_T = TypeVar("_T")
+_plans = make_converter()
+
+#: Job states a run may start from, and those it ends in.
+_APPLICABLE = ("planned", "failed")
+_READ_PAGE = 5_000
+_NO_ACCOUNT = "Check the account's name: GET /api/v1/accounts lists those this token sees."
+
+
+def now() -> datetime:
+    """The current time, UTC."""
+    return datetime.now(UTC)
+
+
+def etag(account: str, number: PhoneNumber) -> str:
+    """The ETag of a number's routing in an account: changes when any routing field does."""
+    routing = {k: list(v) if isinstance(v, tuple) else v for k, v in number.routing().items()}
+    text = json.dumps([account, number.id, number.number, routing], sort_keys=True)
+    return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, RoutingError):
+        return f"{type(error).__name__}: {error.describe()}"
+    return type(error).__name__
+
+
+def _routing_of(number: PhoneNumber | None, fields: Sequence[str]) -> dict[str, Any] | None:
+    if number is None:
+        return None
+    data = to_data(number)
+    return {f: data.get(f) for f in fields}
+
+
+class _Audited:
+    """An account's client whose every write goes to the audit trail and the
+    inventory: the engine, and single edits, write through it, so no write escapes."""
+
+    def __init__(
+        self,
+        service: Service,
+        account: str,
+        client: AsyncPhoneNumberRouting,
+        actor: str,
+        action: str,
+        job: str | None,
+    ) -> None:
+        self._service = service
+        self._account = account
+        self._client = client
+        self._actor = actor
+        self._action = action
+        self._job = job
+        self._seen: dict[str, PhoneNumber] = {}
+
+    @property
+    def provider(self) -> str:
+        """The provider name."""
+        return self._client.provider
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the provider can set and clear."""
+        return self._client.capabilities
+
+    async def list_numbers(self) -> AsyncIterator[PhoneNumber]:
+        """Every number of the account (each remembered as read just now)."""
+        async for number in self._client.list_numbers():
+            self._seen[number.id] = number
+            yield number
+
+    async def get_number(self, number_id: str) -> PhoneNumber:
+        """One number by id."""
+        number = await self._client.get_number(number_id)
+        self._seen[number_id] = number
+        return number
+
+    async def find_number(self, number: str) -> PhoneNumber:
+        """One number by E.164 number."""
+        found = await self._client.find_number(number)
+        self._seen[found.id] = found
+        return found
+
+    async def _write(self, number_id: str, update: RoutingUpdate, call: Any) -> PhoneNumber:
+        fields = tuple(update.changes())
+        before = self._seen.get(number_id)
+        entry = AuditEntry(
+            at=now(),
+            actor=self._actor,
+            action=self._action,
+            account=self._account,
+            outcome="written",
+            number=before.number if before else None,
+            number_id=number_id,
+            before=_routing_of(before, fields),
+            job=self._job,
+        )
+        try:
+            after: PhoneNumber = await call
+        except RoutingError as error:
+            await self._service.store.append_audit(
+                [
+                    attrs.evolve(
+                        entry,
+                        outcome="failed",
+                        vendor_request_id=error.request_id,
+                        detail=_describe(error),
+                    )
+                ]
+            )
+            raise
+        except BaseException:
+            # Cancelled (shutdown) with the write in flight: it may have landed.
+            await asyncio.shield(
+                self._service.store.append_audit(
+                    [attrs.evolve(entry, outcome="interrupted", detail="the service stopped")]
+                )
+            )
+            raise
+        self._seen[number_id] = after
+        await self._service.store.append_audit(
+            [attrs.evolve(entry, number=after.number, after=_routing_of(after, fields))]
+        )
+        await self._service.store.put_number(self._account, after, now())
+        return after
+
+    async def update_routing(self, number_id: str, update: RoutingUpdate) -> PhoneNumber:
+        """Write ``update``, recorded in the audit trail and the inventory."""
+        return await self._write(number_id, update, self._client.update_routing(number_id, update))
+
+    async def restore_routing(
+        self, number_id: str, update: RoutingUpdate, state: Mapping[str, Any]
+    ) -> PhoneNumber:
+        """As `update_routing`, also putting back vendor state (rollbacks)."""
+        restoring = getattr(self._client, "restore_routing", None)
+        if restoring is None:
+            return await self.update_routing(number_id, update)
+        return await self._write(number_id, update, restoring(number_id, update, state))
+
+    async def close(self) -> None:
+        """The service owns the client: nothing to close here."""
+
+    async def __aenter__(self) -> _Audited:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+@attrs.define
+class _Watch:
+    """Where a running job stands, and who listens to it."""
+
+    progress: dict[str, Any] = attrs.Factory(dict)
+    listeners: list[asyncio.Queue[dict[str, Any]]] = attrs.Factory(list)
+
+    def tell(self, event: dict[str, Any]) -> None:
+        for queue in self.listeners:
+            queue.put_nowait(event)
+
+
+class Service:
+    """The service over ``config``'s accounts and store. `start` before use (the app
+    does it on its first request or at startup), `close` at the end."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.store = config.store
+        self.clients: dict[str, AsyncPhoneNumberRouting] = {}
+        #: Accounts that could not be connected, and why.
+        self.broken: dict[str, RoutingError] = {}
+        self.loaded = False
+        self.started = False
+        self._start_lock = asyncio.Lock()
+        self._refreshing: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._runs: dict[str, asyncio.Task[None]] = {}
+        self._watches: dict[str, _Watch] = {}
+        self._initial: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------ life cycle
+
+    async def start(self) -> None:
+        """Open the store, connect the accounts, read the inventory (in the background
+        unless ``wait_for_inventory``) and resume the runs a stop interrupted."""
+        async with self._start_lock:
+            if self.started:
+                return
+            await self.store.open()
+            for name, spec in self.config.accounts.items():
+                self._refreshing[name] = asyncio.Lock()
+                try:
+                    self.clients[name] = spec.connect()
+                except RoutingError as error:
+                    self.broken[name] = error
+                    await self.store.set_health(
+                        attrs.evolve(
+                            await self.store.health(name),
+                            last_error_at=now(),
+                            last_error=_describe(error),
+                        )
+                    )
+            self.started = True
+            self._initial = self._spawn(self._first_reads())
+            if self.config.wait_for_inventory:
+                await asyncio.shield(self._initial)
+            if self.config.refresh_max_age is not None:
+                self._spawn(self._keep_fresh(self.config.refresh_max_age))
+
+    async def _first_reads(self) -> None:
+        await asyncio.gather(*(self.refresh(name) for name in self.clients), return_exceptions=True)
+        self.loaded = True
+        for job in await self.store.jobs_in(("applying", "rolling_back")):
+            # Stopped or killed during a run: the journal says where it was.
+            logger.info("resuming %s %s", job.kind, job.id)
+            actor = str(job.progress.get("actor", job.created_by))
+            rollback = job.state == "rolling_back"
+            self._runs[job.id] = self._spawn(self._run(job, actor, rollback=rollback))
+
+    async def _keep_fresh(self, max_age: float) -> None:
+        while True:
+            await asyncio.sleep(min(max_age / 2, 60.0))
+            for name in self.clients:
+                health = await self.store.health(name)
+                last = health.last_success_at
+                if last is None or (now() - last).total_seconds() >= max_age:
+                    with contextlib.suppress(RoutingError):
+                        await self.refresh(name)
+
+    def _spawn(self, work: Coroutine[Any, Any, _T]) -> asyncio.Task[_T]:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def close(self) -> None:
+        """Stop: runs in progress are cancelled with their journal up to date (a
+        write in flight is journaled as sent, so a restart reads it again before
+        writing), then the clients and the store are closed."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for client in self.clients.values():
+            with contextlib.suppress(Exception):
+                await client.close()
+        await self.store.close()
+        self.started = False
+
+    async def ready(self) -> bool:
+        """True when the store answers and every account's first read has ended."""
+        await self.store.ping()
+        return self.loaded
+
+    # ------------------------------------------------------------ accounts
+
+    def client(self, account: str) -> AsyncPhoneNumberRouting:
+        """The account's client; the error that kept it from connecting, raised."""
+        if account in self.broken:
+            raise self.broken[account]
+        if account not in self.clients:
+            raise NotFoundError(f"no account {account!r}", hint=_NO_ACCOUNT)
+        return self.clients[account]
+
+    def visible(self, principal: Principal, account: str) -> None:
+        """NotFoundError, the same as for an account that does not exist, unless the
+        principal may see ``account``: a scoped token learns no other account's name."""
+        if account not in self.config.accounts or not principal.sees(account):
+            raise NotFoundError(f"no account {account!r}", hint=_NO_ACCOUNT)
+
+    def accounts_of(self, principal: Principal) -> tuple[str, ...]:
+        """The accounts the principal may see, in the file's order."""
+        return tuple(a for a in self.config.accounts if principal.sees(a))
+
+    def capabilities(self, account: str) -> Capabilities | None:
+        """The account's capabilities, when it is connected."""
+        client = self.clients.get(account)
+        return None if client is None else client.capabilities
+
+    async def refresh(self, account: str) -> AccountHealth:
+        """Read the account's numbers from the vendor into the inventory. On failure
+        the last good data stays, and the health says what failed."""
+        client = self.client(account)
+        async with self._refreshing[account]:
+            started = now()
+            try:
+                numbers = [n async for n in client.list_numbers()]
+            except RoutingError as error:
+                logger.warning("refresh of %s failed: %s", account, _describe(error))
+                health = attrs.evolve(
+                    await self.store.health(account),
+                    last_error_at=now(),
+                    last_error=_describe(error),
+                )
+                await self.store.set_health(health)
+                raise
+            await self.store.replace_inventory(account, numbers, started)
+            health = attrs.evolve(await self.store.health(account), last_success_at=started)
+            await self.store.set_health(health)
+            return health
+
+    # ------------------------------------------------------------ numbers
+
+    async def read_live(self, account: str, number_id: str) -> PhoneNumber:
+        """The number as the vendor holds it now, recorded in the inventory."""
+        number = await self.client(account).get_number(number_id)
+        await self.store.put_number(account, number, now())
+        return number
+
+    async def update(
+        self,
+        principal: Principal,
+        account: str,
+        number_id: str,
+        update: RoutingUpdate,
+        if_match: str | None,
+    ) -> StoredNumber:
+        """Write ``update`` to one number; with ``if_match``, only while the number
+        still has that ETag (read from the vendor just before)."""
+        client = _Audited(self, account, self.client(account), principal.name, "update", None)
+        current = await client.get_number(number_id)
+        await self.store.put_number(account, current, now())
+        if if_match is not None and if_match.strip() not in ("*", etag(account, current)):
+            await self.store.append_audit(
+                [
+                    AuditEntry(
+                        at=now(),
+                        actor=principal.name,
+                        action="update",
+                        account=account,
+                        outcome="refused",
+                        number=current.number,
+                        number_id=number_id,
+                        before=_routing_of(current, tuple(update.changes())),
+                        after=dict(update.changes()),
+                        detail="If-Match does not match: the number changed since it was read",
+                    )
+                ]
+            )
+            raise PreconditionFailedError(
+                f"{current.number} in {account} changed since the ETag given was read; "
+                "nothing was written"
+            )
+        after = await client.update_routing(number_id, update)
+        stored = await self.store.get_number(account, number_id)
+        return stored if stored is not None else StoredNumber(account, after, now())
+
+    # ------------------------------------------------------------ change sets
+
+    async def _selected(
+        self, accounts: Sequence[str], query: NumberQuery
+    ) -> dict[str, list[PhoneNumber]]:
+        found: dict[str, list[PhoneNumber]] = {a: [] for a in accounts}
+        after = None
+        while True:
+            page = await self.store.query_numbers(
+                attrs.evolve(query, accounts=tuple(accounts)), after, _READ_PAGE
+            )
+            for item in page:
+                found[item.account].append(item.number)
+            if len(page) < _READ_PAGE:
+                return found
+            after = page[-1].key
+
+    async def plan_change_set(
+        self, principal: Principal, query: NumberQuery, update: RoutingUpdate
+    ) -> Job:
+        """Plan ``update`` over the numbers ``query`` selects from the inventory; the
+        change set is stored, nothing is written."""
+        if update.is_empty():
+            raise ValidationError("the update changes no field", field="update")
+        parts: list[dict[str, Any]] = []
+        selected = await self._selected(query.accounts, query)
+        for account, numbers in selected.items():
+            caps = self.capabilities(account)
+            if caps is None or not numbers:
+                continue
+            plan = migration.plan_changes(numbers, update, caps)
+            parts.append({"account": account, "plan": to_data(plan)})
+        request = {"update": _update_data(update), "selection": to_data(query)}
+        return await self._new_job("change_set", principal, query.accounts, request, parts)
+
+    async def _new_job(
+        self,
+        kind: str,
+        principal: Principal,
+        accounts: Sequence[str],
+        request: Mapping[str, Any],
+        parts: list[dict[str, Any]],
+    ) -> Job:
+        job = Job(
+            id=("chg_" if kind == "change_set" else "mig_") + secrets.token_hex(8),
+            kind=kind,
+            state="planned",
+            created_at=now(),
+            created_by=principal.name,
+            accounts=tuple(accounts),
+            request=request,
+            parts=parts,
+            summary=_summary(parts),
+        )
+        await self.store.save_job(job)
+        return job
+
+    async def plan_migration(
+        self, principal: Principal, source: str, target: str, fields: Sequence[str] | None
+    ) -> Job:
+        """Read both accounts and plan the migration; stored, nothing written."""
+        if source == target:
+            raise ValidationError("from and to name the same account", field="to")
+        plan = await migration.plan(self.client(source), self.client(target), fields)
+        parts = [{"account": target, "source": source, "plan": to_data(plan)}]
+        request = {
+            "from": source,
+            "to": target,
+            "fields": None if fields is None else list(fields),
+        }
+        return await self._new_job("migration", principal, (source, target), request, parts)
+
+    async def job(self, principal: Principal, job_id: str, kind: str) -> Job:
+        """A job the principal may see (every account it touches in scope)."""
+        job = await self.store.get_job(job_id)
+        if job is None or job.kind != kind or not all(principal.sees(a) for a in job.accounts):
+            raise NotFoundError(
+                f"no {kind.replace('_', ' ')} {job_id!r}",
+                hint="Check the id: POST /api/v1/changes or /api/v1/migrations answers it.",
+            )
+        watch = self._watches.get(job_id)
+        if watch is not None and watch.progress:
+            job = attrs.evolve(job, progress={**job.progress, **watch.progress})
+        return job
+
+    async def start_run(self, principal: Principal, job: Job, *, rollback: bool) -> Job:
+        """Start applying (or rolling back) ``job`` in the background. JobStateError
+        when it is not in a state for it, or another request started it first."""
+        if rollback:
+            allowed: tuple[str, ...] = ("applied", "failed")
+            busy = "rolling_back"
+        else:
+            allowed, busy = _APPLICABLE, "applying"
+        if not await self.store.claim_job(job.id, allowed, busy):
+            current = await self.store.get_job(job.id)
+            state = current.state if current else "gone"
+            raise JobStateError(
+                f"{job.id} is {state}; it can be "
+                f"{'rolled back' if rollback else 'applied'} only when "
+                f"{' or '.join(allowed)}"
+            )
+        await self.store.update_job(job.id, progress={"actor": principal.name})
+        self._runs[job.id] = self._spawn(self._run(job, principal.name, rollback=rollback))
+        return await self.job(principal, job.id, job.kind)
+
+    def watch(self, job_id: str) -> _Watch:
+        """The live progress of a job, created on demand."""
+        return self._watches.setdefault(job_id, _Watch())
+
+    async def _run(self, job: Job, actor: str, *, rollback: bool) -> None:
+        watch = self.watch(job.id)
+        action = f"{job.kind}.{'rollback' if rollback else 'apply'}"
+        reports: list[dict[str, Any]] = []
+        done_before = 0
+        total_all = sum(len(_plan(p).to_write) for p in job.parts)
+        try:
+            for part in job.parts:
+                account = str(part["account"])
+                client = _Audited(self, account, self.client(account), actor, action, job.id)
+                journal = self.store.journal_path(job.id, account)
+
+                def progress(done: int, total: int, base: int = done_before) -> None:
+                    watch.progress = {
+                        "actor": actor,
+                        "done": base + done,
+                        "total": max(total_all, base + total),
+                    }
+                    watch.tell(
+                        {"state": "rolling_back" if rollback else "applying", **watch.progress}
+                    )
+
+                if rollback:
+                    report = await migration.rollback(
+                        client,
+                        journal=journal,
+                        concurrency=self.config.concurrency,
+                        progress=progress,
+                    )
+                else:
+                    report = await migration.apply(
+                        _plan(part),
+                        client,
+                        journal=journal,
+                        concurrency=self.config.concurrency,
+                        progress=progress,
+                    )
+                done_before += report.total
+                reports.append({"account": account, **to_data(report), "ok": report.ok})
+        except asyncio.CancelledError:
+            # Left as applying / rolling_back: the next start resumes it from the journal.
+            await asyncio.shield(self.store.update_job(job.id, progress=watch.progress))
+            raise
+        except Exception as error:  # a run that cannot go on: recorded, not lost
+            logger.warning("%s %s stopped: %s", job.kind, job.id, _describe(error))
+            state = "failed"
+            reports.append({"error": _describe(error)})
+        else:
+            ok = all(r.get("ok") for r in reports)
+            state = (
+                ("rolled_back" if ok else "failed") if rollback else ("applied" if ok else "failed")
+            )
+        await self.store.update_job(
+            job.id, state=state, progress=watch.progress, report={"parts": reports}
+        )
+        watch.tell({"state": state, **watch.progress, "final": True})
+        self._runs.pop(job.id, None)
+
+    async def wait(self, job_id: str) -> None:
+        """Wait for a job's run in progress to end (tests, the CLI)."""
+        task = self._runs.get(job_id)
+        if task is not None:
+            await asyncio.shield(task)
+
+    async def verify(self, principal: Principal, job: Job) -> dict[str, Any]:
+        """Read the target back and check it against the job's journal."""
+        results = []
+        for part in job.parts:
+            account = str(part["account"])
+            report = await migration.verify_journal(
+                self.client(account), journal=self.store.journal_path(job.id, account)
+            )
+            results.append({"account": account, **to_data(report), "ok": report.ok})
+        return {"id": job.id, "parts": results, "ok": all(r["ok"] for r in results)}
+
+
+def _update_data(update: RoutingUpdate) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in update.changes().items()}
+
+
+def _plan(part: Mapping[str, Any]) -> Plan:
+    return _plans.structure(dict(part["plan"]), Plan)
+
+
+def _summary(parts: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for part in parts:
+        for key, value in _plan(part).summary().items():
+            total[key] = total.get(key, 0) + value
+    return total
+
+
+def check_fields(names: Sequence[str], where: str) -> tuple[str, ...]:
+    """``names`` if each is a routing field, else a ValidationError naming ``where``."""
+    unknown = [n for n in names if n not in ROUTING_FIELDS]
+    if unknown:
+        raise ValidationError(
+            f"unknown field(s) {', '.join(unknown)}; choose from {', '.join(ROUTING_FIELDS)}",
+            field=where,
+        )
+    return tuple(names)

@@ -1,0 +1,280 @@
+"""The store's interface and the records it holds.
+
+One `Store` keeps everything the service must remember: the inventory read from the
+vendors, each account's health, change sets and migrations (planned, applying, done),
+the audit trail and web sessions. The service only ever talks to this interface, so a
+PostgreSQL implementation (several service instances and workers sharing one store)
+replaces the SQLite one without a change to the service.
+
+Every method is a coroutine: an implementation does its I/O off the event loop (the
+SQLite one in a worker thread), so a slow disk never stalls the service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+from cattrs.preconf.json import make_converter
+
+from phonerouting.model import PhoneNumber
+from phonerouting.serialize import to_data
+
+__all__ = [
+    "AccountHealth",
+    "AuditEntry",
+    "AuditQuery",
+    "Job",
+    "NumberKey",
+    "NumberQuery",
+    "Session",
+    "Store",
+    "StoredNumber",
+    "number_data",
+    "number_from_data",
+]
+
+_converter = make_converter()
+
+#: The sort key of a number in the inventory, which cursors point after:
+#: (E.164 number, account, vendor id). Unique, and stable across refreshes.
+NumberKey = tuple[str, str, str]
+
+
+def number_data(number: PhoneNumber) -> dict[str, Any]:
+    """``number`` as plain JSON-ready data (the library's own serialization)."""
+    data: dict[str, Any] = to_data(number)
+    return data
+
+
+def number_from_data(data: Mapping[str, Any]) -> PhoneNumber:
+    """The `PhoneNumber` that `number_data` gave ``data`` for."""
+    return _converter.structure(dict(data), PhoneNumber)
+
+
+@attrs.frozen
+class StoredNumber:
+    """A number of the inventory: which account holds it, and when it was read."""
+
+    account: str
+    number: PhoneNumber
+    read_at: datetime
+
+    @property
+    def key(self) -> NumberKey:
+        """Its place in the inventory's order."""
+        return (self.number.number, self.account, self.number.id)
+
+
+@attrs.frozen
+class AccountHealth:
+    """How the last reads of an account went. ``last_error`` is the error's class and
+    message (the library's errors never hold a credential)."""
+
+    account: str
+    last_success_at: datetime | None = None
+    last_error_at: datetime | None = None
+    last_error: str | None = None
+
+    @property
+    def stale(self) -> bool:
+        """True when the last read failed: the inventory holds older data (or none)."""
+        if self.last_error_at is None:
+            return False
+        return self.last_success_at is None or self.last_error_at > self.last_success_at
+
+
+@attrs.frozen
+class NumberQuery:
+    """A selection of the inventory. Empty filters select everything in ``accounts``."""
+
+    #: The accounts to search (the caller's scope, intersected with any filter).
+    accounts: tuple[str, ...]
+    #: An exact E.164 number.
+    e164: str | None = None
+    #: A substring of the label (case-insensitive).
+    label: str | None = None
+    #: A run of digits the number contains.
+    digits: str | None = None
+    #: Of ``e164``, ``label`` and ``digits``, a number matching any one is selected.
+    providers: tuple[str, ...] = ()
+    has: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    #: Explicit E.164 numbers (a change set's selection).
+    numbers: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class AuditEntry:
+    """One write the service made or attempted. ``seq`` is given by the store."""
+
+    at: datetime
+    actor: str
+    action: str
+    account: str
+    outcome: str
+    number: str | None = None
+    number_id: str | None = None
+    before: Mapping[str, Any] | None = None
+    after: Mapping[str, Any] | None = None
+    vendor_request_id: str | None = None
+    detail: str | None = None
+    #: The change set or migration the write belongs to, if any.
+    job: str | None = None
+    seq: int | None = None
+
+
+@attrs.frozen
+class AuditQuery:
+    """A selection of the audit trail."""
+
+    accounts: tuple[str, ...]
+    number: str | None = None
+    actor: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    job: str | None = None
+
+
+@attrs.frozen
+class Job:
+    """A change set or a migration: what was asked, its plan, where it stands.
+
+    ``parts`` is one entry per target account: ``{"account", "plan"}`` with the plan as
+    plain data. ``state`` is one of planned, applying, applied, failed, rolling_back,
+    rolled_back.
+    """
+
+    id: str
+    kind: str
+    state: str
+    created_at: datetime
+    created_by: str
+    accounts: tuple[str, ...]
+    request: Mapping[str, Any]
+    parts: Sequence[Mapping[str, Any]]
+    summary: Mapping[str, Any]
+    progress: Mapping[str, Any] = attrs.Factory(dict)
+    report: Mapping[str, Any] | None = None
+    updated_at: datetime | None = None
+
+
+@attrs.frozen
+class Session:
+    """A signed-in session of the web console, standing for a token's name and role."""
+
+    id: str
+    token_name: str
+    created_at: datetime
+    expires_at: datetime
+    data: Mapping[str, Any] = attrs.Factory(dict)
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Everything the service keeps, behind one interface (see the module's doc)."""
+
+    async def open(self) -> None:
+        """Create or upgrade the schema; idempotent."""
+        ...
+
+    async def close(self) -> None:
+        """Release the connection(s)."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise when the store cannot be reached."""
+        ...
+
+    # -- inventory
+    async def replace_inventory(
+        self, account: str, numbers: Sequence[PhoneNumber], read_at: datetime
+    ) -> None:
+        """The account now holds exactly ``numbers``, read at ``read_at`` (atomically)."""
+        ...
+
+    async def put_number(self, account: str, number: PhoneNumber, read_at: datetime) -> None:
+        """Record one number as just read (after a write, say)."""
+        ...
+
+    async def get_number(self, account: str, number_id: str) -> StoredNumber | None:
+        """One number of an account by vendor id."""
+        ...
+
+    async def query_numbers(
+        self, query: NumberQuery, after: NumberKey | None, limit: int
+    ) -> list[StoredNumber]:
+        """Up to ``limit`` numbers matching ``query``, in key order, after ``after``."""
+        ...
+
+    async def count_numbers(self, account: str) -> int:
+        """How many numbers the inventory holds for ``account``."""
+        ...
+
+    async def set_health(self, health: AccountHealth) -> None:
+        """Record an account's health."""
+        ...
+
+    async def health(self, account: str) -> AccountHealth:
+        """An account's health (empty when never read)."""
+        ...
+
+    # -- audit
+    async def append_audit(self, entries: Sequence[AuditEntry]) -> None:
+        """Add entries to the audit trail (append-only: nothing edits or deletes them)."""
+        ...
+
+    async def query_audit(
+        self, query: AuditQuery, after: int | None, limit: int
+    ) -> list[AuditEntry]:
+        """Up to ``limit`` entries matching ``query``, oldest first, after seq ``after``."""
+        ...
+
+    # -- change sets and migrations
+    async def save_job(self, job: Job) -> None:
+        """Store a new job."""
+        ...
+
+    async def get_job(self, job_id: str) -> Job | None:
+        """A job by id."""
+        ...
+
+    async def jobs_in(self, states: Sequence[str]) -> list[Job]:
+        """Every job in one of ``states`` (to resume those interrupted)."""
+        ...
+
+    async def claim_job(self, job_id: str, from_states: Sequence[str], to_state: str) -> bool:
+        """Move a job to ``to_state`` only if it is in one of ``from_states``, atomically:
+        of two claims at once, exactly one succeeds."""
+        ...
+
+    async def update_job(
+        self,
+        job_id: str,
+        *,
+        state: str | None = None,
+        progress: Mapping[str, Any] | None = None,
+        report: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record a job's progress, report or new state."""
+        ...
+
+    def journal_path(self, job_id: str, account: str) -> Path:
+        """Where the migration engine keeps the journal of a job's part."""
+        ...
+
+    # -- web sessions
+    async def save_session(self, session: Session) -> None:
+        """Store a new session."""
+        ...
+
+    async def get_session(self, session_id: str) -> Session | None:
+        """A session by id, or None (also when expired)."""
+        ...
+
+    async def delete_session(self, session_id: str) -> None:
+        """End a session."""
+        ...

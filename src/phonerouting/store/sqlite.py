@@ -1,0 +1,553 @@
+"""The `Store` in one SQLite file (WAL mode), its work done in a worker thread.
+
+One connection serves the process, behind a lock: SQLite writes one transaction at a
+time anyway, and reads of the inventory take a few milliseconds. The audit table
+refuses UPDATE and DELETE by trigger, so the trail is append-only in the file itself,
+not only through the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from phonerouting.errors import ConfigurationError
+from phonerouting.model import PhoneNumber
+from phonerouting.store.base import (
+    AccountHealth,
+    AuditEntry,
+    AuditQuery,
+    Job,
+    NumberKey,
+    NumberQuery,
+    Session,
+    StoredNumber,
+    number_data,
+    number_from_data,
+)
+
+__all__ = ["SQLiteStore"]
+
+_T = TypeVar("_T")
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS numbers (
+    e164 TEXT NOT NULL, account TEXT NOT NULL, id TEXT NOT NULL,
+    provider TEXT NOT NULL, label TEXT, data TEXT NOT NULL, raw TEXT NOT NULL,
+    read_at TEXT NOT NULL,
+    PRIMARY KEY (e164, account, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS numbers_by_id ON numbers (account, id);
+CREATE TABLE IF NOT EXISTS health (
+    account TEXT PRIMARY KEY, last_success_at TEXT, last_error_at TEXT, last_error TEXT
+);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
+    action TEXT NOT NULL, account TEXT NOT NULL, number TEXT, number_id TEXT,
+    before TEXT, after TEXT, outcome TEXT NOT NULL, vendor_request_id TEXT,
+    detail TEXT, job TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_by_number ON audit (number);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL,
+    created_at TEXT NOT NULL, created_by TEXT NOT NULL, accounts TEXT NOT NULL,
+    request TEXT NOT NULL, parts TEXT NOT NULL, summary TEXT NOT NULL,
+    progress TEXT NOT NULL, report TEXT, updated_at TEXT
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY, token_name TEXT NOT NULL, created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL, data TEXT NOT NULL
+);
+"""
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _parse(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _load(value: str | None) -> Any:
+    return None if value is None else json.loads(value)
+
+
+def _placeholders(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))
+
+
+class SQLiteStore:
+    """The `phonerouting.store.Store` in the SQLite file at ``path``.
+
+    Journals of change sets and migrations go in the folder ``<path>.journals`` beside
+    it, one file per job and account (the migration engine's own journal).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ plumbing
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA busy_timeout=5000")
+            db.executescript(_SCHEMA)
+            row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if row is None:
+                db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) > SCHEMA_VERSION:
+                db.close()
+                raise ConfigurationError(
+                    f"the store {str(self.path)!r} was written by a newer phonerouting "
+                    f"(schema {row[0]}, this one knows {SCHEMA_VERSION})",
+                    hint="Upgrade phonerouting, or give --store another file.",
+                )
+        except (sqlite3.Error, OSError) as exc:
+            raise ConfigurationError(
+                f"cannot open the store {str(self.path)!r}: {exc}",
+                hint="Give --store a writable file path (a SQLite file is created there).",
+            ) from None
+        return db
+
+    def _call(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        with self._lock:
+            if self._db is None:
+                self._db = self._connect()
+            return work(self._db)
+
+    async def _run(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        return await asyncio.to_thread(self._call, work)
+
+    async def _write(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        def transaction(db: sqlite3.Connection) -> _T:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(db)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            return result
+
+        return await self._run(transaction)
+
+    async def open(self) -> None:
+        """Create or upgrade the schema."""
+        await self._run(lambda db: None)
+
+    async def close(self) -> None:
+        """Close the connection."""
+
+        def close(db: sqlite3.Connection) -> None:
+            db.close()
+
+        with self._lock:
+            if self._db is not None:
+                close(self._db)
+                self._db = None
+
+    async def ping(self) -> None:
+        """Raise when the file cannot be read."""
+        await self._run(lambda db: db.execute("SELECT 1").fetchone())
+
+    # ------------------------------------------------------------ inventory
+
+    @staticmethod
+    def _row(account: str, number: PhoneNumber, read_at: datetime) -> tuple[Any, ...]:
+        data = number_data(number)
+        raw = data.pop("raw", {})
+        return (
+            number.number,
+            account,
+            number.id,
+            number.provider,
+            number.label,
+            json.dumps(data, ensure_ascii=False),
+            json.dumps(raw, ensure_ascii=False),
+            read_at.isoformat(),
+        )
+
+    async def replace_inventory(
+        self, account: str, numbers: Sequence[PhoneNumber], read_at: datetime
+    ) -> None:
+        """The account now holds exactly ``numbers`` (one transaction)."""
+        rows = [self._row(account, n, read_at) for n in numbers]
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM numbers WHERE account=?", (account,))
+            db.executemany("INSERT OR REPLACE INTO numbers VALUES (?,?,?,?,?,?,?,?)", rows)
+
+        await self._write(work)
+
+    async def put_number(self, account: str, number: PhoneNumber, read_at: datetime) -> None:
+        """Record one number as just read."""
+        row = self._row(account, number, read_at)
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM numbers WHERE account=? AND id=?", (account, number.id))
+            db.execute("INSERT INTO numbers VALUES (?,?,?,?,?,?,?,?)", row)
+
+        await self._write(work)
+
+    @staticmethod
+    def _stored(row: tuple[Any, ...]) -> StoredNumber:
+        account, data, raw, read_at = row
+        fields = json.loads(data)
+        fields["raw"] = json.loads(raw)
+        return StoredNumber(account, number_from_data(fields), datetime.fromisoformat(read_at))
+
+    async def get_number(self, account: str, number_id: str) -> StoredNumber | None:
+        """One number by vendor id."""
+
+        def work(db: sqlite3.Connection) -> tuple[Any, ...] | None:
+            row: tuple[Any, ...] | None = db.execute(
+                "SELECT account, data, raw, read_at FROM numbers WHERE account=? AND id=?",
+                (account, number_id),
+            ).fetchone()
+            return row
+
+        row = await self._run(work)
+        return None if row is None else self._stored(row)
+
+    async def query_numbers(
+        self, query: NumberQuery, after: NumberKey | None, limit: int
+    ) -> list[StoredNumber]:
+        """Up to ``limit`` numbers matching ``query`` in key order after ``after``."""
+        if not query.accounts:
+            return []
+        where = [f"account IN ({_placeholders(query.accounts)})"]
+        params: list[Any] = list(query.accounts)
+        either: list[str] = []
+        if query.e164 is not None:
+            either.append("e164 = ?")
+            params.append(query.e164)
+        if query.label is not None:
+            either.append("instr(lower(label), lower(?)) > 0")
+            params.append(query.label)
+        if query.digits is not None:
+            either.append("instr(e164, ?) > 0")
+            params.append(query.digits)
+        if either:
+            where.append("(" + " OR ".join(either) + ")")
+        if query.providers:
+            where.append(f"provider IN ({_placeholders(query.providers)})")
+            params.extend(query.providers)
+        if query.numbers:
+            where.append(f"e164 IN ({_placeholders(query.numbers)})")
+            params.extend(query.numbers)
+        for field in query.has:
+            where.append("json_extract(data, ?) IS NOT NULL")
+            params.append(f"$.{field}")
+        for field in query.missing:
+            where.append("json_extract(data, ?) IS NULL")
+            params.append(f"$.{field}")
+        if after is not None:
+            where.append("(e164, account, id) > (?, ?, ?)")
+            params.extend(after)
+        sql = (
+            "SELECT account, data, raw, read_at FROM numbers WHERE "
+            + " AND ".join(where)
+            + " ORDER BY e164, account, id LIMIT ?"
+        )
+        params.append(limit)
+
+        def work(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            return db.execute(sql, params).fetchall()
+
+        return [self._stored(row) for row in await self._run(work)]
+
+    async def count_numbers(self, account: str) -> int:
+        """How many numbers the account holds in the inventory."""
+
+        def work(db: sqlite3.Connection) -> int:
+            row = db.execute("SELECT count(*) FROM numbers WHERE account=?", (account,))
+            return int(row.fetchone()[0])
+
+        return await self._run(work)
+
+    async def set_health(self, health: AccountHealth) -> None:
+        """Record an account's health."""
+        row = (
+            health.account,
+            _time(health.last_success_at),
+            _time(health.last_error_at),
+            health.last_error,
+        )
+        await self._write(
+            lambda db: db.execute("INSERT OR REPLACE INTO health VALUES (?,?,?,?)", row)
+        )
+
+    async def health(self, account: str) -> AccountHealth:
+        """An account's health."""
+
+        def work(db: sqlite3.Connection) -> tuple[Any, ...] | None:
+            row: tuple[Any, ...] | None = db.execute(
+                "SELECT last_success_at, last_error_at, last_error FROM health WHERE account=?",
+                (account,),
+            ).fetchone()
+            return row
+
+        row = await self._run(work)
+        if row is None:
+            return AccountHealth(account)
+        return AccountHealth(account, _parse(row[0]), _parse(row[1]), row[2])
+
+    # ------------------------------------------------------------ audit
+
+    async def append_audit(self, entries: Sequence[AuditEntry]) -> None:
+        """Append entries to the trail."""
+        rows = [
+            (
+                e.at.isoformat(),
+                e.actor,
+                e.action,
+                e.account,
+                e.number,
+                e.number_id,
+                _json(None if e.before is None else dict(e.before)),
+                _json(None if e.after is None else dict(e.after)),
+                e.outcome,
+                e.vendor_request_id,
+                e.detail,
+                e.job,
+            )
+            for e in entries
+        ]
+        if not rows:
+            return
+        await self._write(
+            lambda db: db.executemany(
+                "INSERT INTO audit (at, actor, action, account, number, number_id, before, "
+                "after, outcome, vendor_request_id, detail, job) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+        )
+
+    async def query_audit(
+        self, query: AuditQuery, after: int | None, limit: int
+    ) -> list[AuditEntry]:
+        """Entries matching ``query``, oldest first."""
+        if not query.accounts:
+            return []
+        where = [f"account IN ({_placeholders(query.accounts)})"]
+        params: list[Any] = list(query.accounts)
+        for column, value in (
+            ("number", query.number),
+            ("actor", query.actor),
+            ("job", query.job),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if query.since is not None:
+            where.append("at >= ?")
+            params.append(query.since.isoformat())
+        if query.until is not None:
+            where.append("at < ?")
+            params.append(query.until.isoformat())
+        if after is not None:
+            where.append("seq > ?")
+            params.append(after)
+        sql = (
+            "SELECT seq, at, actor, action, account, number, number_id, before, after, "
+            "outcome, vendor_request_id, detail, job FROM audit WHERE "
+            + " AND ".join(where)
+            + " ORDER BY seq LIMIT ?"
+        )
+        params.append(limit)
+
+        def work(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            return db.execute(sql, params).fetchall()
+
+        return [
+            AuditEntry(
+                at=datetime.fromisoformat(r[1]),
+                actor=r[2],
+                action=r[3],
+                account=r[4],
+                number=r[5],
+                number_id=r[6],
+                before=_load(r[7]),
+                after=_load(r[8]),
+                outcome=r[9],
+                vendor_request_id=r[10],
+                detail=r[11],
+                job=r[12],
+                seq=r[0],
+            )
+            for r in await self._run(work)
+        ]
+
+    # ------------------------------------------------------------ jobs
+
+    _JOB_COLUMNS = (
+        "id, kind, state, created_at, created_by, accounts, request, parts, summary, "
+        "progress, report, updated_at"
+    )
+
+    @staticmethod
+    def _job(row: tuple[Any, ...]) -> Job:
+        return Job(
+            id=row[0],
+            kind=row[1],
+            state=row[2],
+            created_at=datetime.fromisoformat(row[3]),
+            created_by=row[4],
+            accounts=tuple(json.loads(row[5])),
+            request=json.loads(row[6]),
+            parts=json.loads(row[7]),
+            summary=json.loads(row[8]),
+            progress=json.loads(row[9]),
+            report=_load(row[10]),
+            updated_at=_parse(row[11]),
+        )
+
+    async def save_job(self, job: Job) -> None:
+        """Store a new job."""
+        row = (
+            job.id,
+            job.kind,
+            job.state,
+            job.created_at.isoformat(),
+            job.created_by,
+            json.dumps(list(job.accounts)),
+            _json(dict(job.request)),
+            _json([dict(p) for p in job.parts]),
+            _json(dict(job.summary)),
+            _json(dict(job.progress)),
+            _json(None if job.report is None else dict(job.report)),
+            _time(job.updated_at),
+        )
+        await self._write(
+            lambda db: db.execute(
+                f"INSERT INTO jobs ({self._JOB_COLUMNS}) VALUES ({_placeholders(row)})", row
+            )
+        )
+
+    async def get_job(self, job_id: str) -> Job | None:
+        """A job by id."""
+
+        def work(db: sqlite3.Connection) -> tuple[Any, ...] | None:
+            row: tuple[Any, ...] | None = db.execute(
+                f"SELECT {self._JOB_COLUMNS} FROM jobs WHERE id=?", (job_id,)
+            ).fetchone()
+            return row
+
+        row = await self._run(work)
+        return None if row is None else self._job(row)
+
+    async def jobs_in(self, states: Sequence[str]) -> list[Job]:
+        """Jobs in any of ``states``, oldest first."""
+
+        def work(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            return db.execute(
+                f"SELECT {self._JOB_COLUMNS} FROM jobs WHERE state IN ({_placeholders(states)}) "
+                "ORDER BY created_at",
+                list(states),
+            ).fetchall()
+
+        return [self._job(row) for row in await self._run(work)]
+
+    async def claim_job(self, job_id: str, from_states: Sequence[str], to_state: str) -> bool:
+        """Compare-and-set of a job's state."""
+
+        def work(db: sqlite3.Connection) -> bool:
+            cursor = db.execute(
+                f"UPDATE jobs SET state=? WHERE id=? AND state IN ({_placeholders(from_states)})",
+                [to_state, job_id, *from_states],
+            )
+            return cursor.rowcount == 1
+
+        return await self._write(work)
+
+    async def update_job(
+        self,
+        job_id: str,
+        *,
+        state: str | None = None,
+        progress: Mapping[str, Any] | None = None,
+        report: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record a job's state, progress or report."""
+        sets: list[str] = ["updated_at=?"]
+        params: list[Any] = [datetime.now().astimezone().isoformat()]
+        for column, value in (("progress", progress), ("report", report)):
+            if value is not None:
+                sets.append(f"{column}=?")
+                params.append(_json(dict(value)))
+        if state is not None:
+            sets.append("state=?")
+            params.append(state)
+        params.append(job_id)
+        await self._write(
+            lambda db: db.execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id=?", params)
+        )
+
+    def journal_path(self, job_id: str, account: str) -> Path:
+        """The engine's journal file of one part of a job."""
+        folder = self.path.with_name(self.path.name + ".journals")
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{job_id}-{account}.sqlite"
+
+    # ------------------------------------------------------------ sessions
+
+    async def save_session(self, session: Session) -> None:
+        """Store a session."""
+        row = (
+            session.id,
+            session.token_name,
+            session.created_at.isoformat(),
+            session.expires_at.isoformat(),
+            json.dumps(dict(session.data)),
+        )
+        await self._write(lambda db: db.execute("INSERT INTO sessions VALUES (?,?,?,?,?)", row))
+
+    async def get_session(self, session_id: str) -> Session | None:
+        """A live session by id."""
+
+        def work(db: sqlite3.Connection) -> tuple[Any, ...] | None:
+            row: tuple[Any, ...] | None = db.execute(
+                "SELECT id, token_name, created_at, expires_at, data FROM sessions WHERE id=?",
+                (session_id,),
+            ).fetchone()
+            return row
+
+        row = await self._run(work)
+        if row is None:
+            return None
+        session = Session(
+            row[0],
+            row[1],
+            datetime.fromisoformat(row[2]),
+            datetime.fromisoformat(row[3]),
+            json.loads(row[4]),
+        )
+        return session if session.expires_at > datetime.now(session.expires_at.tzinfo) else None
+
+    async def delete_session(self, session_id: str) -> None:
+        """End a session."""
+        await self._write(lambda db: db.execute("DELETE FROM sessions WHERE id=?", (session_id,)))
