@@ -216,7 +216,7 @@ class Api:
         }
 
     async def _stale(self, accounts: Sequence[str]) -> set[str]:
-        return {a for a in accounts if (await self.service.store.health(a)).stale}
+        return {a for a in accounts if (await self.service.health(a)).stale}
 
     def _scope(self, ctx: Ctx, names: Sequence[str]) -> tuple[str, ...]:
         if not names:
@@ -308,7 +308,7 @@ class Api:
         for name in self.service.accounts_of(ctx.principal):
             spec = self.service.config.accounts[name]
             caps = self.service.capabilities(name) or adapter_for(spec.provider).capabilities
-            health = await self.service.store.health(name)
+            health = await self.service.health(name)
             items.append(
                 {
                     "name": name,

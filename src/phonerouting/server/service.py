@@ -94,6 +94,8 @@ class _Audited:
         self._action = action
         self._job = job
         self._seen: dict[str, PhoneNumber] = {}
+        #: When each number written was recorded in the inventory.
+        self.read_at: dict[str, datetime] = {}
 
     @property
     def provider(self) -> str:
@@ -163,7 +165,8 @@ class _Audited:
         await self._service.store.append_audit(
             [attrs.evolve(entry, number=after.number, after=_routing_of(after, fields))]
         )
-        await self._service.store.put_number(self._account, after, now())
+        self.read_at[number_id] = now()
+        await self._service.store.put_number(self._account, after, self.read_at[number_id])
         return after
 
     async def update_routing(self, number_id: str, update: RoutingUpdate) -> PhoneNumber:
@@ -219,6 +222,7 @@ class Service:
         self._runs: dict[str, asyncio.Task[None]] = {}
         self._watches: dict[str, _Watch] = {}
         self._initial: asyncio.Task[None] | None = None
+        self._health: dict[str, AccountHealth] = {}
 
     # ------------------------------------------------------------ life cycle
 
@@ -235,9 +239,9 @@ class Service:
                     self.clients[name] = spec.connect()
                 except RoutingError as error:
                     self.broken[name] = error
-                    await self.store.set_health(
+                    await self._set_health(
                         attrs.evolve(
-                            await self.store.health(name),
+                            await self.health(name),
                             last_error_at=now(),
                             last_error=_describe(error),
                         )
@@ -263,8 +267,7 @@ class Service:
         while True:
             await asyncio.sleep(min(max_age / 2, 60.0))
             for name in self.clients:
-                health = await self.store.health(name)
-                last = health.last_success_at
+                last = (await self.health(name)).last_success_at
                 if last is None or (now() - last).total_seconds() >= max_age:
                     with contextlib.suppress(RoutingError):
                         await self.refresh(name)
@@ -329,16 +332,27 @@ class Service:
             except RoutingError as error:
                 logger.warning("refresh of %s failed: %s", account, _describe(error))
                 health = attrs.evolve(
-                    await self.store.health(account),
+                    await self.health(account),
                     last_error_at=now(),
                     last_error=_describe(error),
                 )
-                await self.store.set_health(health)
+                await self._set_health(health)
                 raise
             await self.store.replace_inventory(account, numbers, started)
-            health = attrs.evolve(await self.store.health(account), last_success_at=started)
-            await self.store.set_health(health)
+            health = attrs.evolve(await self.health(account), last_success_at=started)
+            await self._set_health(health)
             return health
+
+    async def health(self, account: str) -> AccountHealth:
+        """How the account's reads went (kept in memory too: every listing reads it)."""
+        cached = self._health.get(account)
+        if cached is None:
+            cached = self._health[account] = await self.store.health(account)
+        return cached
+
+    async def _set_health(self, health: AccountHealth) -> None:
+        await self.store.set_health(health)
+        self._health[health.account] = health
 
     # ------------------------------------------------------------ numbers
 
@@ -360,8 +374,8 @@ class Service:
         still has that ETag (read from the vendor just before)."""
         client = _Audited(self, account, self.client(account), principal.name, "update", None)
         current = await client.get_number(number_id)
-        await self.store.put_number(account, current, now())
         if if_match is not None and if_match.strip() not in ("*", etag(account, current)):
+            await self.store.put_number(account, current, now())
             await self.store.append_audit(
                 [
                     AuditEntry(
@@ -383,8 +397,8 @@ class Service:
                 "nothing was written"
             )
         after = await client.update_routing(number_id, update)
-        stored = await self.store.get_number(account, number_id)
-        return stored if stored is not None else StoredNumber(account, after, now())
+        # As the audited client just recorded it in the inventory.
+        return StoredNumber(account, after, client.read_at.get(number_id, now()))
 
     # ------------------------------------------------------------ change sets
 

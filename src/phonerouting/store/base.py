@@ -20,7 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 from cattrs.preconf.json import make_converter
 
-from phonerouting.model import PhoneNumber
+from phonerouting.model import PhoneNumber, freeze_raw
 from phonerouting.serialize import to_data
 
 __all__ = [
@@ -51,8 +51,10 @@ def number_data(number: PhoneNumber) -> dict[str, Any]:
 
 
 def number_from_data(data: Mapping[str, Any]) -> PhoneNumber:
-    """The `PhoneNumber` that `number_data` gave ``data`` for."""
-    return _converter.structure(dict(data), PhoneNumber)
+    """The `PhoneNumber` that `number_data` gave ``data`` for (``raw`` read-only again)."""
+    fields = dict(data)
+    raw = fields.pop("raw", None) or {}
+    return attrs.evolve(_converter.structure(fields, PhoneNumber), raw=freeze_raw(dict(raw)))
 
 
 @attrs.frozen
@@ -99,7 +101,8 @@ class NumberQuery:
     label: str | None = None
     #: A run of digits the number contains.
     digits: str | None = None
-    #: Of ``e164``, ``label`` and ``digits``, a number matching any one is selected.
+    #: Of ``label`` and ``digits``, a number matching either is selected; with ``e164``
+    #: given, only that number is (its index finds it, no label is scanned).
     providers: tuple[str, ...] = ()
     has: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()

@@ -245,10 +245,11 @@ class SQLiteStore:
         if query.e164 is not None:
             either.append("e164 = ?")
             params.append(query.e164)
-        if query.label is not None:
+        # A whole number needs no scan of the labels: its index finds it.
+        if query.label is not None and query.e164 is None:
             either.append("instr(lower(label), lower(?)) > 0")
             params.append(query.label)
-        if query.digits is not None:
+        if query.digits is not None and query.e164 is None:
             either.append("instr(e164, ?) > 0")
             params.append(query.digits)
         if either:

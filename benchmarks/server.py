@@ -1,0 +1,272 @@
+"""The admin service side by side with the library calls it wraps.
+
+    python benchmarks/server.py            # 100,000 numbers across the accounts
+    python benchmarks/server.py --quick    # tiny sizes: proves the script works
+
+Everything runs in one process over in-process emulators (httpx's ASGI transport to
+the service, the emulators' async transport behind it), so the numbers are the
+service's own cost, not a network's. Measured:
+
+* ``GET /numbers?q=`` p50/p99 from the store (target p50 <= 20 ms at 100,000 numbers),
+  beside the library's ``find_number`` (a vendor listing) for the same numbers;
+* ``PATCH`` p50 beside a direct ``update_routing`` (target: <= 2 ms over it);
+* a full inventory refresh of each account beside its ``list_numbers``;
+* a 10,000-number change set applied by the service beside the library's own
+  ``migration.apply`` of the same plan on an identical emulator (target >= 0.9x).
+
+Prints a JSON document, then a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+import phonerouting as pr
+from phonerouting import migration
+from phonerouting.server import create_app
+from phonerouting.server.demo import demo_config
+from phonerouting.testing import emulator
+
+
+def _ms(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return {"p50_ms": round(statistics.median(ordered) * 1000, 3), "p99_ms": round(p99 * 1000, 3)}
+
+
+async def _timed(call: Callable[[], Awaitable[Any]]) -> float:
+    start = time.perf_counter()
+    await call()
+    return time.perf_counter() - start
+
+
+async def run(total: int, change_set: int, samples: int) -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp(prefix="phonerouting-bench-"))
+    per_account = max(1, total // 4)
+    started = time.perf_counter()
+    demo = demo_config(
+        folder / "store.sqlite",
+        numbers=per_account,
+        populate=0.5,
+        wait_for_inventory=True,
+        refresh_max_age=None,
+        concurrency=16,
+    )
+    accounts = list(demo.emulators)
+    app = create_app(demo.config)
+    service = app.state.service
+    await service.start()
+    seeded = time.perf_counter() - started
+    headers = {"Authorization": f"Bearer {demo.tokens['admin']}"}
+    results: dict[str, Any] = {
+        "numbers": sum(len(e.numbers) for e in demo.emulators.values()),  # type: ignore[attr-defined]
+        "accounts": accounts,
+        "start_and_first_refresh_s": round(seeded, 2),
+    }
+    rng = random.Random(3)  # noqa: S311 (a sample of numbers, not a secret)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+        # -- search
+        pool = [
+            (a, n)
+            for a in accounts
+            for n in rng.sample(
+                [x async for x in service.clients[a].list_numbers()], min(samples, per_account)
+            )
+        ]
+        rng.shuffle(pool)
+        pool = pool[:samples]
+        searches: list[float] = []
+        labels: list[float] = []
+        for _, number in pool:
+            human = f"+1 ({number.number[2:5]}) {number.number[5:8]}-{number.number[8:]}"
+            searches.append(
+                await _timed(
+                    lambda h=human: http.get("/api/v1/numbers", params={"q": h}, headers=headers)
+                )
+            )
+            labels.append(
+                await _timed(
+                    lambda: http.get("/api/v1/numbers", params={"q": "desk"}, headers=headers)
+                )
+            )
+        finds: list[float] = []
+        for account, number in pool[: max(3, samples // 20)]:
+            client = service.clients[account]
+            finds.append(await _timed(lambda c=client, n=number: c.find_number(n.number)))
+        results["search"] = {
+            "GET /numbers?q=<number>": _ms(searches),
+            "GET /numbers?q=<label substring>": _ms(labels),
+            "library find_number (a vendor listing)": _ms(finds),
+        }
+        # -- PATCH vs update_routing, alternating, on the same account
+        account = "close" if "close" in accounts else accounts[0]
+        numbers = [x async for x in service.clients[account].list_numbers()][: samples * 2]
+        caps = service.clients[account].capabilities
+        field = "label" if caps.can_set("label") else "forwarding_number"
+        patches: list[float] = []
+        directs: list[float] = []
+        direct = demo.config.accounts[account].connect()
+        for i, number in enumerate(numbers):
+            value = f"Bench {i}" if field == "label" else f"+1202555{i % 10000:04d}"
+            if i % 2:
+                patches.append(
+                    await _timed(
+                        lambda n=number, v=value: http.patch(
+                            f"/api/v1/accounts/{account}/numbers/{n.id}",
+                            json={field: v},
+                            headers=headers,
+                        )
+                    )
+                )
+            else:
+                update = pr.RoutingUpdate(**{field: value})
+                directs.append(
+                    await _timed(lambda n=number, u=update: direct.update_routing(n.id, u))
+                )
+        await direct.close()
+        patch, lib = _ms(patches), _ms(directs)
+        results["patch"] = {
+            "PATCH /accounts/{name}/numbers/{id}": patch,
+            "library update_routing": lib,
+            "overhead_p50_ms": round(patch["p50_ms"] - lib["p50_ms"], 3),
+        }
+        # -- refresh
+        refresh: dict[str, Any] = {}
+        for name in accounts:
+            service_s = await _timed(
+                lambda n=name: http.post(f"/api/v1/accounts/{n}/refresh", headers=headers)
+            )
+            client = service.clients[name]
+            library_s = await _timed(lambda c=client: _drain(c))
+            refresh[name] = {
+                "service_s": round(service_s, 3),
+                "library_list_numbers_s": round(library_s, 3),
+            }
+        results["refresh"] = refresh
+        # -- change set apply vs the library's migration.apply of the same plan
+        provider = "close" if "close" in accounts else accounts[0]
+        results["change_set"] = await _change_set(
+            http, headers, demo, service, provider, change_set
+        )
+    await service.close()
+    return results
+
+
+async def _drain(client: Any) -> int:
+    return sum([1 async for _ in client.list_numbers()])
+
+
+async def _change_set(
+    http: httpx.AsyncClient,
+    headers: dict[str, str],
+    demo: Any,
+    service: Any,
+    provider: str,
+    size: int,
+) -> dict[str, Any]:
+    caps = service.clients[provider].capabilities
+    field = "label" if caps.can_set("label") else "forwarding_number"
+    value = "Bulk bench" if field == "label" else "+12025550199"
+    # The service's change set over the first `size` numbers of the account.
+    numbers = [x async for x in service.clients[provider].list_numbers()][:size]
+    body = {
+        "selection": {"accounts": [provider], "numbers": [n.number for n in numbers]},
+        "update": {field: value},
+    }
+    planned = (await http.post("/api/v1/changes", json=body, headers=headers)).json()
+    writes = planned["summary"]["to_write"]
+    start = time.perf_counter()
+    await http.post(f"/api/v1/changes/{planned['id']}/apply", headers=headers)
+    await service.wait(planned["id"])
+    service_s = time.perf_counter() - start
+    state = (await http.get(f"/api/v1/changes/{planned['id']}", headers=headers)).json()["state"]
+    # The library alone: an identical emulator, the same plan, the same concurrency.
+    twin = emulator(
+        provider,
+        numbers=len(demo.emulators[provider].numbers),
+        seed=demo.emulators[provider].seed,
+        populate=0.5,
+    )
+    async with pr.connect_async(
+        provider, api_key=twin.api_key, transport=twin.async_transport(), http="httpx"
+    ) as client:
+        listing = [x async for x in client.list_numbers()]
+        chosen = {n.number for n in numbers}
+        plan = migration.plan_changes(
+            [n for n in listing if n.number in chosen],
+            pr.RoutingUpdate(**{field: value}),
+            client.capabilities,
+        )
+        journal = Path(tempfile.mkdtemp()) / "bench.sqlite"
+        start = time.perf_counter()
+        report = await migration.apply(plan, client, journal=journal, concurrency=16)
+        library_s = time.perf_counter() - start
+    return {
+        "numbers_written": writes,
+        "state": state,
+        "service_s": round(service_s, 3),
+        "service_numbers_per_s": round(writes / service_s, 1),
+        "library_s": round(library_s, 3),
+        "library_numbers_per_s": round(report.written / library_s, 1),
+        "ratio_service_to_library": round((writes / service_s) / (report.written / library_s), 3),
+    }
+
+
+def _table(results: dict[str, Any]) -> str:
+    lines = ["| measurement | service | library | target |", "|---|---|---|---|"]
+    search = results["search"]
+    by_number = search["GET /numbers?q=<number>"]
+    by_label = search["GET /numbers?q=<label substring>"]
+    find = search["library find_number (a vendor listing)"]
+    lines.append(
+        f"| search p50 / p99 at {results['numbers']:,} numbers | "
+        f"{by_number['p50_ms']} / {by_number['p99_ms']} ms (label: {by_label['p50_ms']} ms) | "
+        f"find_number {find['p50_ms']} ms | p50 <= 20 ms |"
+    )
+    patch = results["patch"]
+    lines.append(
+        f"| PATCH p50 | {patch['PATCH /accounts/{name}/numbers/{id}']['p50_ms']} ms | "
+        f"update_routing {patch['library update_routing']['p50_ms']} ms | "
+        f"overhead {patch['overhead_p50_ms']} ms (target <= 2) |"
+    )
+    for name, row in results["refresh"].items():
+        library = row["library_list_numbers_s"]
+        lines.append(f"| refresh {name} | {row['service_s']} s | list_numbers {library} s | |")
+    cs = results["change_set"]
+    lines.append(
+        f"| change set of {cs['numbers_written']:,} | {cs['service_numbers_per_s']}/s | "
+        f"migration.apply {cs['library_numbers_per_s']}/s | "
+        f"ratio {cs['ratio_service_to_library']} (>= 0.9) |"
+    )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes")
+    args = parser.parse_args()
+    if args.quick:
+        results = asyncio.run(run(total=400, change_set=50, samples=20))
+    else:
+        results = asyncio.run(run(total=100_000, change_set=10_000, samples=200))
+    print(json.dumps(results, indent=2))
+    print()
+    print(_table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

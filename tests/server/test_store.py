@@ -1,0 +1,159 @@
+"""The SQLite store behind its interface: what the service relies on it for."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import phonerouting as pr
+from phonerouting.store import (
+    AccountHealth,
+    AuditEntry,
+    AuditQuery,
+    Job,
+    NumberQuery,
+    Session,
+    SQLiteStore,
+    Store,
+)
+
+pytestmark = pytest.mark.timeout(60)
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> SQLiteStore:
+    store = SQLiteStore(tmp_path / "s.sqlite")
+    await store.open()
+    return store
+
+
+def _job(state: str = "planned") -> Job:
+    return Job(
+        id="chg_1",
+        kind="change_set",
+        state=state,
+        created_at=NOW,
+        created_by="ops",
+        accounts=("a",),
+        request={"update": {"label": "x"}},
+        parts=[],
+        summary={"to_write": 0},
+    )
+
+
+async def test_it_is_a_store(store: SQLiteStore) -> None:
+    assert isinstance(store, Store)
+    await store.ping()
+    await store.close()
+
+
+async def test_numbers_round_trip_and_replace_atomically(store: SQLiteStore) -> None:
+    number = pr.PhoneNumber(
+        provider="close",
+        id="phon_1",
+        number="+12025550142",
+        label="Desk",
+        participants=("user_1",),
+        press_1_to_accept=True,
+        created_at=NOW,
+        raw={"id": "phon_1", "nested": {"k": [1, 2]}},
+    )
+    await store.replace_inventory("a", [number], NOW)
+    got = await store.get_number("a", "phon_1")
+    assert got is not None
+    assert (got.account, got.number, got.read_at) == ("a", number, NOW)
+    assert got.number.raw == {"id": "phon_1", "nested": {"k": (1, 2)}}
+    other = pr.PhoneNumber(provider="close", id="phon_2", number="+12025550143")
+    await store.replace_inventory("a", [other], NOW)
+    assert await store.get_number("a", "phon_1") is None
+    assert await store.count_numbers("a") == 1
+    found = await store.query_numbers(NumberQuery(("a",), e164="+12025550143"), None, 10)
+    assert [f.number.id for f in found] == ["phon_2"]
+    assert await store.query_numbers(NumberQuery(()), None, 10) == []
+
+
+async def test_health_is_stale_only_after_a_failure_newer_than_the_last_success(
+    store: SQLiteStore,
+) -> None:
+    assert (await store.health("a")) == AccountHealth("a")
+    assert AccountHealth("a").stale is False
+    failed = AccountHealth("a", NOW, NOW + timedelta(seconds=1), "ServerError: x")
+    await store.set_health(failed)
+    assert await store.health("a") == failed
+    assert failed.stale is True
+    assert AccountHealth("a", NOW + timedelta(seconds=2), NOW, "old").stale is False
+
+
+async def test_claim_job_lets_exactly_one_of_many_claims_win(store: SQLiteStore) -> None:
+    await store.save_job(_job())
+    wins = await asyncio.gather(
+        *(store.claim_job("chg_1", ("planned",), "applying") for _ in range(10))
+    )
+    assert sorted(wins) == [False] * 9 + [True]
+    await store.update_job("chg_1", progress={"done": 1}, report={"ok": True}, state="applied")
+    job = await store.get_job("chg_1")
+    assert job is not None
+    assert (job.state, dict(job.progress), job.report) == ("applied", {"done": 1}, {"ok": True})
+    assert [j.id for j in await store.jobs_in(("applied",))] == ["chg_1"]
+    assert await store.jobs_in(("applying",)) == []
+    assert store.journal_path("chg_1", "a").parent.is_dir()
+
+
+async def test_the_audit_is_append_only_and_filtered(store: SQLiteStore) -> None:
+    entries = [
+        AuditEntry(
+            at=NOW + timedelta(seconds=i),
+            actor=f"t{i % 2}",
+            action="update",
+            account="a",
+            outcome="written",
+            number=f"+1202555014{i}",
+            before={"label": None},
+            after={"label": str(i)},
+        )
+        for i in range(4)
+    ]
+    await store.append_audit(entries)
+    got = await store.query_audit(AuditQuery(("a",)), None, 10)
+    assert [e.seq for e in got] == [1, 2, 3, 4]
+    assert got[0].after == {"label": "0"}
+    assert [e.seq for e in await store.query_audit(AuditQuery(("a",), actor="t1"), None, 10)] == [
+        2,
+        4,
+    ]
+    ranged = AuditQuery(("a",), since=NOW + timedelta(seconds=1), until=NOW + timedelta(seconds=3))
+    assert [e.seq for e in await store.query_audit(ranged, None, 10)] == [2, 3]
+    assert [e.seq for e in await store.query_audit(AuditQuery(("a",)), 2, 10)] == [3, 4]
+    db = sqlite3.connect(store.path)
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("UPDATE audit SET outcome='failed'")
+    db.close()
+
+
+async def test_sessions_expire(store: SQLiteStore) -> None:
+    live = Session("s1", "ops", NOW, datetime.now(UTC) + timedelta(hours=1), {"csrf": "x"})
+    dead = Session("s2", "ops", NOW, datetime.now(UTC) - timedelta(seconds=1))
+    await store.save_session(live)
+    await store.save_session(dead)
+    assert await store.get_session("s1") == live
+    assert await store.get_session("s2") is None
+    await store.delete_session("s1")
+    assert await store.get_session("s1") is None
+
+
+async def test_a_store_of_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    store = SQLiteStore(path)
+    await store.open()
+    await store.close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value='99' WHERE key='schema'")
+    db.commit()
+    db.close()
+    with pytest.raises(pr.ConfigurationError, match="newer phonerouting"):
+        await SQLiteStore(path).open()
