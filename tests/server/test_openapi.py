@@ -93,6 +93,8 @@ def test_schemathesis_reached_past_the_token_check() -> None:
     # Run after the cases above (same module, in order): the token was accepted, so the
     # cases exercised the endpoints themselves.
     documented = {(m, p) for p, ops in schema.raw_schema["paths"].items() for m in ops}
+    # Schemathesis leaves out the path it read the document from.
+    documented.discard(("get", "/openapi.json"))
     seen = {key: statuses for key, statuses in _SEEN.items() if key in documented}
     assert set(seen) == documented
     assert all(401 not in statuses for statuses in seen.values())

@@ -229,6 +229,8 @@ class Service:
     async def start(self) -> None:
         """Open the store, connect the accounts, read the inventory (in the background
         unless ``wait_for_inventory``) and resume the runs a stop interrupted."""
+        if self.started:  # every request calls this: no lock once started
+            return
         async with self._start_lock:
             if self.started:
                 return
