@@ -97,5 +97,6 @@ def test_schemathesis_reached_past_the_token_check() -> None:
     documented.discard(("get", "/openapi.json"))
     seen = {key: statuses for key, statuses in _SEEN.items() if key in documented}
     assert set(seen) == documented
-    assert all(401 not in statuses for statuses in seen.values())
+    # Schemathesis also sends cases without the token (401): each operation got past it too.
+    assert all(statuses - {401} for statuses in seen.values()), seen
     assert any(status < 300 for statuses in seen.values() for status in statuses)

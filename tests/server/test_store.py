@@ -101,7 +101,7 @@ async def test_claim_job_lets_exactly_one_of_many_claims_win(store: SQLiteStore)
     assert (job.state, dict(job.progress), job.report) == ("applied", {"done": 1}, {"ok": True})
     assert [j.id for j in await store.jobs_in(("applied",))] == ["chg_1"]
     assert await store.jobs_in(("applying",)) == []
-    assert store.journal_path("chg_1", "a").parent.is_dir()
+    assert store.journal("chg_1", "a").parent.is_dir()
 
 
 async def test_the_audit_is_append_only_and_filtered(store: SQLiteStore) -> None:

@@ -521,7 +521,7 @@ class Service:
             for part in job.parts:
                 account = str(part["account"])
                 client = _Audited(self, account, self.client(account), actor, action, job.id)
-                journal = self.store.journal_path(job.id, account)
+                journal = self.store.journal(job.id, account)
 
                 def progress(done: int, total: int, base: int = done_before) -> None:
                     watch.progress = {
@@ -581,7 +581,7 @@ class Service:
         for part in job.parts:
             account = str(part["account"])
             report = await migration.verify_journal(
-                self.client(account), journal=self.store.journal_path(job.id, account)
+                self.client(account), journal=self.store.journal(job.id, account)
             )
             results.append({"account": account, **to_data(report), "ok": report.ok})
         return {"id": job.id, "parts": results, "ok": all(r["ok"] for r in results)}

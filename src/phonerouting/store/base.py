@@ -20,6 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 from cattrs.preconf.json import make_converter
 
+from phonerouting.migration.journal import JournalStore
 from phonerouting.model import PhoneNumber, freeze_raw
 from phonerouting.serialize import to_data
 
@@ -265,8 +266,10 @@ class Store(Protocol):
         """Record a job's progress, report or new state."""
         ...
 
-    def journal_path(self, job_id: str, account: str) -> Path:
-        """Where the migration engine keeps the journal of a job's part."""
+    def journal(self, job_id: str, account: str) -> Path | JournalStore:
+        """The migration engine's journal of a job's part: a file path (the engine's
+        SQLite journal) or any `phonerouting.migration.journal.JournalStore`, so a
+        shared store can keep the journals too."""
         ...
 
     # -- web sessions

@@ -508,8 +508,8 @@ class SQLiteStore:
             lambda db: db.execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id=?", params)
         )
 
-    def journal_path(self, job_id: str, account: str) -> Path:
-        """The engine's journal file of one part of a job."""
+    def journal(self, job_id: str, account: str) -> Path:
+        """The engine's SQLite journal file of one part of a job."""
         folder = self.path.with_name(self.path.name + ".journals")
         folder.mkdir(parents=True, exist_ok=True)
         return folder / f"{job_id}-{account}.sqlite"
