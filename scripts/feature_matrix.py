@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from phonerouting import ROUTING_FIELDS
+from phonerouting.adapters.base import Adapter
 from phonerouting.registry import adapter_for, providers
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "feature-matrix.md"
@@ -51,11 +52,19 @@ def render() -> str:
         lines.append(f"| `{field}` | " + " | ".join(cells) + " |")
     lines += [
         "",
-        "| provider | key environment variable | default base URL |",
+        "| provider | credentials' environment variables | default base URL |",
         "|---|---|---|",
     ]
-    lines += [f"| `{a.name}` | `{a.api_key_env}` | `{a.default_base_url}` |" for a in adapters]
+    lines += [f"| `{a.name}` | {_variables(a)} | `{a.default_base_url}` |" for a in adapters]
     return "\n".join(lines) + "\n"
+
+
+def _variables(adapter: Adapter) -> str:
+    """The variables a client reads its credentials from: one key's, or each kind's
+    (``A`` + ``B``, or ``A`` + ``C`` + ``D``) for a provider that takes several."""
+    specs = {spec.name: spec for spec in adapter.credential_specs()}
+    kinds = adapter.credential_sets or (tuple(specs),)
+    return ", or ".join(" + ".join(f"`{specs[name].env}`" for name in kind) for kind in kinds)
 
 
 def main(argv: list[str]) -> int:

@@ -315,6 +315,13 @@ class Core:
         """Apply ``update``; the number as the vendor reports it afterwards. An update
         with every field UNSET writes nothing and returns the current number."""
         number_id, requests = operations.plan_update(self.adapter, number_id, update)
+        if requests and self.adapter.reads_before_update(update):
+            # The vendor would ignore part of the update on some numbers: refused,
+            # never sent to do nothing (Twilio's URLs under an application or trunk).
+            current = yield from self.get_number(number_id)
+            refusal = self.adapter.refuse_update(current, update)
+            if refusal is not None:
+                raise refusal
         return (yield from self._apply(number_id, requests))
 
     def restore_routing(

@@ -63,9 +63,14 @@ _BUILTIN: Final[dict[str, tuple[str, str, str]]] = {
         "CloseAdapter",
         "phonerouting.testing.close:CloseEmulator",
     ),
+    "twilio": (
+        "phonerouting.adapters.twilio",
+        "TwilioAdapter",
+        "phonerouting.testing.twilio:TwilioEmulator",
+    ),
 }
 
-#: The built-in provider names (the four vendors shipped with phonerouting). Every
+#: The built-in provider names (the vendors shipped with phonerouting). Every
 #: provider available, third-party ones included, is `providers()`.
 PROVIDERS: Final[tuple[str, ...]] = tuple(_BUILTIN)
 

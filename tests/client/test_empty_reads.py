@@ -23,7 +23,7 @@ def _empty_but_not_none(number: pr.PhoneNumber) -> dict[str, object]:
 @pytest.mark.parametrize("provider", pr.PROVIDERS)
 def test_no_listed_field_reads_empty_but_not_none(provider: str) -> None:
     emu = testing.emulator(provider, 60, seed=5, populate=0.5)
-    with pr.connect(provider, api_key=emu.api_key, transport=emu.transport()) as client:
+    with pr.connect(provider, **emu.client_credentials(), transport=emu.transport()) as client:
         numbers = list(client.list_numbers())
         assert [n.number for n in numbers if _empty_but_not_none(n)] == []
         # Clearing every field the provider can clear leaves nothing but None.

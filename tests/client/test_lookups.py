@@ -23,10 +23,10 @@ def mode(request: pytest.FixtureRequest) -> str:
 def connect(mode: str, emu: testing.Emulator) -> pr.Client | pr.AsyncClient:
     if mode == "sync":
         return pr.connect(
-            emu.provider, api_key=emu.api_key, transport=emu.transport(), retry_policy=FAST
+            emu.provider, **emu.client_credentials(), transport=emu.transport(), retry_policy=FAST
         )
     return pr.connect_async(
-        emu.provider, api_key=emu.api_key, transport=emu.async_transport(), retry_policy=FAST
+        emu.provider, **emu.client_credentials(), transport=emu.async_transport(), retry_policy=FAST
     )
 
 

@@ -703,6 +703,11 @@ def check_sample(sample: Sample) -> Operation:
     operation = operation_by_id(sample.provider, sample.operation_id)
     path = example_path(operation)
     if sample.kind == "request":
+        body = _node(sample.provider, operation.pointer).get("requestBody", {})
+        content = _resolve(sample.provider, body, operation.pointer)[0].get("content", {})
+        if _form_media(content) is not None and _json_media(content) is None:
+            # A form-encoded body's sample holds its pairs, as a JSON object of strings.
+            return validate_request(sample.provider, operation.method, path, form_body=sample.body)
         return validate_request(sample.provider, operation.method, path, sample.body)
     assert sample.status is not None
     return validate_response(sample.provider, operation.method, path, sample.status, sample.body)

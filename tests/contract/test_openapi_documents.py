@@ -298,7 +298,7 @@ NON_MATCHES = [
     ("agentmessage", "GET", "/v1/phone_numbers", "no documented path"),
     ("close", "PUT", f"/api/v1/phone_number/{CLOSE_ID}", "no documented path"),
     ("close", "GET", "/api/v1/phone_number/phon_123/", "id='phon_123'"),
-    ("twilio", "GET", "/", "unknown provider"),
+    ("plivo", "GET", "/", "unknown provider"),
 ]
 
 

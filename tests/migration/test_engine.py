@@ -19,7 +19,7 @@ FAST = pr.RetryPolicy(backoff_initial=0.0, backoff_max=0.0, jitter=0.0)
 def client(emu: testing.Emulator, retries: int = 2) -> pr.AsyncClient:
     return pr.connect_async(
         emu.provider,
-        api_key=emu.api_key,
+        **emu.client_credentials(),
         transport=emu.async_transport(),
         retry_policy=FAST,
         max_retries=retries,

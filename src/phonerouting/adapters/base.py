@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from phonerouting.errors import ConfigurationError, UnsupportedFieldError
+from phonerouting.errors import ConfigurationError, UnsupportedFieldError, ValidationError
 from phonerouting.model import Capabilities, PhoneNumber, RoutingUpdate
 
 __all__ = ["Adapter", "Credential", "ErrorInfo", "Page", "Request"]
@@ -205,6 +205,20 @@ class Adapter(abc.ABC):
     def update_requests(self, number_id: str, update: RoutingUpdate) -> list[Request]:
         """The requests that apply ``update``, in order; the last one's response is the
         number after the update. An empty list means there is nothing to write."""
+
+    def reads_before_update(self, update: RoutingUpdate) -> bool:
+        """Whether `refuse_update` must see the number as it stands before ``update``
+        is sent (one read more); never, by default."""
+        del update
+        return False
+
+    def refuse_update(self, number: PhoneNumber, update: RoutingUpdate) -> ValidationError | None:
+        """Why ``update`` must not be sent to ``number`` as it stands (a
+        ValidationError to raise, before anything is sent), or ``None``: for a vendor
+        that would silently ignore part of it on some numbers. Asked only when
+        `reads_before_update` says so."""
+        del number, update
+        return None
 
     def restorable_state(self, number: PhoneNumber) -> dict[str, Any]:
         """The vendor state beyond the normalized fields that `restore_requests` needs

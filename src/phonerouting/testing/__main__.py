@@ -73,6 +73,8 @@ def serve_command(args: argparse.Namespace) -> int:
         args.provider, args.numbers, seed=args.seed, api_key=args.api_key, populate=args.populate
     )
     announce = [] if args.api_key else [emu.api_key]
+    # What else a client must be given (a Twilio Account SID), one name=value a line.
+    announce += [f"{name}={value}" for name, value in emu.identifiers().items()]
 
     async def run() -> None:
         task = asyncio.ensure_future(serve_forever(emu, args.host, args.port, announce))

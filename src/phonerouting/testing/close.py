@@ -11,8 +11,6 @@ ids) and answers 400 ``field-errors`` for anything else; group numbers need the
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -34,6 +32,7 @@ from phonerouting.testing.seeding import close_id, e164_numbers, rng
 from phonerouting.testing.wire import (
     EmuRequest,
     EmuResponse,
+    basic_credentials,
     is_https_url,
     is_valid_e164,
     json_response,
@@ -76,14 +75,9 @@ def _credential(request: EmuRequest) -> str | None:
     scheme, _, value = header.partition(" ")
     if scheme == "Bearer":
         return value or None
-    if scheme != "Basic":
-        return None
-    try:
-        user, colon, password = base64.b64decode(value, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
+    pair = basic_credentials(value) if scheme == "Basic" else None
     # Basic credentials are "user:password"; Close's is "KEY:" with nothing after.
-    return user if colon and not password else None
+    return pair[0] if pair is not None and not pair[1] else None
 
 
 def _formatted(number: str | None) -> str | None:

@@ -119,6 +119,19 @@ class Emulator(abc.ABC):
         ``extra`` may carry ``retry_after`` (seconds) for 429s.
         """
 
+    #: The keyword of `phonerouting.connect` the emulator's key is given as.
+    key_credential: ClassVar[str] = "api_key"
+
+    def identifiers(self) -> dict[str, str]:
+        """The non-secret credentials a client of this emulator needs besides its key
+        (connect()'s keyword arguments, e.g. an account id); none by default."""
+        return {}
+
+    def client_credentials(self, key: str | None = None) -> dict[str, str]:
+        """The keyword arguments of `phonerouting.connect` that authenticate against
+        this emulator: its key (or ``key`` in its place) and its `identifiers`."""
+        return {**self.identifiers(), self.key_credential: self.api_key if key is None else key}
+
     def common_headers(self) -> dict[str, str]:
         """Headers every response carries (trace or request ids)."""
         return {}

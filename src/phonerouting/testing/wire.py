@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import json
 import math
@@ -17,6 +19,7 @@ __all__ = [
     "EmuRequest",
     "EmuResponse",
     "LoggedRequest",
+    "basic_credentials",
     "is_https_url",
     "is_uuid",
     "is_valid_e164",
@@ -78,6 +81,16 @@ class LoggedRequest:
     json: Any
     body: bytes
     form: Mapping[str, str] | None = None
+
+
+def basic_credentials(value: str) -> tuple[str, str] | None:
+    """The ``(user, password)`` of an HTTP Basic credential (the part after ``Basic``),
+    or ``None`` when it is not base64 of ``user:password``."""
+    try:
+        user, colon, password = base64.b64decode(value, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return (user, password) if colon else None
 
 
 def is_form(headers: Mapping[str, str]) -> bool:
