@@ -94,7 +94,9 @@ def target(
         return
     ticks = itertools.count(1)
     epoch = datetime(2026, 2, 1, 10, 0, tzinfo=UTC)
-    monkeypatch.setattr(testing.twilio, "now", lambda: epoch + timedelta(seconds=next(ticks)))
+    monkeypatch.setattr(
+        testing.twilio, "now_iso", lambda: (epoch + timedelta(seconds=next(ticks))).isoformat()
+    )
     emu = _emulator()
     scenario = str(request.node.originalname).removeprefix("test_")
     if scenario == "validation":

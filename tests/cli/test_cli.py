@@ -25,7 +25,13 @@ def test_providers_table_and_json() -> None:
         [str(SCRIPT), "providers", "--json"], capture_output=True, text=True, timeout=30, check=True
     )
     data = json.loads(done.stdout)
-    assert [p["provider"] for p in data] == ["linq-v2", "linq-v3", "agentmessage", "close"]
+    assert [p["provider"] for p in data] == [
+        "linq-v2",
+        "linq-v3",
+        "agentmessage",
+        "close",
+        "twilio",
+    ]
     assert data[2]["settable"] == ["campaign_id", "inbound_url", "label", "status_url"]
     table = subprocess.run(
         [str(SCRIPT), "providers"], capture_output=True, text=True, timeout=30, check=True
@@ -265,7 +271,7 @@ def test_options_before_the_command_name_count(served: Served) -> None:
     assert missing.code == 2
     assert missing.err == (
         "phonerouting: error: list new: unknown account 'new'; known: linq-v2, linq-v3, "
-        "agentmessage, close. Fix the accounts file (phonerouting.toml, --config or "
+        "agentmessage, close, twilio. Fix the accounts file (phonerouting.toml, --config or "
         "$PHONEROUTING_CONFIG) or the account name; no request was sent.\n"
     )
 

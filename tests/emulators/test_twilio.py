@@ -236,9 +236,16 @@ def test_a_rate_limit_is_20429(emu: testing.TwilioEmulator) -> None:
         answer = http.get(list_path(emu))
     assert answer.status_code == 429
     assert answer.json() == error(429, 20429, "Too Many Requests")
-    # Whether the 2010 API sends Retry-After is not known: the emulator sends none.
-    assert "Retry-After" not in answer.headers
+    # Whether the 2010 API sends Retry-After is not known: the limiter says when a
+    # request would pass (a decision), a 429 programmed without a wait says nothing.
+    assert answer.headers["Retry-After"] == "1"
     assert answer.headers["Twilio-Concurrent-Requests"] == "1"
+    emu.set_rate_limit(None)
+    emu.faults.add("status", status=429)
+    with client(emu) as http:
+        programmed = http.get(list_path(emu))
+    assert programmed.status_code == 429
+    assert "Retry-After" not in programmed.headers
 
 
 def test_the_default_name_of_a_number() -> None:

@@ -12,7 +12,7 @@ import pytest
 import phonerouting as pr
 from phonerouting import migration, testing
 from phonerouting.adapters.close import CloseAdapter
-from phonerouting.registry import PROVIDERS, adapter_for
+from phonerouting.registry import PROVIDERS
 from phonerouting.testing import CloseEmulator, LinqV3Emulator
 from tests.migration.test_engine import client
 
@@ -85,10 +85,10 @@ async def test_every_adapters_restorable_state_is_json_and_restores_its_own_numb
 ) -> None:
     # Generic: whatever an adapter keeps is JSON (it goes in the journal file), and a
     # restore without any kept state is the plain update.
-    adapter = adapter_for(provider)
     emu = testing.emulator(provider, 8, seed=63, populate=0.7)
     async with client(emu) as dst:
         numbers = [n async for n in dst.list_numbers()]
+        adapter = dst.adapter  # the account's (Twilio's paths name it)
     for number in numbers:
         state = adapter.restorable_state(number)
         assert json.loads(json.dumps(state)) == state

@@ -30,7 +30,14 @@ from urllib.parse import urlencode, urlsplit
 
 from phonerouting.testing.core import Emulator
 from phonerouting.testing.seeding import e164_numbers, rng
-from phonerouting.testing.wire import EmuRequest, EmuResponse, basic_credentials, json_response
+from phonerouting.testing.wire import (
+    EmuRequest,
+    EmuResponse,
+    basic_credentials,
+    json_response,
+    whole_seconds,
+)
+from phonerouting.testing.wire import now_iso as wire_now_iso
 
 __all__ = ["TwilioEmulator", "TwilioRecord", "error_body", "formatted"]
 
@@ -102,9 +109,10 @@ def error_body(status: int, code: int, message: str) -> dict[str, Any]:
     }
 
 
-def now() -> datetime:
-    """The wall clock updates are stamped with (a recording replaces it)."""
-    return datetime.now(UTC)
+def now_iso() -> str:
+    """The wall clock updates are stamped with, ISO 8601 (a test or a recording
+    replaces it); written back in Twilio's RFC 2822 form."""
+    return wire_now_iso()
 
 
 def _rfc2822(when: datetime) -> str:
@@ -297,6 +305,12 @@ class TwilioEmulator(Emulator):
         if status == 429:
             # The limit Twilio names is one of concurrency; it documents this header.
             headers["Twilio-Concurrent-Requests"] = "1"
+            # Whether this API sends Retry-After is not documented: the rate limiter's
+            # 429 says when a request would pass (a decision, providers/twilio/README),
+            # a 429 programmed without a wait says nothing.
+            wait = extra.get("retry_after")
+            if wait is not None:
+                headers["Retry-After"] = str(whole_seconds(wait))
         return json_response(status, error_body(status, code, text), headers)
 
     def _not_found(self, request: EmuRequest) -> EmuResponse:
@@ -424,5 +438,5 @@ class TwilioEmulator(Emulator):
             record["trunk_sid"] = None
         if form.get("TrunkSid"):
             record["voice_application_sid"] = ""
-        record["date_updated"] = _rfc2822(now())
+        record["date_updated"] = _rfc2822(datetime.fromisoformat(now_iso()))
         return json_response(200, record)
