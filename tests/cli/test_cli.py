@@ -53,6 +53,7 @@ def test_providers_table_and_json() -> None:
         "LINQ_API_V3_API_KEY",
         "AGENTMESSAGE_API_KEY",
         "CLOSE_API_KEY",
+        "TWILIO_AUTH_TOKEN",
     ]
 
 
