@@ -13,6 +13,7 @@ from typing import Any
 
 import phonerouting as pr
 from phonerouting import testing
+from phonerouting.adapters.base import Adapter
 from phonerouting.testing import ProviderProfile
 
 #: ``providers/`` at the repository root: the built-in vendors' contracts.
@@ -55,3 +56,19 @@ def need(provider: str, attribute: str) -> Any:
         f"(see phonerouting.testing.ProviderProfile.{attribute})"
     )
     return value
+
+
+def adapter(provider: str) -> Adapter:
+    """``provider``'s adapter for the account its profile's credentials name (without
+    an emulator): what builds requests for a vendor with the account in every path
+    (Twilio); the shared adapter itself for the others."""
+    from phonerouting.registry import account_adapter, adapter_for
+
+    shared = adapter_for(provider)
+    given = PROFILES[provider].credentials(None, "test-key-0123456789")
+    settings = {
+        spec.name: given[spec.name]
+        for spec in shared.credential_specs()
+        if not spec.secret and spec.name in given
+    }
+    return account_adapter(shared, settings)

@@ -15,6 +15,7 @@ from phonerouting.adapters.base import Request
 from phonerouting.errors import error_class_for_status
 from phonerouting.registry import adapter_for
 from phonerouting.responses import error_from_response, parse_success
+from tests import profiles
 from tests.contract.openapi_contract import Sample, iter_samples, validate_request
 from tests.profiles import PROFILES
 
@@ -32,6 +33,10 @@ VALUES: dict[str, object] = {
     "participants": ["user_abc123"],
     "external_numbers": ["+16503334444"],
     "press_1_to_accept": True,
+    "voice_url": "https://hooks.example/voice",
+    "voice_fallback_url": "https://hooks.example/voice-fallback",
+    "inbound_fallback_url": "https://hooks.example/inbound-fallback",
+    "call_status_url": "https://hooks.example/call-status",
 }
 
 
@@ -49,7 +54,7 @@ def updates(provider: str) -> list[pr.RoutingUpdate]:
 
 
 def built_requests(provider: str) -> list[Request]:
-    adapter = adapter_for(provider)
+    adapter = profiles.adapter(provider)  # for an account: Twilio's paths name it
     requests = [adapter.list_request(), adapter.find_request("+12025551234")]
     get = adapter.get_request(IDS[provider])
     if get is not None:
@@ -61,7 +66,7 @@ def built_requests(provider: str) -> list[Request]:
 
 @pytest.mark.parametrize("provider", list(IDS))
 def test_every_request_the_adapter_builds_is_in_the_contract(provider: str) -> None:
-    adapter = adapter_for(provider)
+    adapter = profiles.adapter(provider)
     auth = adapter.authenticate(PROFILES[provider].credentials(None, "test-key"))
     headers = {"Content-Type": "application/json", **auth}
     requests = built_requests(provider)
@@ -88,7 +93,7 @@ def _samples(kind: str) -> list[Sample]:
     "sample", [s for s in _samples("response") if s.status and s.status < 300], ids=lambda s: s.name
 )
 def test_every_success_sample_parses(sample: Sample) -> None:
-    adapter = adapter_for(sample.provider)
+    adapter = profiles.adapter(sample.provider)
     request = Request("GET", "/sample")
     content = json.dumps(sample.body).encode()
     if sample.operation_id == "list":
@@ -114,7 +119,7 @@ def test_every_success_sample_parses(sample: Sample) -> None:
     ids=lambda s: s.name,
 )
 def test_every_error_sample_becomes_the_typed_error(sample: Sample) -> None:
-    adapter = adapter_for(sample.provider)
+    adapter = profiles.adapter(sample.provider)
     assert sample.status is not None
     request = Request("PUT", "/sample")
     error = error_from_response(

@@ -9,7 +9,7 @@ from typing import Any
 
 import phonerouting as pr
 from phonerouting import testing
-from phonerouting.registry import adapter_for
+from tests import profiles
 from tests.profiles import PROFILES
 
 #: The providers the reliability suite runs over: every one with a profile.
@@ -21,7 +21,7 @@ UPDATE = {p: prof.update for p, prof in PROFILES.items()}
 #: The HTTP method of each provider's routing write: that of the adapter's request
 #: for ``UPDATE``.
 WRITE_METHOD = {
-    p: adapter_for(p).update_requests(prof.sample_id, prof.update)[0].method
+    p: profiles.adapter(p).update_requests(prof.sample_id, prof.update)[0].method
     for p, prof in PROFILES.items()
 }
 #: Well-formed ids that no emulator holds (its profile's ``unknown_id``).

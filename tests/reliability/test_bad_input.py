@@ -219,9 +219,12 @@ def check_requests(emu: testing.Emulator) -> None:
     for request in emu.requests:
         assert ".." not in request.path, request.path
         assert "%" not in request.path, request.path
-        rest = request.path[len(list_path(emu)) :].strip("/")
-        if rest:
-            number_id = rest.split("/")[0]
+        # Where an id sits in the item path: between its prefix and what follows it
+        # (Twilio's ``.json``).
+        prefix, _, suffix = PROFILES[emu.provider].item_path_of(emu, "\0").partition("\0")
+        prefix = emu.base_path + prefix
+        if request.path.startswith(prefix) and request.path != list_path(emu):
+            number_id = request.path[len(prefix) :].split("/")[0].removesuffix(suffix)
             assert ID_SHAPE[emu.provider].fullmatch(number_id), request.path
 
 

@@ -36,7 +36,9 @@ def test_each_built_in_profile_lives_with_its_emulator(provider: str) -> None:
     assert found.provider == provider
     assert registry.emulator_class(provider).profile is found  # type: ignore[union-attr]
     emu = testing.emulator(provider, 1)
-    assert found.auth_headers(emu) == registry.adapter_for(provider).auth_headers(emu.api_key)
+    # The emulator's own credentials (its key and, for Twilio, its Account SID).
+    expected = registry.adapter_for(provider).authenticate(emu.client_credentials())
+    assert found.auth_headers(emu) == expected
 
 
 class _NoEmulatorAdapter(PairAdapter):

@@ -23,12 +23,22 @@ providers/twilio/README.md.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit
 
+from phonerouting.model import RoutingUpdate
 from phonerouting.testing.core import Emulator
+from phonerouting.testing.profile import (
+    ContractCase,
+    Form,
+    Held,
+    ProviderProfile,
+    RawWrite,
+    Seeded,
+)
 from phonerouting.testing.seeding import e164_numbers, rng
 from phonerouting.testing.wire import (
     EmuRequest,
@@ -39,7 +49,7 @@ from phonerouting.testing.wire import (
 )
 from phonerouting.testing.wire import now_iso as wire_now_iso
 
-__all__ = ["TwilioEmulator", "TwilioRecord", "error_body", "formatted"]
+__all__ = ["PROFILE", "TwilioEmulator", "TwilioRecord", "error_body", "formatted"]
 
 # The emulator keeps its own copy of Twilio's rules (not the adapter's), so an adapter
 # mistake cannot hide behind the same mistake here.
@@ -440,3 +450,258 @@ class TwilioEmulator(Emulator):
             record["voice_application_sid"] = ""
         record["date_updated"] = _rfc2822(datetime.fromisoformat(now_iso()))
         return json_response(200, record)
+
+
+# ---------------------------------------------------------------- test profile
+
+_UNKNOWN = "PN" + "0" * 32
+_SAMPLES_ACCOUNT = "AC4e92a91e3256f991b1df2d66e50c9042"
+_SID = re.compile("PN" + _HEX32)
+_RQ = re.compile("RQ" + _HEX32)
+_ACCOUNT_IN_TEXT = re.compile("AC" + _HEX32)
+
+
+def _landed(emu: TwilioEmulator, number_id: str) -> bool:
+    return bool(emu.get(number_id)["friendly_name"] == "Front desk")
+
+
+def _raw_write(emu: TwilioEmulator) -> RawWrite:
+    record = emu.add_number("+12025550142", friendly_name="Before")
+    path = PROFILE.item_path_of(emu, record.id)
+    return RawWrite(
+        "POST", path, Form({"FriendlyName": "After"}), lambda: record["friendly_name"] == "After"
+    )
+
+
+def _contract_setup(emu: TwilioEmulator) -> Seeded:
+    own = emu.add_number("+18089255327", friendly_name="Front desk").id
+    other = emu.add_number("+18089255328").id
+    return Seeded(emu, own, {"other": other})
+
+
+def _unknown(s: Seeded) -> str:
+    return s.item_path(_UNKNOWN)
+
+
+def _other(s: Seeded) -> str:
+    return s.item_path(s.ids["other"])
+
+
+def _blank_request_ids(body: Any) -> Any:
+    # The account's SID is made from the emulator's seed: named alike in every message.
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        body["message"] = _ACCOUNT_IN_TEXT.sub("AC<account>", body["message"])
+    return body
+
+
+def _expected_error(body: Any) -> dict[str, object]:
+    return {"code": body["code"], "message": body["message"], "doc_url": body["more_info"]}
+
+
+_CASES = (
+    ContractCase(
+        operation="list", status=200, cause="ok", params={"PageSize": "1"}, sample="list.200.json"
+    ),
+    ContractCase(
+        operation="list",
+        status=200,
+        cause="last-page",
+        params={"PageSize": "1", "Page": "1"},
+        sample="list.200.last_page.json",
+    ),
+    ContractCase(
+        operation="list",
+        status=400,
+        cause="page-token",
+        params={"PageToken": "PAnope"},
+        sample="list.400.json",
+    ),
+    ContractCase(
+        operation="list",
+        status=404,
+        cause="another-account",
+        path="/Accounts/AC" + "f" * 32 + "/IncomingPhoneNumbers.json",
+        sample="list.404.json",
+    ),
+    ContractCase(operation="get", status=200, cause="ok", sample="get.200.json"),
+    ContractCase(
+        operation="get", status=404, cause="unknown", path=_unknown, sample="get.404.json"
+    ),
+    ContractCase(
+        operation="update",
+        status=200,
+        cause="set",
+        path=_other,
+        body=Form(
+            {
+                "FriendlyName": "Sales line",
+                "VoiceUrl": "https://hooks.example/voice/2",
+                "VoiceFallbackUrl": "https://hooks.example/voice/fallback",
+                "StatusCallback": "https://hooks.example/call-status",
+                "SmsUrl": "https://hooks.example/sms/2",
+                "SmsFallbackUrl": "https://hooks.example/sms/fallback",
+            }
+        ),
+        sample="update.200.json",
+    ),
+    ContractCase(
+        operation="update",
+        status=200,
+        cause="cleared",
+        path=_other,
+        body=Form(
+            dict.fromkeys(
+                (
+                    "FriendlyName",
+                    "VoiceUrl",
+                    "VoiceFallbackUrl",
+                    "StatusCallback",
+                    "SmsUrl",
+                    "SmsFallbackUrl",
+                ),
+                "",
+            )
+        ),
+        sample="update.200.cleared.json",
+    ),
+    ContractCase(
+        operation="update", status=404, cause="unknown", path=_unknown, sample="update.404.json"
+    ),
+)
+
+
+def _held(emu: TwilioEmulator) -> list[Held]:
+    return [
+        Held(n.id, n["phone_number"], bool(n["voice_url"] or n["sms_url"]))
+        for n in emu.numbers.values()
+    ]
+
+
+def _server_error_body(emu: Any, status: int, headers: Mapping[str, str]) -> Any:
+    code = _CODES.get(status, 20000 + status)
+    return error_body(status, code, _MESSAGES.get(status, "Error"))
+
+
+def _rate_limit_answer(headers: Mapping[str, str], body: Any) -> dict[str, object]:
+    return {"Retry-After": headers.get("Retry-After"), "body": body}
+
+
+def _expected_rate_limit(emu: TwilioEmulator, wait: int, asked: bool) -> dict[str, object]:
+    return {
+        "Retry-After": str(wait) if asked else None,
+        "body": error_body(429, 20429, "Too Many Requests"),
+    }
+
+
+def _wire_item(sid: str = "PN" + "a" * 32) -> dict[str, Any]:
+    return {
+        "account_sid": "AC" + "a" * 32,
+        "friendly_name": "Line 1",
+        "phone_number": "+12025550142",
+        "sid": sid,
+        "sms_url": "https://hooks.example.com/in",
+        "sms_fallback_url": "",
+        "status_callback": "",
+        "voice_url": None,
+        "voice_fallback_url": None,
+        "capabilities": {"voice": True, "sms": True, "mms": True, "fax": False},
+        "date_created": "Thu, 01 Jan 2026 00:00:01 +0000",
+        "date_updated": "Thu, 01 Jan 2026 00:00:01 +0000",
+        "uri": f"/{VERSION}/Accounts/AC{'a' * 32}/IncomingPhoneNumbers/{sid}.json",
+    }
+
+
+def _wire_list(items: list[Any]) -> Any:
+    return {"incoming_phone_numbers": items, "next_page_uri": None, "page": 0, "page_size": 1000}
+
+
+def _bad_envelopes(item: Any) -> list[tuple[str, Any]]:
+    ok = _wire_list([item])
+    return [
+        ("next_page_uri missing", {k: v for k, v in ok.items() if k != "next_page_uri"}),
+        ("next_page_uri as number", {**ok, "next_page_uri": 2}),
+        ("next_page_uri elsewhere", {**ok, "next_page_uri": "https://evil.example/x.json"}),
+        ("next_page_uri huge", {**ok, "next_page_uri": f"/{VERSION}/" + "c" * 70_000}),
+        ("numbers as dict", {**ok, "incoming_phone_numbers": item}),
+        ("numbers null", {**ok, "incoming_phone_numbers": None}),
+    ]
+
+
+#: What the generic test suites need to know about twilio. Paths name the emulator's
+#: account (``{emu.account_sid}``); its key is the account's Auth Token.
+PROFILE = ProviderProfile(
+    provider="twilio",
+    list_path="/Accounts/{emu.account_sid}/IncomingPhoneNumbers.json",
+    item_path="/Accounts/{emu.account_sid}/IncomingPhoneNumbers/{id}.json",
+    sample_id="PN" + "b" * 32,
+    unknown_id=_UNKNOWN,
+    update=RoutingUpdate(label="Front desk"),
+    update_landed=_landed,
+    raw_write=_raw_write,
+    # Without an emulator, the account of providers/twilio/samples (seed 11).
+    credentials=lambda emu, secret: {
+        "account_sid": emu.account_sid if emu is not None else _SAMPLES_ACCOUNT,
+        "auth_token": secret,
+    },
+    contract_setup=_contract_setup,
+    contract_operations={
+        "list": lambda s: ("GET", s.list_path(), None),
+        "get": lambda s: ("GET", s.item_path(s.own), None),
+        "update": lambda s: ("POST", s.item_path(s.own), Form({"FriendlyName": "Sales line"})),
+    },
+    contract_cases=_CASES,
+    unreproduced_samples={
+        "update.400.invalid_url.json": "a URL the adapter never sends (tests/contract)",
+        "update.400.friendly_name.json": "a label the adapter refuses first (tests/contract)",
+    },
+    not_emulated=frozenset({("update", "400")}),
+    blank_request_ids=_blank_request_ids,
+    contract_updates=(
+        RoutingUpdate(
+            label="Front",
+            voice_url="https://a.example/voice",
+            voice_fallback_url="https://a.example/vf",
+            call_status_url="https://a.example/status",
+            inbound_url="https://a.example/in",
+            inbound_fallback_url="https://a.example/sf",
+        ),
+        RoutingUpdate(
+            label=None,
+            voice_url=None,
+            voice_fallback_url=None,
+            call_status_url=None,
+            inbound_url=None,
+            inbound_fallback_url=None,
+        ),
+    ),
+    expected_error=_expected_error,
+    held_numbers=_held,
+    id_shape=lambda number_id: _SID.fullmatch(number_id) is not None,
+    wall_clock=("phonerouting.testing.twilio:now_iso",),
+    server_error_body=_server_error_body,
+    rate_limit_answer=_rate_limit_answer,
+    expected_rate_limit=_expected_rate_limit,
+    id_pattern="PN[0-9a-fA-F]{32}",
+    request_id_on_every_answer=True,
+    wire_item=_wire_item(),
+    wire_id="PN" + "a" * 32,
+    wire_id_key="sid",
+    wire_number_key="phone_number",
+    wire_route_key="sms_url",
+    wire_list=_wire_list,
+    wire_item_id=lambda n: f"PN{n:032x}",
+    wire_bad_envelopes=_bad_envelopes,
+    wire_bad_fields=(
+        ("friendly_name as int", "friendly_name", 5),
+        ("sid malformed", "sid", "PN123"),
+    ),
+    contract_endpoints=frozenset(
+        {
+            ("GET", "/Accounts/{AccountSid}/IncomingPhoneNumbers.json", "list"),
+            ("GET", "/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json", "get"),
+            ("POST", "/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json", "update"),
+        }
+    ),
+    contract_security=[[{"type": "http", "scheme": "basic"}]],
+)
+TwilioEmulator.profile = PROFILE
