@@ -55,9 +55,11 @@ def demo_config(
         emulators[provider] = emu
 
         def connect(emu: Emulator = emu, provider: str = provider) -> pr.AsyncClient:
+            # The key, and any account id a provider needs (Twilio's Account SID).
+            credentials: dict[str, Any] = emu.client_credentials()
             return pr.connect_async(
                 provider,
-                api_key=emu.api_key,
+                **credentials,
                 transport=emu.async_transport(),
                 retry_policy=policy,
                 http="httpx",
