@@ -63,6 +63,11 @@ _BUILTIN: Final[dict[str, tuple[str, str, str]]] = {
         "CloseAdapter",
         "phonerouting.testing.close:CloseEmulator",
     ),
+    "telnyx": (
+        "phonerouting.adapters.telnyx",
+        "TelnyxAdapter",
+        "phonerouting.testing.telnyx:TelnyxEmulator",
+    ),
 }
 
 #: The built-in provider names (the four vendors shipped with phonerouting). Every

@@ -25,7 +25,13 @@ def test_providers_table_and_json() -> None:
         [str(SCRIPT), "providers", "--json"], capture_output=True, text=True, timeout=30, check=True
     )
     data = json.loads(done.stdout)
-    assert [p["provider"] for p in data] == ["linq-v2", "linq-v3", "agentmessage", "close"]
+    assert [p["provider"] for p in data] == [
+        "linq-v2",
+        "linq-v3",
+        "agentmessage",
+        "close",
+        "telnyx",
+    ]
     assert data[2]["settable"] == ["campaign_id", "inbound_url", "label", "status_url"]
     table = subprocess.run(
         [str(SCRIPT), "providers"], capture_output=True, text=True, timeout=30, check=True
@@ -47,6 +53,7 @@ def test_providers_table_and_json() -> None:
         "LINQ_API_V3_API_KEY",
         "AGENTMESSAGE_API_KEY",
         "CLOSE_API_KEY",
+        "TELNYX_API_KEY",
     ]
 
 

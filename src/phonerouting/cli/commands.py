@@ -166,6 +166,9 @@ def _dry_run(client: Client, number: PhoneNumber, update: RoutingUpdate, as_json
     # The same pure step update_routing takes: it refuses what the provider cannot
     # set or clear, and builds the exact requests; none is sent.
     _, requests = operations.plan_update(adapter, number.id, update)
+    if requests and adapter.reads_before_update(update):
+        # Built from the number as just read, as update_routing builds it.
+        requests = adapter.update_requests_for(number, update)
     changes = {
         field: {"before": getattr(number, field), "after": value}
         for field, value in update.changes().items()

@@ -43,6 +43,7 @@ from phonerouting.testing.profile import (
     profile,
 )
 from phonerouting.testing.seeding import e164_numbers
+from phonerouting.testing.telnyx import TelnyxEmulator
 from phonerouting.testing.wire import LoggedRequest
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "ProviderProfile",
     "RawWrite",
     "Seeded",
+    "TelnyxEmulator",
     "e164_numbers",
     "emulator",
     "profile",
@@ -77,6 +79,7 @@ EMULATORS: dict[str, type[Emulator]] = {
     "linq-v3": LinqV3Emulator,
     "agentmessage": AgentMessageEmulator,
     "close": CloseEmulator,
+    "telnyx": TelnyxEmulator,
 }
 
 
