@@ -379,12 +379,13 @@ class Core:
         """Apply ``update``; the number as the vendor reports it afterwards. An update
         with every field UNSET writes nothing and returns the current number."""
         number_id, requests = operations.plan_update(self.adapter, number_id, update)
+        current = None
         if requests and self.adapter.reads_before_update(update):
             # What is sent depends on what the number holds (Telnyx keeps a number's
             # forwarding type when it sets where calls go).
             current = yield from self.get_number(number_id)
             requests = self.adapter.update_requests_for(current, update)
-        return (yield from self._apply(number_id, requests))
+        return (yield from self._apply(number_id, requests, current))
 
     def restore_routing(
         self, number_id: object, update: RoutingUpdate, state: Mapping[str, Any]
@@ -396,18 +397,24 @@ class Core:
         requests = self.adapter.restore_requests(number_id, update, state)
         return (yield from self._apply(number_id, requests))
 
-    def _apply(self, number_id: str, requests: list[Request]) -> Operation[PhoneNumber]:
+    def _apply(
+        self, number_id: str, requests: list[Request], current: PhoneNumber | None = None
+    ) -> Operation[PhoneNumber]:
         if not requests:
             return (yield from self.get_number(number_id))
         if self.adapter.parts:
-            return (yield from self._apply_parts(number_id, requests))
+            return (yield from self._apply_parts(number_id, requests, current))
         for request in requests[:-1]:
             yield from self.exchange(request)
         return (yield from self._parsed_once(requests[-1], self.adapter.parse_number))
 
-    def _apply_parts(self, number_id: str, requests: list[Request]) -> Operation[PhoneNumber]:
+    def _apply_parts(
+        self, number_id: str, requests: list[Request], current: PhoneNumber | None
+    ) -> Operation[PhoneNumber]:
         """Send every request of an update over several resources; the number as it
-        stands after all of them, from their answers, reading only what none gave."""
+        stands after all of them, from their answers, reading only what none gave
+        (``current``, the number just read before the update, stands for the number
+        itself when only its parts were written)."""
         number: PhoneNumber | None = None
         answers: dict[str, Any] = {}
         unread = False
@@ -423,9 +430,12 @@ class Core:
                 # Written, but the answer could not say all it should (Telnyx's
                 # UNAVAILABLE): the write is not repeated, the number is read instead.
                 unread = True
+        if number is None and current is not None and not unread:
+            # Only parts were written, and the number was read just before: what it
+            # holds itself is unchanged by them (its update time is as read then).
+            number = current
         if number is None or unread:
-            # No answer said all of the number itself (or one could not): it is read,
-            # so what is returned is how it stands now (its update time included).
+            # No answer said all of the number itself (or one could not): it is read.
             read = self.adapter.get_request(number_id)
             assert read is not None, "an adapter with parts reads one number"
             number = yield from self._parsed(read, self.adapter.parse_number)

@@ -272,7 +272,7 @@ def test_options_before_the_command_name_count(served: Served) -> None:
     assert missing.code == 2
     assert missing.err == (
         "phonerouting: error: list new: unknown account 'new'; known: linq-v2, linq-v3, "
-        "agentmessage, close. Fix the accounts file (phonerouting.toml, --config or "
+        "agentmessage, close, telnyx. Fix the accounts file (phonerouting.toml, --config or "
         "$PHONEROUTING_CONFIG) or the account name; no request was sent.\n"
     )
 

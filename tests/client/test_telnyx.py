@@ -436,3 +436,35 @@ def test_the_key_is_sent_as_bearer_and_read_from_telnyx_api_key(
         pr.connect("telnyx", transport=emu.transport())
     assert "TELNYX_API_KEY" in str(info.value)
     assert json.dumps(sent(emu)).count(emu.api_key) == 0
+
+
+async def test_setting_forwarding_reads_once_and_nothing_after(
+    mode: str, fast_policy: pr.RetryPolicy
+) -> None:
+    emu = TelnyxEmulator(seed=2)
+    record = emu.add_number("+19705555098", tags=["desk"])
+    client = connect(mode, emu, fast_policy)
+    after = await call(
+        client, "update_routing", record.id, pr.RoutingUpdate(forwarding_number="+13035559123")
+    )
+    await close(client)
+    path = f"/v2/phone_numbers/{record.id}"
+    # The number read just before stands for its own fields; the voice answer for the
+    # forwarding: nothing is read after the write.
+    assert sent(emu) == [
+        ("GET", path, {}, None),
+        ("GET", f"{path}/voice", {}, None),
+        (
+            "PATCH",
+            f"{path}/voice",
+            {},
+            {
+                "call_forwarding": {
+                    "call_forwarding_enabled": True,
+                    "forwards_to": "+13035559123",
+                    "forwarding_type": "always",
+                }
+            },
+        ),
+    ]
+    assert (after.forwarding_number, after.tags) == ("+13035559123", ("desk",))

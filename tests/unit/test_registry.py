@@ -77,7 +77,7 @@ def registered(acme: ModuleType) -> Iterator[ModuleType]:
 
 
 def test_builtin_names_stay_as_they_were() -> None:
-    assert pr.PROVIDERS == ("linq-v2", "linq-v3", "agentmessage", "close")
+    assert pr.PROVIDERS == ("linq-v2", "linq-v3", "agentmessage", "close", "telnyx")
     assert pr.providers() == pr.PROVIDERS
 
 
@@ -115,7 +115,9 @@ def test_a_registered_provider_connects_and_lists_last(registered: Any) -> None:
     assert pr.providers() == (*pr.PROVIDERS, "acme")
     with pytest.raises(pr.ConfigurationError) as caught:
         pr.connect("nope", api_key="k")
-    assert "choose one of: linq-v2, linq-v3, agentmessage, close, acme" in caught.value.message
+    assert (
+        "choose one of: linq-v2, linq-v3, agentmessage, close, telnyx, acme" in caught.value.message
+    )
 
     emu = testing.emulator("acme", 2, seed=3)
     record = emu.add_number("+12025550142")  # type: ignore[attr-defined]
@@ -198,7 +200,8 @@ def test_a_provider_without_an_emulator(acme: Any) -> None:
 def test_the_feature_matrix_has_a_column_per_provider(registered: Any) -> None:
     page = render()
     assert (
-        "| normalized field | `linq-v2` | `linq-v3` | `agentmessage` | `close` | `acme` |" in page
+        "| normalized field | `linq-v2` | `linq-v3` | `agentmessage` | `close` | `telnyx` "
+        "| `acme` |" in page
     )
     assert "| `forwarding_number` | ✓ | ✓ | — | ✓ | ✓ |" in page
     assert "| `label` | — | — | ✓ | ✓ | — |" in page
