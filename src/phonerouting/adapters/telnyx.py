@@ -33,7 +33,7 @@ from phonerouting.adapters.base import (
     capabilities,
 )
 from phonerouting.errors import ServerError, ValidationError
-from phonerouting.model import PhoneNumber, RoutingUpdate, freeze_raw
+from phonerouting.model import PhoneNumber, RoutingUpdate, extend_raw, freeze_raw
 
 __all__ = ["PAGE_SIZE", "UNAVAILABLE", "TelnyxAdapter"]
 
@@ -228,14 +228,16 @@ class TelnyxAdapter(Adapter):
         voice = parts.get("voice", {}).get("call_forwarding", {})
         forwards_to = wire.opt_phone(voice, "forwards_to")
         enabled = voice.get("call_forwarding_enabled") is True
-        raw = dict(number.raw.items())  # items() decodes the stored payload once
-        raw["call_forwarding"] = voice
+        extra: dict[str, Any] = {"call_forwarding": voice}
         fields: dict[str, Any] = {}
         if "messaging" in parts:
             fields["messaging_profile_id"] = parts["messaging"]["messaging_profile_id"]
-            raw["messaging_profile_id"] = fields["messaging_profile_id"]
-        return _evolve(
-            number, forwarding_number=forwards_to if enabled else None, raw=raw, **fields
+            extra["messaging_profile_id"] = fields["messaging_profile_id"]
+        return attrs.evolve(
+            number,
+            forwarding_number=forwards_to if enabled else None,
+            raw=extend_raw(number.raw, extra),
+            **fields,
         )
 
     # ------------------------------------------------------------ writing
@@ -364,7 +366,3 @@ class TelnyxAdapter(Adapter):
         except ValueError:
             return None
         return wire.error_seconds(reset)
-
-
-def _evolve(number: PhoneNumber, *, raw: dict[str, Any], **fields: Any) -> PhoneNumber:
-    return attrs.evolve(number, raw=freeze_raw(raw), **fields)

@@ -18,12 +18,22 @@ cannot load them.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import attrs
 
+from phonerouting.model import RoutingUpdate
 from phonerouting.testing.core import Emulator
+from phonerouting.testing.profile import (
+    ContractCase,
+    Held,
+    ProviderProfile,
+    RawWrite,
+    Seeded,
+    field_write,
+)
 from phonerouting.testing.seeding import e164_numbers, rng, uuid_from
 from phonerouting.testing.wire import (
     EmuRequest,
@@ -516,3 +526,304 @@ class TelnyxEmulator(Emulator):
         elif profile is not None:
             record.messaging_profile_id = profile
         return None
+
+
+# ---------------------------------------------------------------- test profile
+
+_UNKNOWN = "999999"
+_OFFICE = "1293384261075731499"
+
+
+def _landed(emu: TelnyxEmulator, number_id: str) -> bool:
+    return emu.get(number_id).tags == ["front-desk"]
+
+
+def _raw_write(emu: TelnyxEmulator) -> RawWrite:
+    record = emu.add_number("+12025550142", tags=["before"])
+    return field_write(emu, record, "PATCH", "tags", ["after"])
+
+
+def _contract_setup(emu: TelnyxEmulator) -> Seeded:
+    own = emu.add_number(
+        "+19705555098",
+        forwards_to="+13035559123",
+        connection_id=_OFFICE,
+        messaging_profile_id=next(iter(emu.profiles)),
+        tags=["tag_1", "tag_2"],
+    ).id
+    emu.add_number("+19705555099")
+    return Seeded(emu, own)
+
+
+def _unknown(s: Seeded) -> str:
+    return s.item_path(_UNKNOWN)
+
+
+def _expected_error(body: Any) -> dict[str, object]:
+    first = body["errors"][0]
+    details = {
+        e["source"]["pointer"]: e.get("detail", e["title"])
+        for e in body["errors"]
+        if "pointer" in e.get("source", {})
+    }
+    return {
+        "code": first["code"],
+        "message": first.get("detail", first["title"]),
+        "details": details,
+    }
+
+
+def _cases() -> tuple[ContractCase, ...]:
+    cases = [
+        ContractCase(
+            operation="list",
+            status=200,
+            cause="ok",
+            params={"page[size]": "1"},
+            sample="list.200.json",
+        ),
+        ContractCase(
+            operation="list",
+            status=200,
+            cause="last-page",
+            params={"page[size]": "1", "page[number]": "2"},
+            sample="list.200.last_page.json",
+        ),
+        ContractCase(
+            operation="list_voice",
+            status=200,
+            cause="ok",
+            params={"page[size]": "1"},
+            sample="list_voice.200.json",
+        ),
+        ContractCase(operation="get", status=200, cause="ok", sample="get.200.json"),
+        ContractCase(operation="get_voice", status=200, cause="ok", sample="get_voice.200.json"),
+        ContractCase(operation="update", status=200, cause="set", sample="update.200.json"),
+        ContractCase(
+            operation="update",
+            status=200,
+            cause="cleared",
+            body={"connection_id": "", "tags": []},
+            sample="update.200.cleared.json",
+        ),
+        ContractCase(
+            operation="update",
+            status=422,
+            cause="unknown-connection",
+            body={"connection_id": "2293384261075731499"},
+            sample="update.422.json",
+        ),
+        ContractCase(
+            operation="update_voice", status=200, cause="set", sample="update_voice.200.json"
+        ),
+        ContractCase(
+            operation="update_voice",
+            status=200,
+            cause="cleared",
+            body={"call_forwarding": {"call_forwarding_enabled": False, "forwards_to": ""}},
+            sample="update_voice.200.cleared.json",
+        ),
+        ContractCase(
+            operation="update_voice",
+            status=422,
+            cause="not-e164",
+            body={"call_forwarding": {"forwards_to": "3035559123"}},
+            sample="update_voice.422.json",
+        ),
+        ContractCase(
+            operation="update_messaging",
+            status=200,
+            cause="set",
+            sample="update_messaging.200.json",
+        ),
+        ContractCase(
+            operation="update_messaging",
+            status=200,
+            cause="unassigned",
+            body={"messaging_profile_id": ""},
+            sample="update_messaging.200.unassigned.json",
+        ),
+        ContractCase(
+            operation="update_messaging",
+            status=422,
+            cause="unknown-profile",
+            body={"messaging_profile_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6"},
+            sample="update_messaging.422.json",
+        ),
+    ]
+    for operation in ("list", "list_voice"):
+        cases.append(
+            ContractCase(
+                operation=operation,
+                status=400,
+                cause="page-size",
+                params={"page[size]": "251"},
+                sample=f"{operation}.400.json",
+            )
+        )
+    for operation, suffix in (("get", ""), ("get_voice", "/voice")):
+        cases.append(
+            ContractCase(
+                operation=operation,
+                status=404,
+                cause="unknown",
+                path=lambda s, suffix=suffix: _unknown(s) + suffix,
+                sample=f"{operation}.404.json",
+            )
+        )
+    for operation, suffix in (
+        ("update", ""),
+        ("update_voice", "/voice"),
+        ("update_messaging", "/messaging"),
+    ):
+        cases += [
+            ContractCase(
+                operation=operation,
+                status=404,
+                cause="unknown",
+                path=lambda s, suffix=suffix: _unknown(s) + suffix,
+                sample=f"{operation}.404.json",
+            ),
+            ContractCase(
+                operation=operation,
+                status=400,
+                cause="not-an-object",
+                body=[1],
+                sample=f"{operation}.400.json",
+            ),
+        ]
+    return tuple(cases)
+
+
+def _held(emu: TelnyxEmulator) -> list[Held]:
+    return [
+        Held(n.id, n.phone_number, bool(n.forwards_to and n.call_forwarding_enabled))
+        for n in emu.numbers.values()
+    ]
+
+
+def _server_error_body(emu: Any, status: int, headers: Mapping[str, str]) -> Any:
+    code, title, detail = _CODES.get(status, _CODES[500])
+    return {"errors": [_error(code, title, detail)]}
+
+
+def _rate_limit_answer(headers: Mapping[str, str], body: Any) -> dict[str, object]:
+    # Telnyx documents no Retry-After: its wait is x-ratelimit-reset.
+    return {
+        "x-ratelimit-limit": headers.get("x-ratelimit-limit"),
+        "x-ratelimit-remaining": headers.get("x-ratelimit-remaining"),
+        "x-ratelimit-reset": headers.get("x-ratelimit-reset"),
+        "body": body,
+    }
+
+
+def _expected_rate_limit(emu: TelnyxEmulator, wait: int, asked: bool) -> dict[str, object]:
+    limit = RATE_LIMIT if emu.rate_limit is None else emu.rate_burst
+    code, title, detail = _CODES[429]
+    del asked  # the reset is said whether or not a wait was asked for (1 s by default)
+    return {
+        "x-ratelimit-limit": str(limit),
+        "x-ratelimit-remaining": "0",
+        "x-ratelimit-reset": str(wait),
+        "body": {"errors": [{"code": code, "title": title, "detail": detail}]},
+    }
+
+
+#: What the generic test suites need to know about telnyx.
+PROFILE = ProviderProfile(
+    provider="telnyx",
+    list_path="/phone_numbers",
+    item_path="/phone_numbers/{id}",
+    sample_id=_OFFICE,
+    unknown_id=_UNKNOWN,
+    update=RoutingUpdate(tags=["front-desk"]),
+    update_landed=_landed,
+    raw_write=_raw_write,
+    contract_setup=_contract_setup,
+    contract_operations={
+        "list": lambda s: ("GET", s.list_path(), None),
+        "list_voice": lambda s: ("GET", "/phone_numbers/voice", None),
+        "get": lambda s: ("GET", s.item_path(s.own), None),
+        "update": lambda s: (
+            "PATCH",
+            s.item_path(s.own),
+            {"connection_id": _OFFICE, "tags": ["tag_1", "tag_2"]},
+        ),
+        "get_voice": lambda s: ("GET", s.item_path(s.own) + "/voice", None),
+        "update_voice": lambda s: (
+            "PATCH",
+            s.item_path(s.own) + "/voice",
+            {
+                "call_forwarding": {
+                    "call_forwarding_enabled": True,
+                    "forwards_to": "+13035559123",
+                    "forwarding_type": "always",
+                }
+            },
+        ),
+        "update_messaging": lambda s: (
+            "PATCH",
+            s.item_path(s.own) + "/messaging",
+            {"messaging_profile_id": list(cast(TelnyxEmulator, s.emu).profiles)[1]},
+        ),
+    },
+    contract_cases=_cases(),
+    contract_updates=(
+        RoutingUpdate(
+            forwarding_number="+12025559999", connection_id=_OFFICE, tags=["front", "west"]
+        ),
+        RoutingUpdate(
+            forwarding_number=None, connection_id=None, tags=None, messaging_profile_id=None
+        ),
+    ),
+    expected_error=_expected_error,
+    item_body=lambda body: body["data"],
+    contract_endpoints=frozenset(
+        {
+            ("GET", "/phone_numbers", "list"),
+            ("GET", "/phone_numbers/voice", "list_voice"),
+            ("GET", "/phone_numbers/{id}", "get"),
+            ("PATCH", "/phone_numbers/{id}", "update"),
+            ("GET", "/phone_numbers/{id}/voice", "get_voice"),
+            ("PATCH", "/phone_numbers/{id}/voice", "update_voice"),
+            ("PATCH", "/phone_numbers/{id}/messaging", "update_messaging"),
+        }
+    ),
+    contract_security=[[{"type": "http", "scheme": "bearer"}]],
+    held_numbers=_held,
+    id_shape=lambda number_id: isinstance(number_id, str) and number_id.isdigit(),
+    wall_clock=("phonerouting.testing.telnyx:now_iso",),
+    server_error_body=_server_error_body,
+    rate_limit_answer=_rate_limit_answer,
+    expected_rate_limit=_expected_rate_limit,
+    id_pattern=r"[0-9]{1,20}",
+    refused_updates=(RoutingUpdate(connection_id="2293384261075731499"),),
+    request_id_on_every_answer=True,
+    wire_item={
+        "id": _OFFICE,
+        "record_type": "phone_number",
+        "phone_number": "+12025550142",
+        "status": "active",
+        "tags": ["front-desk"],
+        "connection_id": _OFFICE,
+        "messaging_profile_id": None,
+        "created_at": "2026-01-01T00:00:01.000Z",
+        "updated_at": "2026-01-01T00:00:01.000Z",
+    },
+    wire_id=_OFFICE,
+    wire_number_key="phone_number",
+    wire_route_key="connection_id",
+    wire_list=lambda items: {
+        "data": items,
+        "meta": {"page_number": 1, "page_size": 250, "total_pages": 1, "total_results": len(items)},
+    },
+    wire_single=lambda item: {"data": item},
+    wire_item_id=lambda n: str(1_293_384_261_000_000_000 + n),
+    wire_bad_envelopes=lambda item: [
+        ("data missing", {"meta": {"total_pages": 1}}),
+        ("data as dict", {"data": {"0": item}, "meta": {"total_pages": 1}}),
+        ("meta missing", {"data": [item]}),
+        ("total_pages as string", {"data": [item], "meta": {"total_pages": "1"}}),
+    ],
+)
+TelnyxEmulator.profile = PROFILE
