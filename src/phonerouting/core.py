@@ -29,7 +29,7 @@ from urllib.parse import quote, urlencode
 
 from phonerouting import operations
 from phonerouting.adapters.base import Adapter, Request
-from phonerouting.errors import RoutingError
+from phonerouting.errors import RoutingError, ServerError
 from phonerouting.model import Capabilities, PhoneNumber, RoutingUpdate
 from phonerouting.responses import error_from_response, parse_success
 from phonerouting.retry import RetryPolicy
@@ -250,8 +250,7 @@ class Core:
             yield self.policy.wait_after(error, attempt)
             attempt += 1
 
-    def _parsed(self, request: Request, parse: Callable[[object], _T]) -> Operation[_T]:
-        response = yield from self.exchange(request)
+    def _parse(self, request: Request, parse: Callable[[object], _T], response: WireResponse) -> _T:
         return parse_success(
             self.adapter,
             parse,
@@ -262,18 +261,80 @@ class Core:
             self.secrets,
         )
 
+    def _parsed_once(self, request: Request, parse: Callable[[object], _T]) -> Operation[_T]:
+        response = yield from self.exchange(request)
+        return self._parse(request, parse, response)
+
+    def _parsed(self, request: Request, parse: Callable[[object], _T]) -> Operation[_T]:
+        """Send a read and parse its answer. A 2xx answer the adapter reads as the
+        vendor's failure to load part of it (a `ServerError` from the parse: Telnyx's
+        ``UNAVAILABLE``) is retried like a 5xx; the last one is raised."""
+        attempt = 1
+        while True:
+            response = yield from self.exchange(request)
+            try:
+                return self._parse(request, parse, response)
+            except ServerError as error:
+                failed = error
+            yield self.policy.wait_after(failed, attempt)
+            attempt += 1
+
     # ------------------------------------------------------------ operations
 
     def pages(self, request: Request | None) -> Listing:
-        """The listing that starts with ``request``, following every page."""
+        """The listing that starts with ``request``, following every page; each
+        number completed with its `Adapter.parts`, themselves read page by page."""
+        listed: dict[str, dict[str, Any]] = {}
+        for part in self.adapter.parts:
+            first = None if request is None else self.adapter.part_listing(request, part)
+            if first is not None:
+                listed[part] = yield from self._part_pages(first, part)
         guard = operations.PageGuard(self.adapter)
         while request is not None:
             guard.check(request)
             page = yield from self._parsed(
                 request, functools.partial(self.adapter.parse_list, request=request)
             )
-            yield page.numbers
+            numbers = page.numbers
+            if self.adapter.parts:
+                completed = []
+                for number in numbers:
+                    completed.append((yield from self._completed(number, listed)))
+                numbers = completed
+            yield numbers
             request = page.next_request
+
+    def _part_pages(self, request: Request | None, part: str) -> Operation[dict[str, Any]]:
+        """Every page of the listing of ``part``: number id → the part."""
+        found: dict[str, Any] = {}
+        guard = operations.PageGuard(self.adapter)
+        while request is not None:
+            guard.check(request)
+            parse = functools.partial(self.adapter.parse_part_page, request=request, part=part)
+            values, request = yield from self._parsed(request, parse)
+            found.update(values)
+        return found
+
+    def _completed(
+        self,
+        number: PhoneNumber,
+        listed: Mapping[str, Mapping[str, Any]],
+        known: Mapping[str, Any] | None = None,
+    ) -> Operation[PhoneNumber]:
+        """``number`` with every part of `Adapter.parts` folded in: from ``known``
+        (update answers), else from ``listed`` (part listings), else read for it alone
+        (a number the part listing did not hold yet)."""
+        parts = dict(known or {})
+        for part in self.adapter.parts:
+            if part in parts:
+                continue
+            if number.id in listed.get(part, {}):
+                parts[part] = listed[part][number.id]
+                continue
+            request = self.adapter.part_request(number.id, part)
+            parse = functools.partial(self.adapter.parse_part, part=part)
+            parts[part] = yield from self._parsed(request, parse)
+        return self.adapter.complete(number, parts)
 
     def list_numbers(self) -> Listing:
         """Every number of the account."""
@@ -295,7 +356,10 @@ class Core:
         number_id = operations.normalize_id(self.adapter, number_id)
         request = self.adapter.get_request(number_id)
         if request is not None:
-            return (yield from self._parsed(request, self.adapter.parse_number))
+            number = yield from self._parsed(request, self.adapter.parse_number)
+            if self.adapter.parts:
+                number = yield from self._completed(number, {})
+            return number
         found = yield from self._first(self.list_numbers(), lambda n: n.id == number_id)
         if found is None:
             raise operations.id_not_found(self.adapter, number_id)
@@ -315,14 +379,18 @@ class Core:
         """Apply ``update``; the number as the vendor reports it afterwards. An update
         with every field UNSET writes nothing and returns the current number."""
         number_id, requests = operations.plan_update(self.adapter, number_id, update)
+        current = None
         if requests and self.adapter.reads_before_update(update):
-            # The vendor would ignore part of the update on some numbers: refused,
-            # never sent to do nothing (Twilio's URLs under an application or trunk).
+            # The vendor would ignore part of the update on some numbers (Twilio's URLs
+            # under an application or trunk): refused, never sent to do nothing. And what
+            # is sent may depend on what the number holds (Telnyx keeps a number's
+            # forwarding type when it sets where calls go).
             current = yield from self.get_number(number_id)
             refusal = self.adapter.refuse_update(current, update)
             if refusal is not None:
                 raise refusal
-        return (yield from self._apply(number_id, requests))
+            requests = self.adapter.update_requests_for(current, update)
+        return (yield from self._apply(number_id, requests, current))
 
     def restore_routing(
         self, number_id: object, update: RoutingUpdate, state: Mapping[str, Any]
@@ -334,12 +402,49 @@ class Core:
         requests = self.adapter.restore_requests(number_id, update, state)
         return (yield from self._apply(number_id, requests))
 
-    def _apply(self, number_id: str, requests: list[Request]) -> Operation[PhoneNumber]:
+    def _apply(
+        self, number_id: str, requests: list[Request], current: PhoneNumber | None = None
+    ) -> Operation[PhoneNumber]:
         if not requests:
             return (yield from self.get_number(number_id))
+        if self.adapter.parts:
+            return (yield from self._apply_parts(number_id, requests, current))
         for request in requests[:-1]:
             yield from self.exchange(request)
-        return (yield from self._parsed(requests[-1], self.adapter.parse_number))
+        return (yield from self._parsed_once(requests[-1], self.adapter.parse_number))
+
+    def _apply_parts(
+        self, number_id: str, requests: list[Request], current: PhoneNumber | None
+    ) -> Operation[PhoneNumber]:
+        """Send every request of an update over several resources; the number as it
+        stands after all of them, from their answers, reading only what none gave
+        (``current``, the number just read before the update, stands for the number
+        itself when only its parts were written)."""
+        number: PhoneNumber | None = None
+        answers: dict[str, Any] = {}
+        unread = False
+        for request in requests:
+            response = yield from self.exchange(request)
+            try:
+                if request.part is None:
+                    number = self._parse(request, self.adapter.parse_number, response)
+                else:
+                    parse = functools.partial(self.adapter.parse_part, part=request.part)
+                    answers[request.part] = self._parse(request, parse, response)
+            except ServerError:
+                # Written, but the answer could not say all it should (Telnyx's
+                # UNAVAILABLE): the write is not repeated, the number is read instead.
+                unread = True
+        if number is None and current is not None and not unread:
+            # Only parts were written, and the number was read just before: what it
+            # holds itself is unchanged by them (its update time is as read then).
+            number = current
+        if number is None or unread:
+            # No answer said all of the number itself (or one could not): it is read.
+            read = self.adapter.get_request(number_id)
+            assert read is not None, "an adapter with parts reads one number"
+            number = yield from self._parsed(read, self.adapter.parse_number)
+        return (yield from self._completed(number, {}, answers))
 
 
 class ClientBase(Generic[_S]):

@@ -410,6 +410,19 @@ def decode_json(content: bytes | str) -> Any:
         _strings.clear()
 
 
+def extend_raw(raw: Mapping[str, Any], extra: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``raw`` (a `PhoneNumber.raw`) with the keys of ``extra`` added or replaced: what
+    ``raw`` already holds is kept as it is, never copied or walked again (a payload
+    nested thousands deep stays readable)."""
+    if not isinstance(raw, RawPayload):
+        return RawPayload({**raw, **extra})
+    keys = [k for k in raw._keys if k not in extra]
+    values = [v for k, v in zip(raw._keys, raw._values, strict=True) if k not in extra]
+    keys += list(extra)
+    values += [_compact(v) for v in extra.values()]
+    return RawPayload._of(tuple(keys), tuple(values))
+
+
 def freeze_raw(payload: Mapping[str, Any]) -> Mapping[str, Any]:
     """The vendor payload as stored on `PhoneNumber.raw`: read-only all the way down.
     A payload `decode_json` made is kept as it is (no copy)."""

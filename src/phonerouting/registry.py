@@ -68,6 +68,11 @@ _BUILTIN: Final[dict[str, tuple[str, str, str]]] = {
         "TwilioAdapter",
         "phonerouting.testing.twilio:TwilioEmulator",
     ),
+    "telnyx": (
+        "phonerouting.adapters.telnyx",
+        "TelnyxAdapter",
+        "phonerouting.testing.telnyx:TelnyxEmulator",
+    ),
 }
 
 #: The built-in provider names (the vendors shipped with phonerouting). Every

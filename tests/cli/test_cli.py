@@ -31,6 +31,7 @@ def test_providers_table_and_json() -> None:
         "agentmessage",
         "close",
         "twilio",
+        "telnyx",
     ]
     assert data[2]["settable"] == ["campaign_id", "inbound_url", "label", "status_url"]
     table = subprocess.run(
@@ -54,6 +55,7 @@ def test_providers_table_and_json() -> None:
         "AGENTMESSAGE_API_KEY",
         "CLOSE_API_KEY",
         "TWILIO_AUTH_TOKEN",
+        "TELNYX_API_KEY",
     ]
 
 
@@ -272,7 +274,8 @@ def test_options_before_the_command_name_count(served: Served) -> None:
     assert missing.code == 2
     assert missing.err == (
         "phonerouting: error: list new: unknown account 'new'; known: linq-v2, linq-v3, "
-        "agentmessage, close, twilio. Fix the accounts file (phonerouting.toml, --config or "
+        "agentmessage, close, twilio, telnyx. Fix the accounts file (phonerouting.toml, "
+        "--config or "
         "$PHONEROUTING_CONFIG) or the account name; no request was sent.\n"
     )
 

@@ -28,7 +28,7 @@ def refuse(request: httpx.Request) -> httpx.Response:
 
 
 def test_provider_names() -> None:
-    assert pr.PROVIDERS == ("linq-v2", "linq-v3", "agentmessage", "close", "twilio")
+    assert pr.PROVIDERS == ("linq-v2", "linq-v3", "agentmessage", "close", "twilio", "telnyx")
 
 
 @pytest.mark.parametrize("provider", ["linq", "Close", "", None, 3])

@@ -33,10 +33,13 @@ VALUES: dict[str, object] = {
     "participants": ["user_abc123"],
     "external_numbers": ["+16503334444"],
     "press_1_to_accept": True,
-    "voice_url": "https://hooks.example/voice",
-    "voice_fallback_url": "https://hooks.example/voice-fallback",
-    "inbound_fallback_url": "https://hooks.example/inbound-fallback",
-    "call_status_url": "https://hooks.example/call-status",
+    "voice_url": "https://customer.example/voice",
+    "voice_fallback_url": "https://customer.example/voice-fallback",
+    "inbound_fallback_url": "https://customer.example/inbound-fallback",
+    "call_status_url": "https://customer.example/call-status",
+    "connection_id": "1293384261075731499",
+    "messaging_profile_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+    "tags": ["front-desk", "west"],
 }
 
 
@@ -59,6 +62,13 @@ def built_requests(provider: str) -> list[Request]:
     get = adapter.get_request(IDS[provider])
     if get is not None:
         requests.append(get)
+    # A vendor whose number lives at several resources reads each part too, alone and
+    # listed beside each listing.
+    for part in adapter.parts:
+        requests.append(adapter.part_request(IDS[provider], part))
+        for listing in requests[:2]:
+            extra = adapter.part_listing(listing, part)
+            requests += [extra] if extra is not None else []
     for update in updates(provider):
         requests.extend(adapter.update_requests(IDS[provider], update))
     return requests
@@ -96,7 +106,26 @@ def test_every_success_sample_parses(sample: Sample) -> None:
     adapter = profiles.adapter(sample.provider)
     request = Request("GET", "/sample")
     content = json.dumps(sample.body).encode()
-    if sample.operation_id == "list":
+    # An operation on a part of a number (Telnyx's voice settings: list_voice,
+    # get_voice, update_messaging, ...) is named after the part.
+    part = sample.operation_id.partition("_")[2] if adapter.parts else ""
+    if part and sample.operation_id.startswith("list_"):
+        found, _ = parse_success(
+            adapter,
+            lambda d: adapter.parse_part_page(d, request, part),
+            request,
+            200,
+            {},
+            content,
+            (),
+        )
+        assert found
+    elif part:
+        parsed = parse_success(
+            adapter, lambda d: adapter.parse_part(d, part), request, 200, {}, content, ()
+        )
+        assert parsed
+    elif sample.operation_id == "list":
         page = parse_success(
             adapter, lambda d: adapter.parse_list(d, request), request, 200, {}, content, ()
         )

@@ -18,7 +18,11 @@ from phonerouting.testing import LoggedRequest
 
 #: Every emulator here is seeded alike, so two of them start in the same state.
 SEED = 6
-KEYS = {"linq-v3": "linq_crosscheck_v3_key", "close": "api_crosscheck_close_key"}
+KEYS = {
+    "linq-v3": "linq_crosscheck_v3_key",
+    "close": "api_crosscheck_close_key",
+    "telnyx": "KEY_crosscheck_telnyx_key",
+}
 
 
 @attrs.frozen

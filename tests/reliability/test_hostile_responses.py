@@ -58,6 +58,16 @@ ROUTE_KEY = {p: _wire(p).wire_route_key for p in PROVIDERS}
 ID_KEY = {p: _wire(p).wire_id_key for p in PROVIDERS}
 #: The last segment of every provider's list path: a GET there is a listing.
 LIST_ENDINGS = tuple({prof.list_path.rstrip("/").rsplit("/", 1)[-1] for prof in PROFILES.values()})
+#: The listings of a number's parts (Telnyx's voice settings, listed beside the numbers):
+#: listings too, answered with the same items.
+LIST_ENDINGS += tuple(
+    {
+        listing.path
+        for p in PROVIDERS
+        for part in adapter_for(p).parts
+        if (listing := adapter_for(p).part_listing(adapter_for(p).list_request(), part))
+    }
+)
 HOSTILE_IDS = [
     "../x",
     "..",

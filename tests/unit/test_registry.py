@@ -77,8 +77,8 @@ def registered(acme: ModuleType) -> Iterator[ModuleType]:
 
 
 def test_builtin_names_stay_as_they_were() -> None:
-    # The four of before keep their names, in their order; Twilio came after them.
-    assert pr.PROVIDERS == ("linq-v2", "linq-v3", "agentmessage", "close", "twilio")
+    # The four of before keep their names, in their order; Twilio and Telnyx came after.
+    assert pr.PROVIDERS == ("linq-v2", "linq-v3", "agentmessage", "close", "twilio", "telnyx")
     assert pr.providers() == pr.PROVIDERS
 
 
@@ -116,7 +116,7 @@ def test_a_registered_provider_connects_and_lists_last(registered: Any) -> None:
     assert pr.providers() == (*pr.PROVIDERS, "acme")
     with pytest.raises(pr.ConfigurationError) as caught:
         pr.connect("nope", api_key="k")
-    assert "choose one of: linq-v2, linq-v3, agentmessage, close, twilio, acme" in (
+    assert "choose one of: linq-v2, linq-v3, agentmessage, close, twilio, telnyx, acme" in (
         caught.value.message
     )
 
@@ -202,10 +202,11 @@ def test_the_feature_matrix_has_a_column_per_provider(registered: Any) -> None:
     page = render()
     assert (
         "| normalized field | `linq-v2` | `linq-v3` | `agentmessage` | `close` | `twilio` "
+        "| `telnyx` "
         "| `acme` |" in page
     )
-    assert "| `forwarding_number` | ✓ | ✓ | — | ✓ | — | ✓ |" in page
-    assert "| `label` | — | — | ✓ | ✓ | ✓ | — |" in page
+    assert "| `forwarding_number` | ✓ | ✓ | — | ✓ | — | ✓ | ✓ |" in page
+    assert "| `label` | — | — | ✓ | ✓ | ✓ | — | — |" in page
     assert "| `acme` | `ACME_API_KEY` | `https://api.acme.example/v1` |" in page
 
 

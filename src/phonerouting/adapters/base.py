@@ -61,6 +61,9 @@ class Request:
     params: Mapping[str, str | int] | None = None
     json: Mapping[str, Any] | None = None
     form: Mapping[str, str] | None = attrs.field(default=None, kw_only=True)
+    #: For a vendor whose number is read from several resources (`Adapter.parts`): the
+    #: part an answer to this update request reports (``None``: the number itself).
+    part: str | None = attrs.field(default=None, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         # An adapter bug, caught where it is made rather than as a garbled request.
@@ -114,6 +117,12 @@ class Adapter(abc.ABC):
     capabilities: ClassVar[Capabilities]
     #: Vendor field name → normalized field name, to name the field at fault in errors.
     wire_fields: ClassVar[Mapping[str, str]] = {}
+    #: Parts of a number the vendor keeps at resources of their own, read with every
+    #: number (Telnyx: ``"voice"``, where call forwarding lives); empty (the default)
+    #: for a vendor whose number is one resource. Each part is read with
+    #: `part_request`, or page by page with `part_listing` alongside a listing (never
+    #: one request per number), and folded in by `complete`.
+    parts: ClassVar[tuple[str, ...]] = ()
 
     def credential_specs(self) -> tuple[Credential, ...]:
         """What a client of this provider takes: `credentials`, or the one ``api_key``."""
@@ -207,8 +216,9 @@ class Adapter(abc.ABC):
         number after the update. An empty list means there is nothing to write."""
 
     def reads_before_update(self, update: RoutingUpdate) -> bool:
-        """Whether `refuse_update` must see the number as it stands before ``update``
-        is sent (one read more); never, by default."""
+        """Whether ``update`` needs the number as it stands before it is sent (one read
+        more): `refuse_update` then sees it, and `update_requests_for` builds the
+        requests from it; never, by default."""
         del update
         return False
 
@@ -219,6 +229,41 @@ class Adapter(abc.ABC):
         `reads_before_update` says so."""
         del number, update
         return None
+
+    def update_requests_for(self, number: PhoneNumber, update: RoutingUpdate) -> list[Request]:
+        """The requests that apply ``update`` to ``number`` as it was just read (asked
+        when `reads_before_update` says so); by default those of `update_requests`."""
+        return self.update_requests(number.id, update)
+
+    def part_request(self, number_id: str, part: str) -> Request:
+        """The request that reads ``part`` (one of `parts`) of one number."""
+        raise NotImplementedError(f"{type(self).__name__} declares parts: override part_request")
+
+    def part_listing(self, listing: Request, part: str) -> Request | None:
+        """The first request of the paged listing of ``part`` that goes with the number
+        listing starting with ``listing`` (the same filter), or ``None`` to read the
+        part number by number."""
+        del listing, part
+        return None
+
+    def parse_part_page(
+        self, data: Any, request: Request, part: str
+    ) -> tuple[dict[str, Any], Request | None]:
+        """One decoded page of a part listing: number id → the part (as `parse_part`
+        gives it), and the next page's request."""
+        raise NotImplementedError(f"{type(self).__name__} lists parts: override parse_part_page")
+
+    def parse_part(self, data: Any, part: str) -> Any:
+        """A decoded read (or update answer) of ``part`` of one number → the part, as
+        `complete` takes it."""
+        raise NotImplementedError(f"{type(self).__name__} declares parts: override parse_part")
+
+    def complete(self, number: PhoneNumber, parts: Mapping[str, Any]) -> PhoneNumber:
+        """``number`` (as `parse_number` or `parse_list` read it) with its ``parts``
+        folded in: part name → what `parse_part` gave; an update may add parts beyond
+        `parts` (the answers of its requests). By default ``number`` as it is."""
+        del parts
+        return number
 
     def restorable_state(self, number: PhoneNumber) -> dict[str, Any]:
         """The vendor state beyond the normalized fields that `restore_requests` needs

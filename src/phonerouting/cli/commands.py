@@ -166,9 +166,12 @@ def _dry_run(client: Client, number: PhoneNumber, update: RoutingUpdate, as_json
     # The same pure step update_routing takes: it refuses what the provider cannot
     # set or clear, and builds the exact requests; none is sent.
     _, requests = operations.plan_update(adapter, number.id, update)
-    refusal = adapter.refuse_update(number, update) if adapter.reads_before_update(update) else None
-    if refusal is not None:
-        raise refusal
+    if requests and adapter.reads_before_update(update):
+        # Refused, or built from the number as just read, as update_routing does.
+        refusal = adapter.refuse_update(number, update)
+        if refusal is not None:
+            raise refusal
+        requests = adapter.update_requests_for(number, update)
     changes = {
         field: {"before": getattr(number, field), "after": value}
         for field, value in update.changes().items()

@@ -43,6 +43,7 @@ from phonerouting.testing.profile import (
     profile,
 )
 from phonerouting.testing.seeding import e164_numbers
+from phonerouting.testing.telnyx import TelnyxEmulator
 from phonerouting.testing.twilio import TwilioEmulator
 from phonerouting.testing.wire import LoggedRequest
 
@@ -66,6 +67,7 @@ __all__ = [
     "ProviderProfile",
     "RawWrite",
     "Seeded",
+    "TelnyxEmulator",
     "TwilioEmulator",
     "e164_numbers",
     "emulator",
@@ -80,6 +82,7 @@ EMULATORS: dict[str, type[Emulator]] = {
     "agentmessage": AgentMessageEmulator,
     "close": CloseEmulator,
     "twilio": TwilioEmulator,
+    "telnyx": TelnyxEmulator,
 }
 
 
