@@ -137,7 +137,13 @@ class SQLiteStore:
         with self._lock:
             if self._db is None:
                 self._db = self._connect()
-            return work(self._db)
+            result = work(self._db)
+            if isinstance(result, sqlite3.Cursor):
+                # A cursor must not leave the lock: finalized later in another thread
+                # while this connection runs a statement, it is SQLite API misuse
+                # (InterfaceError), which failed a change set's run now and then.
+                result.close()
+            return result
 
     async def _run(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
         return await asyncio.to_thread(self._call, work)
