@@ -22,7 +22,9 @@ from phonerouting.testing.profile import (
     ProviderProfile,
     RawWrite,
     Seeded,
+    bad_envelopes_under,
     field_write,
+    list_under,
 )
 from phonerouting.testing.seeding import e164_numbers, rng
 from phonerouting.testing.wire import (
@@ -229,19 +231,6 @@ def _expected_rate_limit(emu: LinqV2Emulator, wait: int, asked: bool) -> dict[st
     return {"Retry-After": str(wait) if asked else None, "code": "rate_limited"}
 
 
-def _wire_list(items: list[Any]) -> Any:
-    return {"phone_numbers": items}
-
-
-def _bad_envelopes(item: Any) -> list[tuple[str, Any]]:
-    return [
-        ("phone_numbers missing", {}),
-        ("phone_numbers as dict", {"phone_numbers": {"0": item}}),
-        ("phone_numbers as string", {"phone_numbers": "[]"}),
-        ("phone_numbers null", {"phone_numbers": None}),
-    ]
-
-
 #: What the generic test suites need to know about linq-v2.
 PROFILE = ProviderProfile(
     provider="linq-v2",
@@ -314,8 +303,8 @@ PROFILE = ProviderProfile(
     wire_id="1001",
     wire_number_key="phone_number",
     wire_route_key="forwarding_number",
-    wire_list=_wire_list,
+    wire_list=list_under("phone_numbers"),
     wire_item_id=lambda n: 1001 + n,
-    wire_bad_envelopes=_bad_envelopes,
+    wire_bad_envelopes=bad_envelopes_under("phone_numbers"),
 )
 LinqV2Emulator.profile = PROFILE

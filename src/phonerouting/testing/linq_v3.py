@@ -24,7 +24,9 @@ from phonerouting.testing.profile import (
     ProviderProfile,
     RawWrite,
     Seeded,
+    bad_envelopes_under,
     field_write,
+    list_under,
 )
 from phonerouting.testing.seeding import e164_numbers, rng, uuid_from
 from phonerouting.testing.wire import (
@@ -265,19 +267,6 @@ def _expected_rate_limit(emu: LinqV3Emulator, wait: int, asked: bool) -> dict[st
     return {"Retry-After": str(wait), "retry_after": wait, "code": 1007}
 
 
-def _wire_list(items: list[Any]) -> Any:
-    return {"phone_numbers": items}
-
-
-def _bad_envelopes(item: Any) -> list[tuple[str, Any]]:
-    return [
-        ("phone_numbers missing", {}),
-        ("phone_numbers as dict", {"phone_numbers": {"0": item}}),
-        ("phone_numbers as string", {"phone_numbers": "[]"}),
-        ("phone_numbers null", {"phone_numbers": None}),
-    ]
-
-
 #: What the generic test suites need to know about linq-v3.
 PROFILE = ProviderProfile(
     provider="linq-v3",
@@ -366,8 +355,8 @@ PROFILE = ProviderProfile(
     wire_id="550e8400-e29b-41d4-a716-446655440000",
     wire_number_key="phone_number",
     wire_route_key="forwarding_number",
-    wire_list=_wire_list,
+    wire_list=list_under("phone_numbers"),
     wire_item_id=lambda n: f"550e8400-e29b-41d4-a716-{n:012x}",
-    wire_bad_envelopes=_bad_envelopes,
+    wire_bad_envelopes=bad_envelopes_under("phone_numbers"),
 )
 LinqV3Emulator.profile = PROFILE

@@ -35,7 +35,9 @@ __all__ = [
     "ProviderProfile",
     "RawWrite",
     "Seeded",
+    "bad_envelopes_under",
     "field_write",
+    "list_under",
     "profile",
 ]
 
@@ -177,6 +179,23 @@ def field_write(emu: Emulator, record: Any, method: str, field: str, value: Any)
     ``value``: the raw write of a vendor whose record attributes are its wire fields."""
     path = profile(emu.provider).item_path_of(emu, record.id)
     return RawWrite(method, path, {field: value}, lambda: getattr(record, field) == value)
+
+
+def list_under(key: str) -> Callable[[list[Any]], Any]:
+    """The `ProviderProfile.wire_list` of a vendor whose list answer is ``{key: [...]}``
+    and nothing else (one unpaginated page)."""
+    return lambda items: {key: items}
+
+
+def bad_envelopes_under(key: str) -> Callable[[Any], list[tuple[str, Any]]]:
+    """The `ProviderProfile.wire_bad_envelopes` of a `list_under` ``key`` answer: the
+    key missing, or holding a dict, a string or null instead of the list."""
+    return lambda item: [
+        (f"{key} missing", {}),
+        (f"{key} as dict", {key: {"0": item}}),
+        (f"{key} as string", {key: "[]"}),
+        (f"{key} null", {key: None}),
+    ]
 
 
 #: The method, path (relative to the adapter's base URL) and body (JSON, a `Form`, or
