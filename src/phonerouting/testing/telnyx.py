@@ -661,7 +661,13 @@ def _cases() -> tuple[ContractCase, ...]:
                 sample=f"{operation}.400.json",
             )
         )
-    for operation, suffix in (("get", ""), ("get_voice", "/voice")):
+    for operation, suffix in (
+        ("get", ""),
+        ("get_voice", "/voice"),
+        ("update", ""),
+        ("update_voice", "/voice"),
+        ("update_messaging", "/messaging"),
+    ):
         cases.append(
             ContractCase(
                 operation=operation,
@@ -671,27 +677,16 @@ def _cases() -> tuple[ContractCase, ...]:
                 sample=f"{operation}.404.json",
             )
         )
-    for operation, suffix in (
-        ("update", ""),
-        ("update_voice", "/voice"),
-        ("update_messaging", "/messaging"),
-    ):
-        cases += [
-            ContractCase(
-                operation=operation,
-                status=404,
-                cause="unknown",
-                path=lambda s, suffix=suffix: _unknown(s) + suffix,
-                sample=f"{operation}.404.json",
-            ),
-            ContractCase(
-                operation=operation,
-                status=400,
-                cause="not-an-object",
-                body=[1],
-                sample=f"{operation}.400.json",
-            ),
-        ]
+        if operation.startswith("update"):
+            cases.append(
+                ContractCase(
+                    operation=operation,
+                    status=400,
+                    cause="not-an-object",
+                    body=[1],
+                    sample=f"{operation}.400.json",
+                )
+            )
     return tuple(cases)
 
 
