@@ -3,6 +3,7 @@ number, voice settings, messaging settings and errors read, and what it refuses.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,8 @@ ADAPTER = adapter_for("telnyx")
 NID = "1293384261075731499"
 PROFILE = "abc85f64-5717-4562-b3fc-2c9600000000"
 CONNECTION_UUID = "1d0e6cb8-8668-462e-94c6-49ae0f0ed48b"
+_SAMPLES = Path(__file__).resolve().parents[2] / "providers" / "telnyx" / "samples"
+_SAMPLE_PROFILE = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 
 # The PATCH /phone_numbers/{id} 200 example of Telnyx's spec, verbatim.
 DETAILED: dict[str, Any] = {
@@ -393,6 +396,53 @@ def test_voice_pages_map_ids_to_settings() -> None:
     assert first is not None
     found, following = ADAPTER.parse_part_page(_page([VOICE], 1, 2), first, "voice")
     assert found == {NID: {"call_forwarding": VOICE["call_forwarding"]}}
+    assert following == Request(
+        "GET", "/phone_numbers/voice", params={"page[number]": 2, "page[size]": 250}
+    )
+
+
+_FORWARDING_ON = {
+    "call_forwarding": {
+        "call_forwarding_enabled": True,
+        "forwarding_type": "always",
+        "forwards_to": "+13035559123",
+    }
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "part", "expected"),
+    [
+        ("get_voice.200", "voice", _FORWARDING_ON),
+        ("update_voice.200", "voice", _FORWARDING_ON),
+        (
+            "update_voice.200.cleared",
+            "voice",
+            {
+                "call_forwarding": {
+                    "call_forwarding_enabled": False,
+                    "forwarding_type": "always",
+                    "forwards_to": "",
+                }
+            },
+        ),
+        ("update_messaging.200", "messaging", {"messaging_profile_id": _SAMPLE_PROFILE}),
+        ("update_messaging.200.unassigned", "messaging", {"messaging_profile_id": None}),
+    ],
+)
+def test_the_contracts_part_samples_read_exactly(name: str, part: str, expected: Any) -> None:
+    content = (_SAMPLES / f"{name}.json").read_bytes()
+    parse = lambda d: ADAPTER.parse_part(d, part)  # noqa: E731
+    assert parse_success(ADAPTER, parse, Request("GET", "/x"), 200, {}, content, ()) == expected
+
+
+def test_the_contracts_voice_listing_sample_reads_exactly() -> None:
+    content = (_SAMPLES / "list_voice.200.json").read_bytes()
+    first = ADAPTER.part_listing(ADAPTER.list_request(), "voice")
+    assert first is not None
+    parse = lambda d: ADAPTER.parse_part_page(d, first, "voice")  # noqa: E731
+    found, following = parse_success(ADAPTER, parse, first, 200, {}, content, ())
+    assert found == {"1293384261075731499": _FORWARDING_ON}
     assert following == Request(
         "GET", "/phone_numbers/voice", params={"page[number]": 2, "page[size]": 250}
     )

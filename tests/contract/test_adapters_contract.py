@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 
 import httpx
 import pytest
@@ -119,11 +120,16 @@ def test_every_success_sample_parses(sample: Sample) -> None:
             content,
             (),
         )
+        # Each listed part under its number's id (the exact values: the vendor's tests).
+        id_pattern = profiles.need(sample.provider, "id_pattern")
         assert found
+        assert [i for i in found if re.fullmatch(id_pattern, i) is None] == []
+        assert all(isinstance(settings, dict) and settings for settings in found.values())
     elif part:
         parsed = parse_success(
             adapter, lambda d: adapter.parse_part(d, part), request, 200, {}, content, ()
         )
+        assert isinstance(parsed, dict)
         assert parsed
     elif sample.operation_id == "list":
         page = parse_success(
