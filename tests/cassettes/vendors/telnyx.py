@@ -158,15 +158,7 @@ NOT_FOUND_GET = error(
     doc_url=f"{_DOCS}/10005",
 )
 # Setting forwarding reads the number first: that read is the 404.
-NOT_FOUND_UPDATE = error(
-    "NotFoundError",
-    PROVIDER,
-    404,
-    "The requested resource or URL could not be found.",
-    code="10005",
-    request_id=_REQUEST_IDS[1],
-    doc_url=f"{_DOCS}/10005",
-)
+NOT_FOUND_UPDATE = {**NOT_FOUND_GET, "request_id": _REQUEST_IDS[1]}
 VALIDATION = error(
     "ValidationError",
     PROVIDER,
