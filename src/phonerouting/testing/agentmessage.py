@@ -36,6 +36,7 @@ from phonerouting.testing.wire import (
     EmuResponse,
     is_https_url,
     is_uuid,
+    is_uuid4,
     json_response,
     now_iso,
     whole_seconds,
@@ -609,7 +610,6 @@ def _held(emu: AgentMessageEmulator) -> list[Held]:
 
 
 _ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
-_UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
 def _server_error_body(emu: Any, status: int, headers: Mapping[str, str]) -> Any:
@@ -697,7 +697,7 @@ PROFILE = ProviderProfile(
     expected_error=_expected_error,
     item_body=lambda body: body.get("data", body),
     held_numbers=_held,
-    id_shape=lambda number_id: _UUID4.fullmatch(number_id) is not None,
+    id_shape=is_uuid4,
     wall_clock=("phonerouting.testing.agentmessage:now_iso",),
     server_error_body=_server_error_body,
     rate_limit_answer=_rate_limit_answer,

@@ -32,6 +32,7 @@ from phonerouting.testing.seeding import e164_numbers, rng, uuid_from
 from phonerouting.testing.wire import (
     EmuRequest,
     EmuResponse,
+    is_uuid4,
     is_valid_e164,
     json_response,
     whole_seconds,
@@ -40,7 +41,6 @@ from phonerouting.testing.wire import (
 __all__ = ["PROFILE", "LinqV3Emulator"]
 
 _ITEM = re.compile(r"/v3/phone_numbers/([^/]+)")
-_UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # status → (code, message), from Linq's documented error codes.
 _ERRORS = {
@@ -332,7 +332,7 @@ PROFILE = ProviderProfile(
     ),
     expected_error=_expected_error,
     held_numbers=_held,
-    id_shape=lambda number_id: _UUID4.fullmatch(number_id) is not None,
+    id_shape=is_uuid4,
     server_error_body=_server_error_body,
     rate_limit_answer=_rate_limit_answer,
     expected_rate_limit=_expected_rate_limit,

@@ -38,6 +38,7 @@ from phonerouting.testing.seeding import e164_numbers, rng, uuid_from
 from phonerouting.testing.wire import (
     EmuRequest,
     EmuResponse,
+    is_uuid,
     is_valid_e164,
     json_response,
     now_iso,
@@ -47,7 +48,6 @@ from phonerouting.testing.wire import (
 __all__ = ["TelnyxEmulator", "TelnyxNumber"]
 
 _ITEM = re.compile(r"/phone_numbers/([0-9]+)(/voice|/messaging)?")
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _DOCS = "https://developers.telnyx.com/docs/overview/errors/"
 #: Telnyx's code and title for each status this emulator answers with.
 _CODES: dict[int, tuple[str, str, str]] = {
@@ -505,9 +505,7 @@ class TelnyxEmulator(Emulator):
             if key not in ("messaging_profile_id", "messaging_product", "tags")
         ]
         profile = body.get("messaging_profile_id")
-        if profile not in (None, "") and (
-            not isinstance(profile, str) or _UUID.fullmatch(profile) is None
-        ):
+        if profile not in (None, "") and not is_uuid(profile):
             errors.append(_error("10006", "Invalid ID", "Must be a UUID.", "/messaging_profile_id"))
         elif profile not in (None, "") and profile not in self.profiles:
             errors.append(

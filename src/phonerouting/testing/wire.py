@@ -22,6 +22,7 @@ __all__ = [
     "basic_credentials",
     "is_https_url",
     "is_uuid",
+    "is_uuid4",
     "is_valid_e164",
     "json_response",
     "now_iso",
@@ -157,6 +158,15 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 def is_uuid(value: object) -> bool:
     """Whether ``value`` is a lower-case canonical UUID."""
     return isinstance(value, str) and _UUID.fullmatch(value) is not None
+
+
+_UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
+
+def is_uuid4(value: object) -> bool:
+    """Whether ``value`` is a lower-case canonical version-4 UUID (what the emulators
+    of UUID-keyed vendors mint as ids)."""
+    return isinstance(value, str) and _UUID4.fullmatch(value) is not None
 
 
 def now_iso() -> str:
