@@ -3,6 +3,7 @@ roles on every route, problems, mounting, the token command, secrets kept out.""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
@@ -260,6 +261,44 @@ async def test_client_mistakes_are_4xx_problems(api: Api) -> None:
     _problem(await api.get("/api/v1/nowhere"), 404, "NotFoundError", None)
     _problem(await api.call("DELETE", "/api/v1/numbers"), 405, "BadRequestError", "method")
     _problem(await api.get("/api/v1/changes/chg_nope"), 404, "NotFoundError", None)
+
+
+def _cursor(key: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+async def test_odd_numbers_strings_and_repeats_are_4xx_problems_too(api: Api) -> None:
+    # Each of these was a 500: int() of a digit str.isdigit() takes, or of 5,000 digits;
+    # a cursor past SQLite's integers; half a surrogate pair, which SQLite cannot encode;
+    # a field named so often that the store's query grew past SQLite's limits.
+    number = (await api.get("/api/v1/numbers?account=close&limit=1")).json()["items"][0]
+    patch = f"/api/v1/accounts/close/numbers/{number['id']}"
+    _problem(await api.get("/api/v1/numbers?limit=%C2%B2"), 400, "BadRequestError", "limit")
+    _problem(await api.get("/api/v1/numbers?limit=" + "9" * 5000), 400, "BadRequestError", "limit")
+    too_far = _cursor(2**63)
+    _problem(await api.get(f"/api/v1/audit?cursor={too_far}"), 400, "BadRequestError", "cursor")
+    half = _cursor(["\ud800", "close", "x"])
+    _problem(await api.get(f"/api/v1/numbers?cursor={half}"), 400, "BadRequestError", "cursor")
+    for body in (
+        b'{"label": "\\ud800"}',
+        b'{"\\udfff": 1}',
+        b'{"label": ["\\uDBFF"]}',
+    ):
+        _problem(await api.call("PATCH", patch, content=body), 400, "BadRequestError", "body")
+    for selection in (b'{"q": "\\ud800"}', b'{"providers": ["\\ud800"]}'):
+        body = b'{"selection": ' + selection + b', "update": {"label": "x"}}'
+        _problem(
+            await api.call("POST", "/api/v1/changes", content=body), 400, "BadRequestError", "body"
+        )
+    # A pair is one character, and welcome.
+    written = await api.call("PATCH", patch, content=b'{"label": "Desk \\ud83d\\ude00"}')
+    assert written.status_code == 200, written.text
+    assert written.json()["label"] == "Desk \U0001f600"
+    many = {"selection": {"has": ["label"] * 5000}, "update": {"label": "x"}}
+    assert (await api.call("POST", "/api/v1/changes", json=many)).status_code == 201
+    assert (
+        await api.get("/api/v1/numbers?missing=" + ",".join(["tags"] * 5000))
+    ).status_code == 200
 
 
 async def test_a_vendor_failure_carries_its_class_code_and_request_id(api: Api) -> None:

@@ -58,6 +58,11 @@ _DEFAULT_LIMIT = 100
 _PROBLEM = "application/problem+json"
 _NO_NUMBER = "Check the number or id: GET /api/v1/numbers?q=... finds it in the inventory."
 _E164 = re.compile(r"\+[0-9]{2,15}")
+#: A JSON escape of half a surrogate pair: where a string that is not Unicode text
+#: (and that SQLite, or a vendor, cannot encode) may hide in a body.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+#: The largest integer SQLite stores (a cursor past it points nowhere).
+_MAX_SEQ = 2**63 - 1
 
 
 def _json(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
@@ -106,8 +111,8 @@ class Ctx:
     async def body(self) -> dict[str, Any]:
         """The request's JSON object body."""
         limit = self.service.config.max_body
-        declared = self.request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        declared = _whole(self.request.headers.get("content-length"))
+        if declared is not None and declared > limit:
             raise BodyTooLargeError(f"the body is over {limit} bytes", field="body")
         chunks: list[bytes] = []
         size = 0
@@ -123,10 +128,39 @@ class Ctx:
             raise BadRequestError("the body is not valid JSON", field="body") from None
         if not isinstance(data, dict):
             raise BadRequestError("the body must be a JSON object", field="body")
+        if _SURROGATE_ESCAPE.search(raw) and not _is_text(data):
+            # A pair stands for one character once decoded; half of one is no text.
+            raise BadRequestError(
+                "the body holds a string that is not Unicode text (half a surrogate pair)",
+                field="body",
+            )
         return data
 
 
 Handler = Callable[[Ctx], Awaitable[Response]]
+
+
+def _whole(text: str | None) -> int | None:
+    """``text`` as a whole number of ASCII digits (at most 18 of them), else None: not
+    every character str.isdigit() takes, or int() reads, is a digit here."""
+    if text is None or not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text)
+
+
+def _is_text(value: Any) -> bool:
+    """True when every string in decoded JSON ``value`` (keys too) is Unicode text."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_is_text(k) and _is_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_is_text(v) for v in value)
+    return True
 
 
 def _one(params: Mapping[str, list[str]], name: str) -> str | None:
@@ -146,9 +180,10 @@ def _limit(params: Mapping[str, list[str]]) -> int:
     text = _one(params, "limit")
     if text is None:
         return _DEFAULT_LIMIT
-    if not text.isdigit() or not 1 <= int(text) <= _MAX_LIMIT:
+    limit = _whole(text)
+    if limit is None or not 1 <= limit <= _MAX_LIMIT:
         raise BadRequestError(f"limit must be a whole number from 1 to {_MAX_LIMIT}", field="limit")
-    return int(text)
+    return limit
 
 
 def _encode_cursor(key: Any) -> str:
@@ -170,11 +205,13 @@ def _decode_cursor(text: str | None, shape: Callable[[Any], Any]) -> Any:
 def _number_key(data: Any) -> tuple[str, str, str]:
     if not (isinstance(data, list) and len(data) == 3 and all(isinstance(x, str) for x in data)):
         raise ValueError("bad cursor")
+    if not _is_text(data):
+        raise ValueError("bad cursor")
     return (data[0], data[1], data[2])
 
 
 def _seq(data: Any) -> int:
-    if isinstance(data, bool) or not isinstance(data, int) or data < 0:
+    if isinstance(data, bool) or not isinstance(data, int) or not 0 <= data <= _MAX_SEQ:
         raise ValueError("bad cursor")
     return data
 
@@ -227,9 +264,10 @@ class Api:
 
     def _query(self, ctx: Ctx, params: Mapping[str, list[str]]) -> NumberQuery:
         accounts = self._scope(ctx, _many(params, "account"))
-        providers = tuple(_many(params, "provider"))
-        has = check_fields(_many(params, "has"), "has")
-        missing = check_fields(_many(params, "missing"), "missing")
+        providers = tuple(dict.fromkeys(_many(params, "provider")))
+        # Each once: a field named many times must not make the store's query that long.
+        has = check_fields(tuple(dict.fromkeys(_many(params, "has"))), "has")
+        missing = check_fields(tuple(dict.fromkeys(_many(params, "missing"))), "missing")
         q = _one(params, "q")
         e164 = label = digits = None
         if q is not None and q.strip():
@@ -438,7 +476,9 @@ class Api:
             query = attrs.evolve(
                 query,
                 numbers=tuple(
-                    normalize_e164(n, f"selection.numbers[{i}]") for i, n in enumerate(numbers)
+                    dict.fromkeys(
+                        normalize_e164(n, f"selection.numbers[{i}]") for i, n in enumerate(numbers)
+                    )
                 ),
             )
         update_body = body.get("update")
