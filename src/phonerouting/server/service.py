@@ -54,10 +54,15 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def _plain(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Routing values as JSON data (lists for tuples), as `to_data` gives them, without
+    walking the rest of a number (its vendor payload above all)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+
+
 def etag(account: str, number: PhoneNumber) -> str:
     """The ETag of a number's routing in an account: changes when any routing field does."""
-    routing = {k: list(v) if isinstance(v, tuple) else v for k, v in number.routing().items()}
-    text = json.dumps([account, number.id, number.number, routing], sort_keys=True)
+    text = json.dumps([account, number.id, number.number, _plain(number.routing())], sort_keys=True)
     return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
 
 
@@ -70,8 +75,7 @@ def _describe(error: BaseException) -> str:
 def _routing_of(number: PhoneNumber | None, fields: Sequence[str]) -> dict[str, Any] | None:
     if number is None:
         return None
-    data = to_data(number)
-    return {f: data.get(f) for f in fields}
+    return _plain({f: getattr(number, f) for f in fields})
 
 
 class _Audited:
@@ -588,7 +592,7 @@ class Service:
 
 
 def _update_data(update: RoutingUpdate) -> dict[str, Any]:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in update.changes().items()}
+    return _plain(update.changes())
 
 
 def _plan(part: Mapping[str, Any]) -> Plan:
