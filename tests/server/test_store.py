@@ -7,6 +7,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 
 import phonerouting as pr
@@ -133,6 +134,45 @@ async def test_the_audit_is_append_only_and_filtered(store: SQLiteStore) -> None
     with pytest.raises(sqlite3.IntegrityError):
         db.execute("UPDATE audit SET outcome='failed'")
     db.close()
+
+
+async def test_a_write_is_recorded_in_the_audit_and_the_inventory_or_in_neither(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = pr.PhoneNumber(provider="close", id="phon_1", number="+12025550142", label="Old")
+    await store.replace_inventory("a", [before], NOW)
+    after = attrs.evolve(before, label="New")
+    entry = AuditEntry(
+        at=NOW,
+        actor="ops",
+        action="update",
+        account="a",
+        outcome="written",
+        number=before.number,
+        before={"label": "Old"},
+        after={"label": "New"},
+    )
+    later = NOW + timedelta(seconds=1)
+    await store.record_write(entry, after, later)
+    got = await store.get_number("a", "phon_1")
+    assert got is not None
+    assert (got.number.label, got.read_at) == ("New", later)
+    assert await store.count_numbers("a") == 1
+    assert [e.after for e in await store.query_audit(AuditQuery(("a",)), None, 10)] == [
+        {"label": "New"}
+    ]
+
+    def fail(db: sqlite3.Connection, row: object) -> None:
+        raise sqlite3.OperationalError("disk full")
+
+    monkeypatch.setattr(SQLiteStore, "_put", staticmethod(fail))
+    with pytest.raises(sqlite3.OperationalError):
+        await store.record_write(entry, attrs.evolve(after, label="Newer"), later)
+    # The entry went with the number it came with: nothing of the failed write is left.
+    assert len(await store.query_audit(AuditQuery(("a",)), None, 10)) == 1
+    got = await store.get_number("a", "phon_1")
+    assert got is not None
+    assert got.number.label == "New"
 
 
 async def test_sessions_expire(store: SQLiteStore) -> None:

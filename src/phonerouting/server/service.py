@@ -166,11 +166,12 @@ class _Audited:
             )
             raise
         self._seen[number_id] = after
-        await self._service.store.append_audit(
-            [attrs.evolve(entry, number=after.number, after=_routing_of(after, fields))]
-        )
         self.read_at[number_id] = now()
-        await self._service.store.put_number(self._account, after, self.read_at[number_id])
+        await self._service.store.record_write(
+            attrs.evolve(entry, number=after.number, after=_routing_of(after, fields)),
+            after,
+            self.read_at[number_id],
+        )
         return after
 
     async def update_routing(self, number_id: str, update: RoutingUpdate) -> PhoneNumber:
@@ -381,30 +382,26 @@ class Service:
         client = _Audited(self, account, self.client(account), principal.name, "update", None)
         current = await client.get_number(number_id)
         if if_match is not None and if_match.strip() not in ("*", etag(account, current)):
-            await self.store.put_number(account, current, now())
-            await self.store.append_audit(
-                [
-                    AuditEntry(
-                        at=now(),
-                        actor=principal.name,
-                        action="update",
-                        account=account,
-                        outcome="refused",
-                        number=current.number,
-                        number_id=number_id,
-                        before=_routing_of(current, tuple(update.changes())),
-                        after=dict(update.changes()),
-                        detail="If-Match does not match: the number changed since it was read",
-                    )
-                ]
+            refused = AuditEntry(
+                at=now(),
+                actor=principal.name,
+                action="update",
+                account=account,
+                outcome="refused",
+                number=current.number,
+                number_id=number_id,
+                before=_routing_of(current, tuple(update.changes())),
+                after=_update_data(update),
+                detail="If-Match does not match: the number changed since it was read",
             )
+            await self.store.record_write(refused, current, now())
             raise PreconditionFailedError(
                 f"{current.number} in {account} changed since the ETag given was read; "
                 "nothing was written"
             )
         after = await client.update_routing(number_id, update)
         # As the audited client just recorded it in the inventory.
-        return StoredNumber(account, after, client.read_at.get(number_id, now()))
+        return StoredNumber(account, after, client.read_at[number_id])
 
     # ------------------------------------------------------------ change sets
 

@@ -231,6 +231,12 @@ class Store(Protocol):
         """Add entries to the audit trail (append-only: nothing edits or deletes them)."""
         ...
 
+    async def record_write(self, entry: AuditEntry, number: PhoneNumber, read_at: datetime) -> None:
+        """Add ``entry`` to the audit trail and record ``number`` (as the vendor answered
+        the write, or as read before refusing it) in the inventory of ``entry.account``,
+        in one transaction: neither without the other, in one round trip per edit."""
+        ...
+
     async def query_audit(
         self, query: AuditQuery, after: int | None, limit: int
     ) -> list[AuditEntry]:

@@ -209,15 +209,15 @@ class SQLiteStore:
 
         await self._write(work)
 
+    @staticmethod
+    def _put(db: sqlite3.Connection, row: tuple[Any, ...]) -> None:
+        # REPLACE deletes whichever row holds its key or its (account, id).
+        db.execute("INSERT OR REPLACE INTO numbers VALUES (?,?,?,?,?,?,?,?)", row).close()
+
     async def put_number(self, account: str, number: PhoneNumber, read_at: datetime) -> None:
         """Record one number as just read."""
         row = self._row(account, number, read_at)
-
-        def work(db: sqlite3.Connection) -> None:
-            db.execute("DELETE FROM numbers WHERE account=? AND id=?", (account, number.id))
-            db.execute("INSERT INTO numbers VALUES (?,?,?,?,?,?,?,?)", row)
-
-        await self._write(work)
+        await self._write(lambda db: self._put(db, row))
 
     @staticmethod
     def _stored(row: tuple[Any, ...]) -> StoredNumber:
@@ -325,8 +325,8 @@ class SQLiteStore:
 
     # ------------------------------------------------------------ audit
 
-    async def append_audit(self, entries: Sequence[AuditEntry]) -> None:
-        """Append entries to the trail."""
+    @staticmethod
+    def _append(db: sqlite3.Connection, entries: Sequence[AuditEntry]) -> None:
         rows = [
             (
                 e.at.isoformat(),
@@ -344,15 +344,26 @@ class SQLiteStore:
             )
             for e in entries
         ]
-        if not rows:
-            return
-        await self._write(
-            lambda db: db.executemany(
-                "INSERT INTO audit (at, actor, action, account, number, number_id, before, "
-                "after, outcome, vendor_request_id, detail, job) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                rows,
-            )
-        )
+        db.executemany(
+            "INSERT INTO audit (at, actor, action, account, number, number_id, before, "
+            "after, outcome, vendor_request_id, detail, job) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        ).close()
+
+    async def append_audit(self, entries: Sequence[AuditEntry]) -> None:
+        """Append entries to the trail."""
+        if entries:
+            await self._write(lambda db: self._append(db, entries))
+
+    async def record_write(self, entry: AuditEntry, number: PhoneNumber, read_at: datetime) -> None:
+        """The entry and the number in one transaction."""
+        row = self._row(entry.account, number, read_at)
+
+        def work(db: sqlite3.Connection) -> None:
+            self._append(db, (entry,))
+            self._put(db, row)
+
+        await self._write(work)
 
     async def query_audit(
         self, query: AuditQuery, after: int | None, limit: int
