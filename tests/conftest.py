@@ -7,6 +7,9 @@ import pytest
 from phonerouting import RetryPolicy
 from tests.support import SleepRecorder
 
+# The PostgreSQL test server (postgres_server, postgres_url), started once per session.
+pytest_plugins = ["tests.postgres_server"]
+
 
 @pytest.fixture
 def sleeps() -> SleepRecorder:
