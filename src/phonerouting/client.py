@@ -70,12 +70,18 @@ class Client(ClientBase[Sender]):
         `NotFoundError` if no line holds it, `DuplicateNumberError` if several do."""
         return self._run(self._core.find_number(number))
 
-    def update_routing(self, number_id: str, update: RoutingUpdate) -> PhoneNumber:
+    def update_routing(
+        self, number_id: str, update: RoutingUpdate, *, current: PhoneNumber | None = None
+    ) -> PhoneNumber:
         """Apply ``update`` and return the number as the vendor reports it afterwards.
 
         An update with every field UNSET writes nothing and returns the current number.
+        Some updates need the number as it stands before they are sent (Twilio refuses
+        a URL an application overrides; Telnyx keeps the forwarding type): they read
+        it first, unless ``current`` is the number as you have just read it
+        (`get_number`, `find_number`), which then stands for that read.
         """
-        return self._run(self._core.update_routing(number_id, update))
+        return self._run(self._core.update_routing(number_id, update, current))
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -375,22 +375,28 @@ class Core:
             found += [n for n in batch if n.number == e164]
         return operations.the_one_number(self.adapter, e164, found)
 
-    def update_routing(self, number_id: object, update: RoutingUpdate) -> Operation[PhoneNumber]:
+    def update_routing(
+        self, number_id: object, update: RoutingUpdate, current: PhoneNumber | None = None
+    ) -> Operation[PhoneNumber]:
         """Apply ``update``; the number as the vendor reports it afterwards. An update
-        with every field UNSET writes nothing and returns the current number."""
+        with every field UNSET writes nothing and returns the current number.
+
+        An update the adapter checks or builds from the number as it stands
+        (`Adapter.reads_before_update`) reads it first, unless ``current``, the number
+        as the caller has just read it, is given: it then stands for that read.
+        """
         number_id, requests = operations.plan_update(self.adapter, number_id, update)
-        current = None
+        if current is not None:
+            operations.check_current(self.adapter, number_id, current)
+        read = None
         if requests and self.adapter.reads_before_update(update):
             # The vendor would ignore part of the update on some numbers (Twilio's URLs
             # under an application or trunk): refused, never sent to do nothing. And what
             # is sent may depend on what the number holds (Telnyx keeps a number's
             # forwarding type when it sets where calls go).
-            current = yield from self.get_number(number_id)
-            refusal = self.adapter.refuse_update(current, update)
-            if refusal is not None:
-                raise refusal
-            requests = self.adapter.update_requests_for(current, update)
-        return (yield from self._apply(number_id, requests, current))
+            read = current if current is not None else (yield from self.get_number(number_id))
+            requests = operations.requests_for(self.adapter, read, update)
+        return (yield from self._apply(number_id, requests, read))
 
     def restore_routing(
         self, number_id: object, update: RoutingUpdate, state: Mapping[str, Any]

@@ -24,12 +24,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PageGuard",
+    "check_current",
     "id_not_found",
     "log_exchange",
     "normalize_id",
     "normalize_number",
     "number_not_found",
     "plan_update",
+    "requests_for",
     "the_one_number",
     "transport_error",
 ]
@@ -97,6 +99,35 @@ def plan_update(
         raise TypeError(f"update must be a phonerouting.RoutingUpdate, not {type(update).__name__}")
     nid = normalize_id(adapter, number_id)
     return nid, adapter.update_requests(nid, update)
+
+
+def check_current(adapter: Adapter, number_id: str, current: object) -> None:
+    """Refuse, as a ValidationError, a ``current`` given to an update that is not the
+    number ``number_id`` of this provider: it would stand for that number's read."""
+    if not isinstance(current, PhoneNumber):
+        raise ValidationError(
+            f"current must be the phonerouting.PhoneNumber being updated, not "
+            f"{type(current).__name__}",
+            field="current",
+            provider=adapter.name,
+        )
+    if current.provider != adapter.name or current.id != number_id:
+        raise ValidationError(
+            f"current is {current.provider} number {shown(current.id)}, not the number "
+            f"{shown(number_id)} being updated",
+            field="current",
+            provider=adapter.name,
+        )
+
+
+def requests_for(adapter: Adapter, number: PhoneNumber, update: RoutingUpdate) -> list[Request]:
+    """The requests that apply ``update`` to ``number`` as it was just read, for an
+    update that `Adapter.reads_before_update`: the adapter's refusal raised when the
+    vendor would silently ignore part of it on this number."""
+    refusal = adapter.refuse_update(number, update)
+    if refusal is not None:
+        raise refusal
+    return adapter.update_requests_for(number, update)
 
 
 def id_not_found(adapter: Adapter, number_id: str) -> NotFoundError:

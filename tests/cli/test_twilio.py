@@ -130,3 +130,13 @@ def test_emulate_announces_the_account(tmp_path: Path) -> None:
     assert lines[0].endswith("/2010-04-01")
     assert len(lines[1]) == 32  # the Auth Token it generated
     assert lines[2] == f"account_sid={emu.account_sid}"
+
+
+def test_set_reads_the_number_once(twilio: tuple[Cli, testing.TwilioEmulator]) -> None:
+    cli, emu = twilio
+    sid = next(iter(emu.numbers))
+    emu.clear_requests()
+    # A voice URL an application could override: the lookup's read is the one needed.
+    done = cli.run("set", "tw", sid, "--voice-url", "https://hooks.example/v3")
+    assert done.code == 0, done.err
+    assert [r.method for r in emu.requests] == ["GET", "POST"]

@@ -39,9 +39,9 @@ def make_client(
     )
 
 
-async def call(client: pr.Client | pr.AsyncClient, method: str, *args: Any) -> Any:
+async def call(client: pr.Client | pr.AsyncClient, method: str, *args: Any, **kwargs: Any) -> Any:
     """Call ``method`` on either kind of client and return its result."""
-    result = getattr(client, method)(*args)
+    result = getattr(client, method)(*args, **kwargs)
     if inspect.isawaitable(result):
         return await result
     return result

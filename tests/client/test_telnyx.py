@@ -468,3 +468,35 @@ async def test_setting_forwarding_reads_once_and_nothing_after(
         ),
     ]
     assert (after.forwarding_number, after.tags) == ("+13035559123", ("desk",))
+
+
+async def test_the_number_just_read_stands_for_the_read_before_an_update(
+    mode: str, fast_policy: pr.RetryPolicy
+) -> None:
+    emu = TelnyxEmulator(seed=2)
+    record = emu.add_number(
+        "+19705555098", forwards_to="+13035550000", forwarding_type="on-failure", tags=["desk"]
+    )
+    client = connect(mode, emu, fast_policy)
+    current = await call(client, "get_number", record.id)
+    emu.clear_requests()
+    update = pr.RoutingUpdate(forwarding_number="+13035559123")
+    after = await call(client, "update_routing", record.id, update, current=current)
+    await close(client)
+    path = f"/v2/phone_numbers/{record.id}"
+    # Nothing read again: the forwarding type kept is the one the given number holds.
+    assert sent(emu) == [
+        (
+            "PATCH",
+            f"{path}/voice",
+            {},
+            {
+                "call_forwarding": {
+                    "call_forwarding_enabled": True,
+                    "forwards_to": "+13035559123",
+                    "forwarding_type": "on-failure",
+                }
+            },
+        ),
+    ]
+    assert (after.forwarding_number, after.tags) == ("+13035559123", ("desk",))

@@ -324,3 +324,40 @@ def test_over_http(emu: testing.TwilioEmulator, served: str) -> None:
         after = client.update_routing(numbers[0].id, pr.RoutingUpdate(label="Over HTTP"))
     assert after.label == "Over HTTP"
     assert emu.requests[-1].form == {"FriendlyName": "Over HTTP"}
+
+
+def test_the_number_just_read_stands_for_the_read_before_an_update(
+    emu: testing.TwilioEmulator,
+) -> None:
+    sid = next(iter(emu.numbers))
+    under_app = emu.add_number("+12025550142", voice_application_sid=APP)
+    with connect(emu) as client:
+        current = client.get_number(sid)
+        held = client.get_number(under_app["sid"])
+        emu.clear_requests()
+        after = client.update_routing(sid, pr.RoutingUpdate(voice_url=URL), current=current)
+        assert after.voice_url == URL
+        # Refused from the number given, as from the number read: nothing is sent.
+        with pytest.raises(pr.ValidationError) as caught:
+            client.update_routing(under_app["sid"], pr.RoutingUpdate(voice_url=URL), current=held)
+    assert caught.value.field == "voice_url"
+    assert "has a VoiceApplicationSid" in caught.value.message
+    assert [r.method for r in emu.requests] == ["POST"]
+
+
+def test_a_current_that_is_not_the_number_updated_is_refused_before_sending(
+    emu: testing.TwilioEmulator,
+) -> None:
+    first, second = list(emu.numbers)[:2]
+    with connect(emu) as client:
+        other = client.get_number(second)
+        emu.clear_requests()
+        for wrong, said in [
+            (other, f"current is twilio number {second!r}, not the number {first!r}"),
+            ({"id": first}, "current must be the phonerouting.PhoneNumber being updated"),
+        ]:
+            with pytest.raises(pr.ValidationError) as caught:
+                client.update_routing(first, pr.RoutingUpdate(label="x"), current=wrong)  # type: ignore[arg-type]
+            assert caught.value.field == "current"
+            assert said in caught.value.message
+    assert emu.requests == []

@@ -104,9 +104,12 @@ class SidedClient:
         """One number by E.164 number."""
         return await self._tagged(self._client.find_number(number))
 
-    async def update_routing(self, number_id: str, update: RoutingUpdate) -> PhoneNumber:
-        """Apply an update; return the number afterwards."""
-        return await self._tagged(self._client.update_routing(number_id, update))
+    async def update_routing(
+        self, number_id: str, update: RoutingUpdate, *, current: PhoneNumber | None = None
+    ) -> PhoneNumber:
+        """Apply an update (``current``: the number as just read); return the number
+        afterwards."""
+        return await self._tagged(self._client.update_routing(number_id, update, current=current))
 
     async def restore_routing(
         self, number_id: str, update: RoutingUpdate, state: Mapping[str, Any]

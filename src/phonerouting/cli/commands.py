@@ -168,10 +168,7 @@ def _dry_run(client: Client, number: PhoneNumber, update: RoutingUpdate, as_json
     _, requests = operations.plan_update(adapter, number.id, update)
     if requests and adapter.reads_before_update(update):
         # Refused, or built from the number as just read, as update_routing does.
-        refusal = adapter.refuse_update(number, update)
-        if refusal is not None:
-            raise refusal
-        requests = adapter.update_requests_for(number, update)
+        requests = operations.requests_for(adapter, number, update)
     changes = {
         field: {"before": getattr(number, field), "after": value}
         for field, value in update.changes().items()
@@ -210,7 +207,8 @@ def _apply_update(args: argparse.Namespace, update: RoutingUpdate) -> int:
         if args.dry_run:
             _dry_run(client, target, update, args.json)
             return EXIT_OK
-        after = client.update_routing(target.id, update)
+        # The number was just read: the update needs no read of its own.
+        after = client.update_routing(target.id, update, current=target)
     emit(args.json, after, lambda out: _print_number(after, caps, out), sys.stdout)
     return EXIT_OK
 

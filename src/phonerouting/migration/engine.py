@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextvars
+import inspect
 import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -249,6 +250,16 @@ def _conflicts(
 def _may_have_landed(step: Step) -> bool:
     # A journal written before `sent` was recorded marks a sent write only by its state.
     return step.sent or step.state in MAY_HAVE_SENT
+
+
+def _takes_current(target: AsyncPhoneNumberRouting) -> bool:
+    """Whether ``target.update_routing`` takes the number just read as ``current=``
+    (phonerouting's clients and their wrappers do): a write that needs the number as
+    it stands then reuses the compare-before-write read instead of reading again."""
+    try:
+        return "current" in inspect.signature(target.update_routing).parameters
+    except (TypeError, ValueError):  # no signature to read: call it the plain way
+        return False
 
 
 def _adapter(target: AsyncPhoneNumberRouting) -> Adapter | None:
@@ -513,9 +524,11 @@ class _Run:
     changes: list[Changed] = attrs.Factory(list)
     reader: _Reader = attrs.field(init=False)
     adapter: Adapter | None = attrs.field(init=False)
+    takes_current: bool = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         self.adapter = _adapter(self.target)
+        self.takes_current = _takes_current(self.target)
         # Without a per-number read (Linq), a get_number lists the whole account.
         self.reader = _Reader(self, self.adapter is None or self.adapter.reads_one_number)
 
@@ -523,13 +536,23 @@ class _Run:
         """The vendor state that puts ``number`` back exactly, for the journal."""
         return {} if self.adapter is None else self.adapter.restorable_state(number)
 
-    async def send(self, step: Step, values: dict[str, Any], restore: bool) -> PhoneNumber:
-        """The write of ``values``; with ``restore``, the journal's vendor state too."""
+    async def send(
+        self, step: Step, values: dict[str, Any], restore: bool, current: PhoneNumber
+    ) -> PhoneNumber:
+        """The write of ``values`` to ``current`` (the number as just read); with
+        ``restore``, the journal's vendor state too."""
         update = RoutingUpdate(**values)
         restoring = getattr(self.target, "restore_routing", None)
         if restore and step.restore and restoring is not None:
             state = step.restore
             return await self.request(lambda: restoring(step.target_id, update, state))
+        if self.takes_current:
+            # The compare-before-write read is the read the update may need first.
+            return await self.request(
+                lambda: self.target.update_routing(  # type: ignore[call-arg]
+                    step.target_id, update, current=current
+                )
+            )
         return await self.request(lambda: self.target.update_routing(step.target_id, update))
 
     def report(self, already_done: int) -> Report:
@@ -611,18 +634,19 @@ class _Run:
     async def write_step(
         self,
         step: Step,
+        current: PhoneNumber,
         values: dict[str, Any],
         prior: dict[str, Any] | None = None,
         state: dict[str, Any] | None = None,
         restore: bool = False,
     ) -> None:
         """Journal the step as in flight (with the values and vendor state found just
-        before), write it, journal the outcome."""
+        before in ``current``), write it, journal the outcome."""
         busy = self.states.busy
         if not await self.move(step, busy, prior=prior, restore=state, sent=True):
             return  # another worker holds the number (a shared journal)
         try:
-            result = await self.send(step, values, restore)
+            result = await self.send(step, values, restore, current)
         except RoutingError as error:
             await self.fail(step, f"{type(error).__name__}: {error}", previous=busy)
             return
@@ -667,7 +691,7 @@ class _Run:
             return
         # What a landed write changed is not the number's own state: keep the first.
         state = None if landed and step.restore else self.restorable(current)
-        await self.write_step(step, step.desired, prior=found, state=state)
+        await self.write_step(step, current, step.desired, prior=found, state=state)
 
     async def confirm_step(self, step: Step) -> None:
         """Record what a number the fresh plan no longer writes holds now."""
@@ -686,7 +710,7 @@ class _Run:
         if conflicts and not self.force:
             await self.hold_back(step, conflicts)
             return
-        await self.write_step(step, step.prior, restore=True)
+        await self.write_step(step, current, step.prior, restore=True)
 
 
 async def _run_steps(run: _Run, steps: Iterable[Step], concurrency: int, one: StepFn) -> None:
