@@ -236,6 +236,9 @@ class Api:
 
     def __init__(self, service: Service) -> None:
         self.service = service
+        #: The web console's session cookie, accepted beside bearer tokens when set
+        #: (`phonerouting.console.sessions.SessionAuth`).
+        self.sessions: Callable[[Request], Awaitable[Principal | None]] | None = None
 
     # ------------------------------------------------------------ helpers
 
@@ -696,6 +699,8 @@ def _endpoint(api: Api, role: str, handler: Handler) -> Callable[[Request], Awai
         client = request.client.host if request.client else "unknown"
         try:
             principal = authenticate(request.headers.get("authorization"), config.tokens)
+            if principal is None and api.sessions and "authorization" not in request.headers:
+                principal = await api.sessions(request)
             if principal is None:
                 wait = config.throttle.failed(client)
                 if wait:
@@ -821,8 +826,12 @@ def create_app(config: ServerConfig) -> Starlette:
             response.headers.update(exc.headers)
         return response
 
+    from phonerouting.console import console_routes  # the server extra's Jinja2
+
     app = Starlette(
-        routes=_routes(api), lifespan=lifespan, exception_handlers={HTTPException: http_error}
+        routes=[*_routes(api), *console_routes(api)],
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error},
     )
     app.state.service = service
     return app

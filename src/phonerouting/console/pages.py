@@ -1,0 +1,338 @@
+"""The console's pages: server-rendered HTML (Jinja2, autoescaped) over the service's
+own API.
+
+Each page asks the API's handlers (`phonerouting.server.app.Api`) in process, as the
+signed-in session's principal, exactly what a client of ``/api/v1`` would get: the same
+scopes, the same validation, the same errors. Every write is made by the console's
+script through ``/api/v1`` itself, with the session cookie and its CSRF token, so the
+roles apply as they do to a token and the server refuses what a role may not do.
+
+Every response carries a Content-Security-Policy without inline scripts or styles
+(``script-src 'self'``), so text from a vendor (a label of ``<img onerror=...>``) is
+inert even if a template forgot to escape it, which Jinja2's autoescaping prevents.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import parse_qsl, urlencode
+
+import phonenumbers
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from phonerouting.errors import RoutingError
+from phonerouting.model import ROUTING_FIELDS
+from phonerouting.server.app import Api, Ctx
+from phonerouting.server.auth import Principal, authenticate
+from phonerouting.server.problems import ForbiddenError, problem
+from phonerouting.store import Session
+
+from .sessions import (
+    SessionAuth,
+    check_origin,
+    clear_cookie,
+    new_session,
+    set_cookie,
+)
+
+__all__ = ["CSP", "Console", "console_routes"]
+
+_HERE = Path(__file__).parent
+#: No inline script or style, nothing from another origin, no framing.
+CSP: Final = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+_HEADERS: Final = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+}
+_PAGE_SIZE = 50
+#: The inventory's table shows these fields; the number's page shows them all.
+_COLUMNS = ("label", "forwarding_number", "inbound_url", "voice_url")
+_LIST_FIELDS = frozenset({"participants", "external_numbers", "tags"})
+_INT_FIELDS = frozenset({"ring_duration"})
+_BOOL_FIELDS = frozenset({"press_1_to_accept"})
+
+
+def _kind(field: str) -> str:
+    if field in _LIST_FIELDS:
+        return "list"
+    if field in _INT_FIELDS:
+        return "int"
+    if field in _BOOL_FIELDS:
+        return "bool"
+    return "text"
+
+
+def _shown(value: Any) -> str:
+    """A routing value as the console shows it (lists comma-separated)."""
+    if value is None or value == "" or value == [] or value is False:
+        return ""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if value is True:
+        return "on"
+    return str(value)
+
+
+def _human(e164: str) -> str:
+    """``+12025550142`` as ``+1 202-555-0142``."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def _when(text: str | None) -> str:
+    """An ISO time as ``2026-01-31 12:00:05 UTC``."""
+    if not text:
+        return ""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(_HERE / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["shown"] = _shown
+    env.filters["human"] = _human
+    env.filters["when"] = _when
+    env.filters["kind"] = _kind
+    env.globals["FIELDS"] = ROUTING_FIELDS
+    return env
+
+
+class Console:
+    """The console's pages, over one `Api`."""
+
+    def __init__(self, api: Api, auth: SessionAuth) -> None:
+        self.api = api
+        self.auth = auth
+        self.env = _environment()
+
+    # ------------------------------------------------------------ plumbing
+
+    def _render(
+        self, request: Request, template: str, status: int = 200, **context: Any
+    ) -> HTMLResponse:
+        body = self.env.get_template(template).render(
+            root=request.scope.get("root_path", ""), **context
+        )
+        return HTMLResponse(body, status, headers=_HEADERS)
+
+    async def _call(
+        self,
+        handler: Callable[[Ctx], Awaitable[Response]],
+        request: Request,
+        principal: Principal,
+        params: Sequence[tuple[str, str]] = (),
+        path: Mapping[str, str] | None = None,
+    ) -> Any:
+        """What the API's ``handler`` answers ``principal`` (decoded JSON), as for a
+        request to ``/api/v1`` with these query parameters; its RoutingError raised."""
+        scope = dict(request.scope)
+        scope["query_string"] = urlencode(list(params)).encode()
+        scope["path_params"] = dict(path or {})
+        scope["method"] = "GET"
+        sub = Request(scope, request.receive)
+        request_id = "req_" + secrets.token_hex(8)
+        await self.api.service.start()
+        response = await handler(Ctx(sub, principal, request_id, self.api.service))
+        return json.loads(bytes(response.body))
+
+    async def _signed_in(self, request: Request) -> tuple[Session, Principal] | None:
+        session = await self.auth.session(request)
+        if session is None:
+            return None
+        principal = self.auth.principal(session)
+        return None if principal is None else (session, principal)
+
+    def _to_signin(self, request: Request) -> Response:
+        root = request.scope.get("root_path", "")
+        here = request.url.path[len(root) :] or "/"
+        if request.url.query:
+            here += "?" + request.url.query
+        target = f"{root}/signin" + ("" if here == "/" else "?" + urlencode({"next": here}))
+        return RedirectResponse(target, 303, headers=_HEADERS)
+
+    def page(
+        self, build: Callable[[Request, Session, Principal], Awaitable[Response]]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """A page for signed-in sessions (others go to the sign-in page); a RoutingError
+        from the API becomes the error page with its problem document's words."""
+
+        async def endpoint(request: Request) -> Response:
+            found = await self._signed_in(request)
+            if found is None:
+                return self._to_signin(request)
+            session, principal = found
+            try:
+                return await build(request, session, principal)
+            except RoutingError as error:
+                doc = problem(error, "req_" + secrets.token_hex(8))
+                return self._render(
+                    request,
+                    "error.html",
+                    doc["status"],
+                    principal=principal,
+                    csrf=session.data.get("csrf"),
+                    problem=doc,
+                )
+
+        return endpoint
+
+    def _base(self, session: Session, principal: Principal, **context: Any) -> dict[str, Any]:
+        return {"principal": principal, "csrf": session.data.get("csrf"), **context}
+
+    # ------------------------------------------------------------ sign in / out
+
+    async def home(self, request: Request) -> Response:
+        """``/``: the inventory, or the sign-in page."""
+        root = request.scope.get("root_path", "")
+        if await self._signed_in(request) is None:
+            return RedirectResponse(f"{root}/signin", 303, headers=_HEADERS)
+        return RedirectResponse(f"{root}/numbers", 303, headers=_HEADERS)
+
+    async def signin_form(self, request: Request) -> Response:
+        """The sign-in page."""
+        return self._render(request, "signin.html", next=_next(request), error=None)
+
+    async def signin(self, request: Request) -> Response:
+        """Sign in with a token: a session cookie for the browser, the token forgotten."""
+        config = self.api.service.config
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        target = _safe_next(form.get("next", ""))
+        try:
+            check_origin(request)
+        except ForbiddenError as error:
+            return self._render(request, "signin.html", 403, next=target, error=error.message)
+        token = form.get("token", "").strip()
+        principal = authenticate(f"Bearer {token}", config.tokens) if token else None
+        client = request.client.host if request.client else "unknown"
+        if principal is None:
+            wait = config.throttle.failed(client)
+            if wait:
+                await config.sleep(wait)
+            return self._render(
+                request,
+                "signin.html",
+                401,
+                next=target,
+                error="That token is not one this service knows. Check it and try again.",
+            )
+        config.throttle.succeeded(client)
+        await self.api.service.start()
+        cookie, session = new_session(config.tokens[principal.name])
+        await self.api.service.store.save_session(session)
+        root = request.scope.get("root_path", "")
+        response = RedirectResponse(f"{root}{target}", 303, headers=_HEADERS)
+        set_cookie(response, request, cookie, session)
+        return response
+
+    async def signout(self, request: Request) -> Response:
+        """End the session (a form post carrying its CSRF token)."""
+        root = request.scope.get("root_path", "")
+        session = await self.auth.session(request)
+        response = RedirectResponse(f"{root}/signin", 303, headers=_HEADERS)
+        if session is not None:
+            form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+            try:
+                self.auth.check_csrf(request, session, form.get("csrf"))
+            except ForbiddenError as error:
+                return self._render(
+                    request,
+                    "error.html",
+                    403,
+                    principal=self.auth.principal(session),
+                    csrf=session.data.get("csrf"),
+                    problem=problem(error, "req_" + secrets.token_hex(8)),
+                )
+            await self.api.service.store.delete_session(session.id)
+        clear_cookie(response, request)
+        return response
+
+    # ------------------------------------------------------------ inventory
+
+    async def accounts(self, request: Request, principal: Principal) -> list[dict[str, Any]]:
+        """The accounts the principal sees, as GET /accounts gives them."""
+        data = await self._call(self.api.accounts, request, principal)
+        return list(data["items"])
+
+    async def inventory(self, request: Request, session: Session, principal: Principal) -> Response:
+        """The inventory: search, filters, paging, accounts' health."""
+        allowed = ("q", "account", "provider", "has", "missing", "cursor")
+        params = [(k, v) for k, v in request.query_params.multi_items() if k in allowed and v]
+        accounts = await self.accounts(request, principal)
+        page = await self._call(
+            self.api.numbers, request, principal, [*params, ("limit", str(_PAGE_SIZE))]
+        )
+        filters = [(k, v) for k, v in params if k != "cursor"]
+        chosen = dict(filters)
+        return self._render(
+            request,
+            "inventory.html",
+            **self._base(
+                session,
+                principal,
+                accounts=accounts,
+                stale={a["name"]: a for a in accounts if a["health"]["stale"]},
+                providers=sorted({a["provider"] for a in accounts}),
+                items=page["items"],
+                next_query=(
+                    urlencode([*filters, ("cursor", page["next_cursor"])])
+                    if page["next_cursor"]
+                    else None
+                ),
+                first_query=urlencode(filters) if "cursor" in dict(params) else None,
+                filter_query=urlencode(filters),
+                chosen=chosen,
+                columns=_COLUMNS,
+            ),
+        )
+
+
+def _next(request: Request) -> str:
+    return _safe_next(request.query_params.get("next", ""))
+
+
+def _safe_next(target: str) -> str:
+    """A path inside the console to go to after signing in (never another site)."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/numbers"
+    return target
+
+
+def console_routes(api: Api, auth: SessionAuth) -> list[BaseRoute]:
+    """The console's routes, to sit beside the API's at the app's root."""
+    console = Console(api, auth)
+    page = console.page
+    # Named console.*: the pages are HTML for people, not part of the API's document.
+    return [
+        Route("/", console.home, methods=["GET"], name="console.home"),
+        Route("/signin", console.signin_form, methods=["GET"], name="console.signin_form"),
+        Route("/signin", console.signin, methods=["POST"], name="console.signin"),
+        Route("/signout", console.signout, methods=["POST"], name="console.signout"),
+        Route("/numbers", page(console.inventory), methods=["GET"], name="console.inventory"),
+        Mount("/static", app=StaticFiles(directory=_HERE / "static"), name="console.static"),
+    ]
