@@ -299,17 +299,79 @@ class Console:
                 stale={a["name"]: a for a in accounts if a["health"]["stale"]},
                 providers=sorted({a["provider"] for a in accounts}),
                 items=page["items"],
-                next_query=(
-                    urlencode([*filters, ("cursor", page["next_cursor"])])
-                    if page["next_cursor"]
-                    else None
-                ),
-                first_query=urlencode(filters) if "cursor" in dict(params) else None,
+                **_paging(params, filters, page["next_cursor"]),
                 filter_query=urlencode(filters),
                 chosen=chosen,
                 columns=_COLUMNS,
             ),
         )
+
+    async def number(self, request: Request, session: Session, principal: Principal) -> Response:
+        """A number in every account that holds it, with an edit form per account."""
+        e164 = str(request.path_params["e164"])
+        data = await self._call(self.api.number, request, principal, path={"e164": e164})
+        accounts = {a["name"]: a for a in await self.accounts(request, principal)}
+        lines = [
+            {
+                "item": item,
+                "settable": set(accounts[item["account"]]["capabilities"]["settable"]),
+                "clearable": set(accounts[item["account"]]["capabilities"]["clearable"]),
+            }
+            for item in data["items"]
+        ]
+        return self._render(
+            request,
+            "number.html",
+            **self._base(
+                session,
+                principal,
+                number=data["number"],
+                lines=lines,
+                saved=request.query_params.get("saved"),
+            ),
+        )
+
+    async def audit(self, request: Request, session: Session, principal: Principal) -> Response:
+        """The audit trail with its filters, before -> after per entry, CSV export."""
+        allowed = ("account", "number", "actor", "since", "until", "cursor")
+        params = [(k, v) for k, v in request.query_params.multi_items() if k in allowed and v]
+        filters = [(k, v) for k, v in params if k != "cursor"]
+        accounts = await self.accounts(request, principal)
+        found: RoutingError | None = None
+        try:
+            data = await self._call(
+                self.api.audit, request, principal, [*params, ("limit", str(_PAGE_SIZE))]
+            )
+        except RoutingError as error:
+            # A filter the API refuses (a number or time it cannot read): said beside
+            # the filters, the page still shown.
+            found, data = error, {"items": [], "next_cursor": None}
+        return self._render(
+            request,
+            "audit.html",
+            400 if found else 200,
+            **self._base(
+                session,
+                principal,
+                accounts=accounts,
+                chosen=dict(filters),
+                items=data["items"],
+                problem=None if found is None else problem(found, "req_" + secrets.token_hex(8)),
+                csv_query=urlencode([*filters, ("format", "csv"), ("limit", "1000")]),
+                **_paging(params, filters, data["next_cursor"]),
+            ),
+        )
+
+
+def _paging(
+    params: Sequence[tuple[str, str]], filters: Sequence[tuple[str, str]], cursor: str | None
+) -> dict[str, str | None]:
+    """The query strings of a list's next page (None on the last) and first page (None
+    on the first)."""
+    return {
+        "next_query": urlencode([*filters, ("cursor", cursor)]) if cursor else None,
+        "first_query": urlencode(filters) if "cursor" in dict(params) else None,
+    }
 
 
 def _next(request: Request) -> str:
@@ -334,5 +396,7 @@ def console_routes(api: Api, auth: SessionAuth) -> list[BaseRoute]:
         Route("/signin", console.signin, methods=["POST"], name="console.signin"),
         Route("/signout", console.signout, methods=["POST"], name="console.signout"),
         Route("/numbers", page(console.inventory), methods=["GET"], name="console.inventory"),
+        Route("/numbers/{e164}", page(console.number), methods=["GET"], name="console.number"),
+        Route("/audit", page(console.audit), methods=["GET"], name="console.audit"),
         Mount("/static", app=StaticFiles(directory=_HERE / "static"), name="console.static"),
     ]
