@@ -361,6 +361,43 @@ def test_a_bad_request_rate_is_a_usage_error(served: Served) -> None:
     assert emus["new"].requests == []
 
 
+def test_a_bad_read_window_is_a_usage_error(served: Served) -> None:
+    cli, emus = served
+    for seconds in ("0", "-1", "nan", "inf", "soon"):
+        for action in ("apply --from old", "rollback"):
+            result = cli.run(
+                "migrate",
+                *action.split(),
+                "--to",
+                "new",
+                "--journal",
+                "j",
+                "--read-window",
+                seconds,
+            )
+            assert result.code == 2, (seconds, action, result)
+            assert "--read-window" in result.err
+    assert emus["new"].requests == []
+
+
+def test_the_read_window_given_is_the_runs(served: Served) -> None:
+    # A window no journal commit fits in: every number's read is too old by the time
+    # its write could go, so nothing is written and each number says why.
+    cli, emus = served
+    result = cli.run(
+        "migrate", "apply", "--from", "old", "--to", "new", "--journal", "j.sqlite",
+        "--read-window", "0.000001", "--json", "--yes",
+    )  # fmt: skip
+    assert result.code == 1, result
+    failed = json.loads(result.out)["failed"]
+    assert len(failed) == 30
+    assert {f["error"] for f in failed} == {
+        "not written: 4 times its read was more than 1e-06 s old before its write could "
+        "go (rate-limit pauses); run again"
+    }
+    assert [r for r in emus["new"].requests if r.method != "GET"] == []
+
+
 def test_a_closed_pipe_ends_quietly() -> None:
     import subprocess
 

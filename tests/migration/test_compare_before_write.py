@@ -1,13 +1,13 @@
 """Compare before write: a migration never overwrites an edit it did not plan.
 
-Each number is read just before it is written (per number, or one listing per batch
-for a vendor without a per-number read) and written only while it holds the plan's
-``before`` values; a rollback does the same against what the migration wrote.
+Each number is read just before it is written (per number, or one listing serving the
+reads of its read window for a vendor without a per-number read) and written only while
+it holds the plan's ``before`` values; a rollback does the same against what the
+migration wrote. The read window itself is tested in test_read_window.py.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import sqlite3
 from collections.abc import AsyncIterator
@@ -17,7 +17,7 @@ import pytest
 
 import phonerouting as pr
 from phonerouting import migration, testing
-from phonerouting.migration.engine import READ_BATCH
+from phonerouting.migration import engine
 from phonerouting.registry import adapter_for
 from phonerouting.testing import LinqV2Emulator, LinqV3Emulator
 from tests.migration.test_engine import client
@@ -129,12 +129,15 @@ async def test_an_edit_since_the_plan_is_reported_and_force_writes_it(
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_an_edit_landing_during_the_run_is_not_overwritten(
-    tmp_path: Path, provider: str
+    tmp_path: Path, provider: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The edit lands while the run is writing other numbers (after the first one is
-    # done, before the last one is read): a concurrent writer on the same account.
+    # done, before the last one is read): a concurrent writer on the same account. The
+    # read window passes with it, so a vendor read by listing lists the account again.
+    now = [0.0]
+    monkeypatch.setattr(engine, "_clock", lambda: now[0])
     field = _field(provider)
-    count = READ_BATCH + 5  # past one listing batch, for a vendor that reads by listing
+    count = 30
     source, target = _pair(provider, count, seed=43)
     journal = tmp_path / "j.sqlite"
     # Another writer on the account, as `phonerouting set` would be.
@@ -142,7 +145,7 @@ async def test_an_edit_landing_during_the_run_is_not_overwritten(
     async with client(source) as src, client(target) as dst:
         plan = await migration.plan(src, dst, fields=[field])
         last = plan.to_write[-1]
-        assert len(plan.to_write) > READ_BATCH
+        assert len(plan.to_write) > 2
         edits: list[int] = []
 
         def progress(done: int, total: int) -> None:
@@ -150,6 +153,7 @@ async def test_an_edit_landing_during_the_run_is_not_overwritten(
             if done == 1 and not edits:
                 edits.append(done)
                 operator.update_routing(last.target_id, pr.RoutingUpdate(**{field: BY_HAND[field]}))
+                now[0] += engine.READ_WINDOW + 1
 
         report = await migration.apply(plan, dst, journal=journal, concurrency=1, progress=progress)
         assert getattr(await dst.get_number(last.target_id), field) == BY_HAND[field]
@@ -162,16 +166,17 @@ async def test_an_edit_landing_during_the_run_is_not_overwritten(
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_the_read_before_write_costs_one_read_per_number_or_per_batch(
+async def test_the_read_before_write_costs_one_read_per_number_or_one_listing(
     tmp_path: Path, provider: str
 ) -> None:
     field = _field(provider)
-    count = READ_BATCH + 5
+    count = 30
     source, target = _pair(provider, count, seed=47)
     async with client(source) as src, client(target) as dst:
         plan = await migration.plan(src, dst, fields=[field])
         target.clear_requests()
-        report = await migration.apply(plan, dst, journal=tmp_path / "j.sqlite")
+        # A window longer than the run: what is counted is not the machine's speed.
+        report = await migration.apply(plan, dst, journal=tmp_path / "j.sqlite", read_window=3600)
         writes = len(plan.to_write)
         assert report.written == writes
         reads = [r.path for r in target.requests if r.method == "GET"]
@@ -193,11 +198,13 @@ async def test_the_read_before_write_costs_one_read_per_number_or_per_batch(
             ]
             assert sorted(reads) == sorted(base + path for path in gets)
         else:
-            # One listing (all of its pages) per batch of numbers, never one per number.
+            # One listing (all of its pages) for every read within the window, however
+            # many numbers: never one per number, nor one per few numbers.
             target.clear_requests()
             await dst.get_number(plan.to_write[0].target_id)
             pages = len(target.requests)
-            assert len(reads) == math.ceil(writes / READ_BATCH) * pages
+            assert writes > 25  # more than the 25 numbers a listing used to serve
+            assert len(reads) == pages
 
 
 class _PlainTarget:

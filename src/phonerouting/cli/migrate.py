@@ -248,6 +248,7 @@ async def _migrate(args: argparse.Namespace) -> int:
                 journal=args.journal,
                 concurrency=args.concurrency,
                 max_requests_per_second=args.max_rps,
+                read_window=_read_window(args),
                 progress=progress,
                 force=args.force,
             )
@@ -337,6 +338,7 @@ async def _apply(args: argparse.Namespace, plan: Any, target: Any) -> int:
             journal=args.journal,
             concurrency=args.concurrency,
             max_requests_per_second=args.max_rps,
+            read_window=_read_window(args),
             progress=progress,
             force=args.force,
         )
@@ -344,3 +346,10 @@ async def _apply(args: argparse.Namespace, plan: Any, target: Any) -> int:
         progress.close()
     emit(args.json, report, lambda out: _report_text("apply", report, out), sys.stdout)
     return EXIT_OK if report.ok else EXIT_PARTIAL
+
+
+def _read_window(args: argparse.Namespace) -> float:
+    """``--read-window``, or the library's default when not given."""
+    from phonerouting import migration
+
+    return migration.READ_WINDOW if args.read_window is None else float(args.read_window)

@@ -150,6 +150,16 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
         help="at most R requests per second to the target (default: no ceiling)",
     )
     parser.add_argument(
+        "--read-window",
+        dest="read_window",
+        type=_above_zero("seconds", MAX_SECONDS),
+        default=None,
+        metavar="SECONDS",
+        help="the oldest a number's read may be when its write is sent; a Linq account "
+        "is listed once per this many seconds of the run (default 2: the library's "
+        "migration READ_WINDOW)",
+    )
+    parser.add_argument(
         "--yes",
         "-y",
         action="store_true",

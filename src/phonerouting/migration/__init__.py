@@ -10,6 +10,7 @@
 
 from phonerouting.migration.changes import plan_changes
 from phonerouting.migration.engine import (
+    READ_WINDOW,
     Changed,
     Difference,
     Failure,
@@ -27,6 +28,7 @@ from phonerouting.migration.engine import (
 from phonerouting.migration.plan import Change, NumberPlan, Plan, make_plan
 
 __all__ = [
+    "READ_WINDOW",
     "Change",
     "Changed",
     "Difference",

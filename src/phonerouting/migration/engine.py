@@ -13,6 +13,7 @@ import contextvars
 import inspect
 import logging
 import math
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -67,9 +68,15 @@ StepFn = Callable[[Step], Awaitable[None]]
 MAX_RATE_LIMIT_WAITS = 5
 #: The longest rate-limit pause waited out, in seconds; a longer one fails the number.
 MAX_RATE_LIMIT_WAIT = 300.0
-#: How many numbers one fresh listing serves as their read-before-write, for a vendor
-#: without a per-number read (Linq): one listing per this many numbers, never one each.
-READ_BATCH = 25
+#: The longest time, in seconds, from the answer of the read a write was compared
+#: against to the moment that write is sent (`apply` and `rollback` take
+#: ``read_window=``). For a vendor without a per-number read (Linq), one listing serves
+#: every number read while it is this young, however many: its cost is spread over
+#: all the numbers of the account written meanwhile, not paid again every few numbers.
+READ_WINDOW = 2.0
+#: How many times a number is read again because its read grew older than the window
+#: before its write could go (a long rate-limit pause); then it fails, to run again.
+MAX_STALE_READS = 3
 
 _T = TypeVar("_T")
 
@@ -472,37 +479,64 @@ _ROLLBACK = _States(
 )
 
 
+#: The clock the reads' ages are measured on (monotonic seconds; tests replace it).
+_clock: Callable[[], float] = time.monotonic
+
+
+@attrs.frozen
+class _Read:
+    """A number as the target held it, and when (`_clock`) the answer arrived."""
+
+    number: PhoneNumber
+    at: float
+
+
+class _StaleReadError(Exception):
+    """The read a write was compared against grew older than the window before the
+    write's turn came: the write was not sent."""
+
+
 class _Reader:
     """Reads a number just before it is written: one `get_number` where the vendor has
-    a per-number read, else one fresh listing shared by the next `READ_BATCH` reads."""
+    a per-number read, else the account's listing, taken once and shared by every read
+    made while it is younger than the window (one listing at a time: readers arriving
+    while it is under way wait for it)."""
 
-    def __init__(self, run: _Run, per_number: bool, batch: int = READ_BATCH) -> None:
+    def __init__(self, run: _Run, per_number: bool, window: float) -> None:
         self._run = run
         self._per_number = per_number
-        self._batch = batch
+        self.window = window
         self._listing: dict[str, PhoneNumber] | None = None
-        self._served = 0
+        self._at = -math.inf
+        #: How many listings the reads took (the rollback's first one included).
+        self.listings = 0
         self._lock = asyncio.Lock()
 
-    def seed(self, listing: dict[str, PhoneNumber]) -> None:
-        """Serve the next batch from a listing read just now."""
-        self._listing, self._served = listing, 0
+    def seed(self, listing: dict[str, PhoneNumber], at: float) -> None:
+        """Serve reads from a listing whose answer arrived at ``at``."""
+        self._listing, self._at = listing, at
 
-    async def current(self, target_id: str) -> PhoneNumber | None:
+    def stale(self, at: float) -> bool:
+        """Whether a read answered at ``at`` is older than the window now."""
+        return _clock() - at > self.window
+
+    async def current(self, target_id: str) -> _Read | None:
         """The number as the target holds it now, or None when it is gone."""
         target = self._run.target
         if self._per_number:
             try:
-                return await self._run.request(lambda: target.get_number(target_id))
+                number = await self._run.request(lambda: target.get_number(target_id))
             except NotFoundError:
                 return None
+            return _Read(number, _clock())
         async with self._lock:
-            if self._listing is None or self._served >= self._batch:
+            if self._listing is None or self.stale(self._at):
                 numbers = await self._run.request(lambda: _collect(target))
-                self.seed({n.id: n for n in numbers})
-            self._served += 1
+                self.listings += 1
+                self.seed({n.id: n for n in numbers}, _clock())
             assert self._listing is not None
-            return self._listing.get(target_id)
+            found = self._listing.get(target_id)
+            return None if found is None else _Read(found, self._at)
 
 
 @attrs.define
@@ -517,6 +551,7 @@ class _Run:
     states: _States
     force: bool = False
     finished: int = 0
+    read_window: float = READ_WINDOW
     written: int = 0
     confirmed: int = 0
     retries: int = 0
@@ -530,30 +565,42 @@ class _Run:
         self.adapter = _adapter(self.target)
         self.takes_current = _takes_current(self.target)
         # Without a per-number read (Linq), a get_number lists the whole account.
-        self.reader = _Reader(self, self.adapter is None or self.adapter.reads_one_number)
+        self.reader = _Reader(
+            self, self.adapter is None or self.adapter.reads_one_number, self.read_window
+        )
 
     def restorable(self, number: PhoneNumber) -> dict[str, Any]:
         """The vendor state that puts ``number`` back exactly, for the journal."""
         return {} if self.adapter is None else self.adapter.restorable_state(number)
 
     async def send(
-        self, step: Step, values: dict[str, Any], restore: bool, current: PhoneNumber
+        self, step: Step, values: dict[str, Any], restore: bool, current: _Read
     ) -> PhoneNumber:
         """The write of ``values`` to ``current`` (the number as just read); with
-        ``restore``, the journal's vendor state too."""
+        ``restore``, the journal's vendor state too.
+
+        Raises:
+            _StaleReadError: when the write's turn came (after the journal's commit and the
+                pacing), ``current`` was older than the window; nothing was sent.
+        """
         update = RoutingUpdate(**values)
         restoring = getattr(self.target, "restore_routing", None)
-        if restore and step.restore and restoring is not None:
-            state = step.restore
-            return await self.request(lambda: restoring(step.target_id, update, state))
-        if self.takes_current:
-            # The compare-before-write read is the read the update may need first.
-            return await self.request(
-                lambda: self.target.update_routing(  # type: ignore[call-arg]
-                    step.target_id, update, current=current
+
+        async def fresh() -> PhoneNumber:
+            # Checked once the request holds its turn: the last moment before it goes.
+            if self.reader.stale(current.at):
+                raise _StaleReadError
+            if restore and step.restore and restoring is not None:
+                restored: PhoneNumber = await restoring(step.target_id, update, step.restore)
+                return restored
+            if self.takes_current:
+                # The compare-before-write read is the read the update may need first.
+                return await self.target.update_routing(  # type: ignore[call-arg]
+                    step.target_id, update, current=current.number
                 )
-            )
-        return await self.request(lambda: self.target.update_routing(step.target_id, update))
+            return await self.target.update_routing(step.target_id, update)
+
+        return await self.request(fresh)
 
     def report(self, already_done: int) -> Report:
         """What this run did."""
@@ -634,28 +681,44 @@ class _Run:
     async def write_step(
         self,
         step: Step,
-        current: PhoneNumber,
+        current: _Read,
         values: dict[str, Any],
         prior: dict[str, Any] | None = None,
         state: dict[str, Any] | None = None,
         restore: bool = False,
-    ) -> None:
+    ) -> Step | None:
         """Journal the step as in flight (with the values and vendor state found just
-        before in ``current``), write it, journal the outcome."""
+        before in ``current``), write it, journal the outcome.
+
+        Returns the step as the journal now holds it when its read grew older than the
+        window before the write could go (nothing sent): it is to be read and compared
+        again. None otherwise.
+        """
         busy = self.states.busy
         if not await self.move(step, busy, prior=prior, restore=state, sent=True):
-            return  # another worker holds the number (a shared journal)
+            return None  # another worker holds the number (a shared journal)
         try:
             result = await self.send(step, values, restore, current)
+        except _StaleReadError:
+            # Recorded as sent (it was about to be), which only makes a resume and a
+            # rollback read it with care.
+            return attrs.evolve(
+                step,
+                state=busy,
+                prior=step.prior if prior is None else prior,
+                restore=step.restore if state is None else state,
+                sent=True,
+            )
         except RoutingError as error:
             await self.fail(step, f"{type(error).__name__}: {error}", previous=busy)
-            return
+            return None
         done = self.states.done
         if await self.move(step, done, previous=busy, result=result.routing(), wrote=True):
             self.written += 1
             self.tick()
+        return None
 
-    async def read(self, step: Step) -> PhoneNumber | None:
+    async def read(self, step: Step) -> _Read | None:
         """The step's number as the target holds it now; the step fails when the read
         does or the number is gone."""
         try:
@@ -667,12 +730,34 @@ class _Run:
             await self.fail(step, f"{step.target_id} is no longer in the target account")
         return current
 
+    async def until_written(
+        self, step: Step, once: Callable[[Step], Awaitable[Step | None]]
+    ) -> None:
+        """Run ``once`` (read, compare, write) until the step is settled: again, from
+        a fresh read, while the read grew older than the window before the write went,
+        at most `MAX_STALE_READS` times more."""
+        for _ in range(MAX_STALE_READS + 1):
+            again = await once(step)
+            if again is None:
+                return
+            step = again
+        await self.fail(
+            step,
+            f"not written: {MAX_STALE_READS + 1} times its read was more than "
+            f"{self.read_window:g} s old before its write could go (rate-limit pauses); "
+            "run again",
+        )
+
     async def apply_step(self, step: Step) -> None:
+        await self.until_written(step, self._apply_once)
+
+    async def _apply_once(self, step: Step) -> Step | None:
         # Compare before write: the number is read just before it is written, and
         # written only while it still holds the plan's values (or already the new ones).
-        current = await self.read(step)
-        if current is None:
-            return
+        read = await self.read(step)
+        if read is None:
+            return None
+        current = read.number
         found = _found(current, step.desired)
         # A write an earlier run sent may have landed, wholly or in part: what it wrote
         # is not what the number held before the migration, so that stays as recorded.
@@ -684,33 +769,37 @@ class _Run:
             }
         if _matches(current, step.desired):
             await self.confirm(step, current, None if landed else found)
-            return
+            return None
         conflicts = _conflicts(current, step.prior, step.desired)
         if conflicts and not self.force:
             await self.hold_back(step, conflicts)
-            return
+            return None
         # What a landed write changed is not the number's own state: keep the first.
         state = None if landed and step.restore else self.restorable(current)
-        await self.write_step(step, current, step.desired, prior=found, state=state)
+        return await self.write_step(step, read, step.desired, prior=found, state=state)
 
     async def confirm_step(self, step: Step) -> None:
         """Record what a number the fresh plan no longer writes holds now."""
-        current = await self.read(step)
-        if current is not None:
-            await self.confirm(step, current, None)
+        read = await self.read(step)
+        if read is not None:
+            await self.confirm(step, read.number, None)
 
     async def rollback_step(self, step: Step) -> None:
-        current = await self.read(step)
-        if current is None:
-            return
+        await self.until_written(step, self._rollback_once)
+
+    async def _rollback_once(self, step: Step) -> Step | None:
+        read = await self.read(step)
+        if read is None:
+            return None
+        current = read.number
         if _matches(current, step.prior):
             await self.confirm(step, current, None)
-            return
+            return None
         conflicts = _conflicts(current, step.desired, step.prior)
         if conflicts and not self.force:
             await self.hold_back(step, conflicts)
-            return
-        await self.write_step(step, current, step.prior, restore=True)
+            return None
+        return await self.write_step(step, read, step.prior, restore=True)
 
 
 async def _run_steps(run: _Run, steps: Iterable[Step], concurrency: int, one: StepFn) -> None:
@@ -751,6 +840,14 @@ def _check_rate_limit_waits(waits: int, longest: float) -> None:
     if not in_range(longest, 0, math.inf):
         raise ConfigurationError(
             f"max_rate_limit_wait must be a number of seconds >= 0, not {longest!r}",
+            hint=_FIX_ARGUMENTS,
+        )
+
+
+def _check_read_window(seconds: float) -> None:
+    if not in_range(seconds, 0, math.inf, low_open=True):
+        raise ConfigurationError(
+            f"read_window must be a number of seconds above 0, not {seconds!r}",
             hint=_FIX_ARGUMENTS,
         )
 
@@ -860,16 +957,21 @@ async def apply(
     progress: Progress | None = None,
     durable: bool = False,
     force: bool = False,
+    read_window: float = READ_WINDOW,
 ) -> Report:
     """Apply ``plan`` to ``target``, recording every step in ``journal``: a path (the
     SQLite journal, created if needed) or a `JournalStore`.
 
     Compare before write: each number is read just before it is written (one
-    `get_number`, or one listing per `READ_BATCH` numbers for a vendor without a
-    per-number read) and written only while it still holds the plan's ``before``
-    values. A number edited since the plan is left as it is and listed in
-    `Report.changed` (field, planned, found); ``force=True`` writes it anyway. The
-    journal records the values found just before each write, which `rollback` restores.
+    `get_number`, or, for a vendor without a per-number read, the account's listing,
+    shared by every read made within ``read_window`` seconds of its answer) and written
+    only while it still holds the plan's ``before`` values. A write is sent at most
+    ``read_window`` seconds after the answer of the read it was compared against; a
+    number whose read is older when its write's turn comes is read and compared again
+    (at most `MAX_STALE_READS` times, then it fails). A number edited since the plan is
+    left as it is and listed in `Report.changed` (field, planned, found); ``force=True``
+    writes it anyway. The journal records the values found just before each write,
+    which `rollback` restores.
 
     With a journal that already holds this migration, the run resumes: numbers already
     done are not written again; numbers an earlier run was writing when it died, saw
@@ -893,6 +995,7 @@ async def apply(
     _require_async(target, "target", "apply")
     _check_concurrency(concurrency)
     _check_rate(max_requests_per_second)
+    _check_read_window(read_window)
     _check_rate_limit_waits(max_rate_limit_waits, max_rate_limit_wait)
     if target.provider != plan.target:
         raise ConfigurationError(
@@ -935,6 +1038,7 @@ async def apply(
             _APPLY,
             force=force,
             finished=total - len(pending) - len(confirmed) - len(gone),
+            read_window=read_window,
         )
         for step in gone:
             await run.fail(step, f"{step.number} is no longer in both accounts; not written")
@@ -1068,13 +1172,15 @@ async def rollback(
     max_requests_per_second: float | None = None,
     progress: Progress | None = None,
     force: bool = False,
+    read_window: float = READ_WINDOW,
 ) -> Report:
     """Restore, on ``target``, the values ``journal`` (a path or a `JournalStore`)
     recorded as found just before each write, for every number a migration wrote or
     may have written. Resumable like `apply`.
 
     The target is read first, then each number again just before it is restored (the
-    same compare before write as `apply`): a number that already holds its prior values
+    same compare before write as `apply`, with the same ``read_window``): a number
+    that already holds its prior values
     is confirmed without a write, and one changed since the migration (a field holds
     neither what the migration wrote nor the prior value) is left alone and listed in
     `Report.changed`, unless ``force``.
@@ -1087,6 +1193,7 @@ async def rollback(
     _require_async(target, "target", "rollback")
     _check_concurrency(concurrency)
     _check_rate(max_requests_per_second)
+    _check_read_window(read_window)
     book = await _open_existing(journal, target)
     try:
         pending = [
@@ -1108,6 +1215,7 @@ async def rollback(
             _ROLLBACK,
             force=force,
             finished=total - len(pending),
+            read_window=read_window,
         )
         if pending:
             snapshot = {n.id: n for n in await run.request(lambda: _collect(target))}
@@ -1120,7 +1228,8 @@ async def rollback(
                     "migration wrote to?",
                     hint=_CHECK_JOURNAL,
                 )
-            run.reader.seed(snapshot)  # the first batch's read, for a listing vendor
+            # The first reads' listing, for a vendor without a per-number read.
+            run.reader.seed(snapshot, _clock())
         await _run_steps(run, pending, concurrency, run.rollback_step)
         return run.report(already_done=total - len(pending))
     finally:
