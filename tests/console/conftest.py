@@ -95,6 +95,14 @@ class Served:
         headers = {"Authorization": f"Bearer {self.tokens[role]}", **kw.pop("headers", {})}
         return httpx.request(method, self.url + path, headers=headers, timeout=30, **kw)
 
+    def plain_crm(self) -> list[Any]:
+        """The seeded Close numbers no test names, in number order: each test that
+        writes some takes its own slice (test_audit [:2], test_jobs [2:5],
+        test_number [-1]), so tests in one session never write the same number."""
+        taken = {FRONT_DESK, XSS_NUMBER, *SHARED}
+        crm = self.emulators["crm"].numbers.values()
+        return sorted((r for r in crm if r.number not in taken), key=lambda r: r.number)
+
     def wait_job(self, kind: str, job_id: str, seconds: float = 60) -> dict[str, Any]:
         """A change set's or migration's state once its run has ended."""
         deadline = time.monotonic() + seconds
@@ -271,6 +279,14 @@ class Console:
                             nodes: v.nodes.slice(0, 3).map(n => n.html)}))"""
         )
         assert violations == [], json.dumps(violations, indent=1)
+
+    def wait_state(self, state: str) -> None:
+        """Wait until the job page shows its run ended in ``state``."""
+        self.page.wait_for_function(
+            "(state) => document.querySelector('[data-job]').dataset.state === state",
+            arg=state,
+            timeout=60_000,
+        )
 
     def shot(self, name: str) -> None:
         """Save a screenshot of the window (1280 x 900) as ``name``.png."""

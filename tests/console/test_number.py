@@ -11,7 +11,7 @@ import pytest
 
 from phonerouting.errors import ValidationError
 from phonerouting.model import ROUTING_FIELDS, RoutingUpdate
-from tests.console.conftest import FRONT_DESK, SHARED, XSS_LABEL, XSS_NUMBER, Console
+from tests.console.conftest import FRONT_DESK, XSS_LABEL, XSS_NUMBER, Console
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
 
@@ -19,13 +19,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
 def _record(emu: Any, number: str) -> Any:
     (record,) = [r for r in emu.numbers.values() if r.number == number]
     return record
-
-
-def _plain_crm_number(console: Console) -> str:
-    """A seeded number of the Close account no other test writes."""
-    crm = console.served.emulators["crm"]
-    taken = {FRONT_DESK, XSS_NUMBER, *SHARED}
-    return sorted(r.number for r in crm.numbers.values() if r.number not in taken)[-1]
 
 
 def _library_error(**values: Any) -> str:
@@ -99,7 +92,7 @@ def test_an_edit_shows_the_librarys_error_inline_then_writes_the_good_value(
 def test_an_edit_after_the_number_changed_shows_its_current_values(console: Console) -> None:
     page, served = console.page, console.served
     crm = served.emulators["crm"]
-    number = _plain_crm_number(console)
+    number = served.plain_crm()[-1].number
     console.sign_in("editor")
     console.go(f"/numbers/{number}")
     record = _record(crm, number)

@@ -362,6 +362,76 @@ class Console:
             ),
         )
 
+    async def change_new(
+        self, request: Request, session: Session, principal: Principal
+    ) -> Response:
+        """A bulk change's form: the selection (filters and numbers by hand), one update."""
+        if not principal.may("editor"):
+            raise ForbiddenError(f"this needs the editor role; the token is {principal.role}")
+        accounts = await self.accounts(request, principal)
+        query = request.query_params
+        allowed = ("q", "account", "provider", "has", "missing")
+        return self._render(
+            request,
+            "change_new.html",
+            **self._base(
+                session,
+                principal,
+                accounts=accounts,
+                providers=sorted({a["provider"] for a in accounts}),
+                chosen={k: v for k, v in query.multi_items() if k in allowed and v},
+                numbers=[n for n in query.getlist("numbers") if n],
+            ),
+        )
+
+    async def migration_new(
+        self, request: Request, session: Session, principal: Principal
+    ) -> Response:
+        """A migration's form: source, target and fields."""
+        if not principal.may("admin"):
+            raise ForbiddenError(f"this needs the admin role; the token is {principal.role}")
+        accounts = await self.accounts(request, principal)
+        return self._render(
+            request, "migration_new.html", **self._base(session, principal, accounts=accounts)
+        )
+
+    def job(self, kind: str) -> Callable[[Request, Session, Principal], Awaitable[Response]]:
+        """A change set's or migration's page: preview, run, progress, result."""
+        collection, title, applier = _JOBS[kind]
+
+        async def build(request: Request, session: Session, principal: Principal) -> Response:
+            job = await self._call(
+                lambda ctx: self.api.get_job(ctx, kind),
+                request,
+                principal,
+                path={"id": str(request.path_params["id"])},
+            )
+            return self._render(
+                request,
+                "job.html",
+                **self._base(
+                    session,
+                    principal,
+                    job=job,
+                    title=title,
+                    collection=collection,
+                    may_apply=principal.may(applier),
+                    may_admin=principal.may("admin"),
+                    limit=_PREVIEW_ROWS,
+                ),
+            )
+
+        return build
+
+
+#: Per kind of job: its API collection, its title, the role that applies it.
+_JOBS: Final = {
+    "change_set": ("changes", "Change set", "editor"),
+    "migration": ("migrations", "Migration", "admin"),
+}
+#: The numbers a job's preview lists (its counts are of all of them).
+_PREVIEW_ROWS = 500
+
 
 def _paging(
     params: Sequence[tuple[str, str]], filters: Sequence[tuple[str, str]], cursor: str | None
@@ -398,5 +468,21 @@ def console_routes(api: Api, auth: SessionAuth) -> list[BaseRoute]:
         Route("/numbers", page(console.inventory), methods=["GET"], name="console.inventory"),
         Route("/numbers/{e164}", page(console.number), methods=["GET"], name="console.number"),
         Route("/audit", page(console.audit), methods=["GET"], name="console.audit"),
+        Route("/changes/new", page(console.change_new), methods=["GET"], name="console.change_new"),
+        Route(
+            "/changes/{id}", page(console.job("change_set")), methods=["GET"], name="console.change"
+        ),
+        Route(
+            "/migrations/new",
+            page(console.migration_new),
+            methods=["GET"],
+            name="console.migration_new",
+        ),
+        Route(
+            "/migrations/{id}",
+            page(console.job("migration")),
+            methods=["GET"],
+            name="console.migration",
+        ),
         Mount("/static", app=StaticFiles(directory=_HERE / "static"), name="console.static"),
     ]

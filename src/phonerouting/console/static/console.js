@@ -159,3 +159,153 @@ for (const form of document.querySelectorAll("form[data-edit]")) {
     });
   }
 }
+
+// ---------------------------------------------------------------- bulk change: plan
+
+function listOf(value) {
+  return value ? [value] : [];
+}
+
+async function planChangeSet(form) {
+  clearErrors(form);
+  const value = (name) => form.querySelector(`[name="${name}"]`).value.trim();
+  const selection = {
+    accounts: listOf(value("account")),
+    providers: listOf(value("provider")),
+    has: listOf(value("has")),
+    missing: listOf(value("missing")),
+    numbers: value("numbers").split("\n").map((s) => s.trim()).filter((s) => s),
+  };
+  if (value("q")) selection.q = value("q");
+  const update = changes(form);
+  if (Object.keys(update).length === 0) {
+    status(form, "Nothing to change: fill a value, or tick a Clear box.", true);
+    return;
+  }
+  status(form, "Planning…", false);
+  const answer = await api("POST", "/changes", { selection, update });
+  if (answer.ok) {
+    window.location.assign(`${root}/changes/${enc(answer.data.id)}`);
+    return;
+  }
+  status(form, "", false);
+  const problem = answer.data;
+  if (problem && problem.field && problem.field.startsWith("selection.numbers")) {
+    form.querySelector('[data-error-for="selection.numbers"]').textContent = problem.detail;
+    return;
+  }
+  showProblem(form, problem, "update.");
+}
+
+for (const form of document.querySelectorAll("form[data-change-set]")) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    planChangeSet(form);
+  });
+}
+
+// ---------------------------------------------------------------- migration: plan
+
+async function planMigration(form) {
+  const fields = [...form.querySelectorAll('[name="fields"]:checked')].map((b) => b.value);
+  const body = {
+    from: form.querySelector('[name="from"]').value,
+    to: form.querySelector('[name="to"]').value,
+  };
+  if (fields.length) body.fields = fields;
+  status(form, "Reading both accounts and planning…", false);
+  const answer = await api("POST", "/migrations", body);
+  if (answer.ok) {
+    window.location.assign(`${root}/migrations/${enc(answer.data.id)}`);
+    return;
+  }
+  status(form, answer.data ? answer.data.detail : "The service did not answer.", true);
+}
+
+for (const form of document.querySelectorAll("form[data-migration]")) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    planMigration(form);
+  });
+  clearErrors(form);
+}
+
+// ---------------------------------------------------------------- a job: run, progress
+
+/** Follow a job's server-sent events; reload the page (with its result) when done. */
+function follow(job) {
+  const box = job.querySelector("[data-progress]");
+  const bar = box.querySelector("progress");
+  const text = box.querySelector("[data-progress-text]");
+  box.hidden = false;
+  const events = new EventSource(`${root}/api/v1/${job.dataset.kind}/${enc(job.dataset.id)}/events`);
+  const show = (event) => {
+    const data = JSON.parse(event.data);
+    if (data.state) job.querySelector('[data-testid="state"]').textContent = data.state;
+    if (data.total) bar.max = data.total;
+    if (data.done !== undefined) bar.value = data.done;
+    text.textContent = `${data.done || 0} of ${data.total || bar.max} done`;
+  };
+  events.addEventListener("progress", show);
+  events.addEventListener("done", (event) => {
+    show(event);
+    events.close();
+    window.location.reload();
+  });
+  events.onerror = () => {
+    // The stream ended without its last event (the service restarting): the page
+    // as the service now has it.
+    events.close();
+    window.setTimeout(() => window.location.reload(), 1000);
+  };
+}
+
+function showVerify(job, report) {
+  const spot = job.querySelector("[data-verify]");
+  spot.replaceChildren();
+  const title = document.createElement("p");
+  const checked = report.parts.reduce((n, p) => n + p.checked, 0);
+  const differences = report.parts.flatMap((p) => p.differences);
+  const missing = report.parts.flatMap((p) => p.missing);
+  title.className = report.ok ? "success" : "error";
+  title.textContent = report.ok
+    ? `Verified: the target holds what was written (${checked} numbers checked).`
+    : `The target differs from what was written: ${differences.length} differences, ${missing.length} numbers missing.`;
+  spot.append(title);
+  if (differences.length) {
+    const list = document.createElement("ul");
+    for (const d of differences) {
+      const item = document.createElement("li");
+      item.textContent = `${d.number} ${d.field}: expected ${shown(d.expected) || "(empty)"}, found ${shown(d.actual) || "(empty)"}`;
+      list.append(item);
+    }
+    spot.append(list);
+  }
+  spot.hidden = false;
+  spot.focus();
+}
+
+for (const job of document.querySelectorAll("[data-job]")) {
+  const form = job;
+  if (["applying", "rolling_back"].includes(job.dataset.state)) follow(job);
+  for (const button of job.querySelectorAll("button[data-run]")) {
+    button.addEventListener("click", async () => {
+      const action = button.dataset.run;
+      for (const b of job.querySelectorAll("button[data-run]")) b.disabled = true;
+      status(form, action === "verify" ? "Reading the target back…" : "Starting…", false);
+      const path = `/${job.dataset.kind}/${enc(job.dataset.id)}/${action}`;
+      const answer = await api("POST", path);
+      for (const b of job.querySelectorAll("button[data-run]")) b.disabled = false;
+      if (!answer.ok) {
+        status(form, answer.data ? answer.data.detail : "The service did not answer.", true);
+        return;
+      }
+      status(form, "", false);
+      if (action === "verify") showVerify(job, answer.data);
+      else {
+        for (const b of job.querySelectorAll("button[data-run]")) b.hidden = true;
+        follow(job);
+      }
+    });
+  }
+}
