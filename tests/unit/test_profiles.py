@@ -95,7 +95,8 @@ def test_a_profile_of_another_provider_is_refused() -> None:
 
 def _pytest(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
+        # `-n 0`: the inner run reports its own counts (deselected included) in one process.
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "0", "-q", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
