@@ -65,6 +65,8 @@ class PostgresServer:
     port: int
     user: str
     password: str
+    #: The server's data directory (its ``postmaster.pid`` names the server process).
+    data: Path | None = None
 
     def url(self, database: str = "postgres") -> str:
         """The URL of ``database`` on this server, password included."""
@@ -78,8 +80,10 @@ def _as_server_user(command: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def running_server() -> Iterator[PostgresServer]:
-    """Start a server in a fresh temporary directory on a free port; stop it after."""
+def running_server(*, durable: bool = False) -> Iterator[PostgresServer]:
+    """Start a server in a fresh temporary directory on a free port; stop it after.
+    ``durable`` keeps PostgreSQL's own fsync settings (for measurements); the tests' server
+    skips fsync."""
     bin_dir = _binaries()
     root = Path(tempfile.mkdtemp(prefix="phonerouting-pg-"))
     data, sockets, log = root / "data", root / "sock", root / "server.log"
@@ -118,9 +122,10 @@ def running_server() -> Iterator[PostgresServer]:
             # against the *client's* death (what the tests kill) does not need one.
             options = (
                 f"-c port={port} -c listen_addresses=127.0.0.1 "
-                f"-c unix_socket_directories={sockets} -c fsync=off "
-                "-c full_page_writes=off -c max_connections=200"
+                f"-c unix_socket_directories={sockets} -c max_connections=200"
             )
+            if not durable:
+                options += " -c fsync=off -c full_page_writes=off"
             result = subprocess.run(
                 _as_server_user(
                     [
@@ -149,7 +154,7 @@ def running_server() -> Iterator[PostgresServer]:
                     f"PostgreSQL did not start: {result.stderr}\n{log.read_text()[-2000:]}"
                 )
             time.sleep(0.2)
-        yield PostgresServer("127.0.0.1", port, "postgres", _PASSWORD)
+        yield PostgresServer("127.0.0.1", port, "postgres", _PASSWORD, data)
     finally:
         if started:
             subprocess.run(

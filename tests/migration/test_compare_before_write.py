@@ -9,7 +9,6 @@ migration wrote. The read window itself is tested in test_read_window.py.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from phonerouting import migration, testing
 from phonerouting.migration import engine
 from phonerouting.registry import adapter_for
 from phonerouting.testing import LinqV2Emulator, LinqV3Emulator
+from tests.migration.conftest import Journals
 from tests.migration.test_engine import client
 
 pytestmark = pytest.mark.timeout(60)
@@ -49,11 +49,11 @@ def _pair(provider: str, numbers: int, seed: int) -> tuple[testing.Emulator, tes
     )
 
 
-async def test_the_stale_rollback_reproduction_keeps_the_operators_edit(tmp_path: Path) -> None:
+async def test_the_stale_rollback_reproduction_keeps_the_operators_edit(journals: Journals) -> None:
     # The reproduction: plan linq-v2 -> linq-v3, re-route one planned number
     # by hand, apply, roll back. The edit must survive both.
     old, new = LinqV2Emulator(8, seed=31, populate=1.0), LinqV3Emulator(8, seed=31, populate=0.0)
-    journal = tmp_path / "j.sqlite"
+    journal = journals.new("j")
     async with client(old) as src, client(new) as dst:
         plan = await migration.plan(src, dst)
         edited = plan.to_write[0]
@@ -76,21 +76,19 @@ async def test_the_stale_rollback_reproduction_keeps_the_operators_edit(tmp_path
         assert (undone.written, undone.changed, undone.failed) == (len(plan.to_write) - 1, (), ())
     assert new.get(edited.target_id).forwarding_number == "+12025550777"
     assert _writes_to(new, edited.target_id) == 1
-    with sqlite3.connect(journal) as db:
-        state, error = db.execute(
-            "SELECT state, error FROM steps WHERE number = ?", (edited.number,)
-        ).fetchone()
+    state = journals.column(journal, "state")[edited.number]
+    error = journals.column(journal, "error")[edited.number]
     assert state == "changed"
     assert error == "changed (forwarding_number: expected None, found '+12025550777')"
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_an_edit_since_the_plan_is_reported_and_force_writes_it(
-    tmp_path: Path, provider: str
+    journals: Journals, provider: str
 ) -> None:
     field = _field(provider)
     source, target = _pair(provider, 6, seed=41)
-    journal = tmp_path / "j.sqlite"
+    journal = journals.new("j")
     async with client(source) as src, client(target) as dst:
         plan = await migration.plan(src, dst, fields=[field])
         assert len(plan.to_write) >= 2
@@ -129,7 +127,7 @@ async def test_an_edit_since_the_plan_is_reported_and_force_writes_it(
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_an_edit_landing_during_the_run_is_not_overwritten(
-    tmp_path: Path, provider: str, monkeypatch: pytest.MonkeyPatch
+    journals: Journals, provider: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The edit lands while the run is writing other numbers (after the first one is
     # done, before the last one is read): a concurrent writer on the same account. The
@@ -139,7 +137,7 @@ async def test_an_edit_landing_during_the_run_is_not_overwritten(
     field = _field(provider)
     count = 30
     source, target = _pair(provider, count, seed=43)
-    journal = tmp_path / "j.sqlite"
+    journal = journals.new("j")
     # Another writer on the account, as `phonerouting set` would be.
     operator = pr.connect(provider, **target.client_credentials(), transport=target.transport())
     async with client(source) as src, client(target) as dst:

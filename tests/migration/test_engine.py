@@ -3,15 +3,14 @@ rollback, and faults on the target."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 import phonerouting as pr
 from phonerouting import migration, testing
 from phonerouting.testing import AgentMessageEmulator, CloseEmulator, LinqV2Emulator, LinqV3Emulator
+from tests.migration.conftest import Journals
 
 FAST = pr.RetryPolicy(backoff_initial=0.0, backoff_max=0.0, jitter=0.0)
 
@@ -38,10 +37,10 @@ def v3_forwarding(new: LinqV3Emulator) -> dict[str, str | None]:
     return {n.phone_number: n.forwarding_number for n in new.numbers.values()}
 
 
-async def test_linq_v2_to_v3_applies_verifies_and_does_not_repeat(tmp_path: Path) -> None:
+async def test_linq_v2_to_v3_applies_verifies_and_does_not_repeat(journals: Journals) -> None:
     old = LinqV2Emulator(40, seed=5, populate=0.7)
     new = LinqV3Emulator(40, seed=5, populate=0.2)
-    journal = tmp_path / "run.sqlite"
+    journal = journals.new("run")
     async with client(old) as src, client(new) as dst:
         plan = await migration.plan(src, dst)
         expected_writes = len(plan.to_write)
@@ -64,18 +63,15 @@ async def test_linq_v2_to_v3_applies_verifies_and_does_not_repeat(tmp_path: Path
         assert (again.written, again.already_done) == (0, expected_writes)
         assert puts_per_number(new) == Counter()
 
-    with sqlite3.connect(journal) as db:
-        states = dict(db.execute("SELECT state, COUNT(*) FROM steps GROUP BY state").fetchall())
-        assert states == {"done": expected_writes}
-        (writes,) = db.execute("SELECT SUM(writes) FROM steps").fetchone()
-        assert writes == expected_writes
+    assert journals.counts(journal) == {"done": expected_writes}
+    assert journals.writes(journal) == expected_writes
 
 
-async def test_rollback_restores_the_prior_state(tmp_path: Path) -> None:
+async def test_rollback_restores_the_prior_state(journals: Journals) -> None:
     old = LinqV2Emulator(25, seed=9, populate=1.0)
     new = LinqV3Emulator(25, seed=9, populate=0.5)
     before = v3_forwarding(new)
-    journal = tmp_path / "run.sqlite"
+    journal = journals.new("run")
     async with client(old) as src, client(new) as dst:
         plan = await migration.plan(src, dst)
         await migration.apply(plan, dst, journal=journal)
@@ -88,14 +84,14 @@ async def test_rollback_restores_the_prior_state(tmp_path: Path) -> None:
         assert (again.written, again.already_done) == (0, len(plan.to_write))
 
 
-async def test_linq_v3_to_close_carries_forwarding_only(tmp_path: Path) -> None:
+async def test_linq_v3_to_close_carries_forwarding_only(journals: Journals) -> None:
     old = LinqV3Emulator(20, seed=3, populate=1.0)
     new = CloseEmulator(20, seed=3, populate=1.0)
     labels = {n.number: n.label for n in new.numbers.values()}
     async with client(old) as src, client(new) as dst:
         plan = await migration.plan(src, dst)
         assert plan.fields == ("forwarding_number",)
-        report = await migration.apply(plan, dst, journal=tmp_path / "j.sqlite")
+        report = await migration.apply(plan, dst, journal=journals.new("j"))
         assert report.ok
         assert (await migration.verify(plan, dst)).ok
     for record in new.numbers.values():
@@ -105,7 +101,7 @@ async def test_linq_v3_to_close_carries_forwarding_only(tmp_path: Path) -> None:
         assert record.label == labels[record.number]
 
 
-async def test_close_to_agentmessage_lists_what_cannot_be_carried(tmp_path: Path) -> None:
+async def test_close_to_agentmessage_lists_what_cannot_be_carried(journals: Journals) -> None:
     old = CloseEmulator(12, seed=4, populate=1.0)
     new = AgentMessageEmulator(12, seed=4, populate=0.0)
     async with client(old) as src, client(new) as dst:
@@ -114,19 +110,19 @@ async def test_close_to_agentmessage_lists_what_cannot_be_carried(tmp_path: Path
         unsupported = {c.field for n in plan.numbers for c in n.unsupported}
         assert {"forwarding_number", "ring_duration"} <= unsupported
         assert all(n.unsupported for n in plan.numbers)
-        report = await migration.apply(plan, dst, journal=tmp_path / "j.sqlite")
+        report = await migration.apply(plan, dst, journal=journals.new("j"))
         assert report.ok
         assert report.written == 12
     stored = {n.number: n.label for n in new.numbers.values()}
     assert stored == {n.number: n.label or None for n in old.numbers.values()}
 
 
-async def test_faults_on_the_target_end_applied_or_reported_then_resume(tmp_path: Path) -> None:
+async def test_faults_on_the_target_end_applied_or_reported_then_resume(journals: Journals) -> None:
     old = LinqV2Emulator(60, seed=12, populate=1.0)
     new = LinqV3Emulator(60, seed=12, populate=0.0)
     new.faults.add("status", status=503, count=None, probability=0.3, method="PUT")
     new.faults.add("status", status=429, retry_after=0, count=None, probability=0.1, method="PUT")
-    journal = tmp_path / "j.sqlite"
+    journal = journals.new("j")
     async with client(old) as src, client(new, retries=1) as dst:
         plan = await migration.plan(src, dst)
         first = await migration.apply(plan, dst, journal=journal, concurrency=8)
@@ -143,10 +139,10 @@ async def test_faults_on_the_target_end_applied_or_reported_then_resume(tmp_path
     assert v3_forwarding(new) == v2_forwarding(old)
 
 
-async def test_a_step_interrupted_mid_write_is_confirmed_not_rewritten(tmp_path: Path) -> None:
+async def test_a_step_interrupted_mid_write_is_confirmed_not_rewritten(journals: Journals) -> None:
     old = LinqV2Emulator(5, seed=2, populate=1.0)
     new = LinqV3Emulator(5, seed=2, populate=0.0)
-    journal = tmp_path / "j.sqlite"
+    journal = journals.new("j")
     async with client(old) as src, client(new) as dst:
         plan = await migration.plan(src, dst)
         await migration.apply(plan, dst, journal=journal)
@@ -154,11 +150,7 @@ async def test_a_step_interrupted_mid_write_is_confirmed_not_rewritten(tmp_path:
         # "done" was committed, and before a third was sent at all.
         landed = [n.number for n in plan.to_write[:2]]
         never_sent = plan.to_write[2]
-        with sqlite3.connect(journal) as db:
-            db.executemany(
-                "UPDATE steps SET state = 'writing' WHERE number = ?", [(n,) for n in landed]
-            )
-            db.execute("UPDATE steps SET state = 'writing' WHERE number = ?", (never_sent.number,))
+        journals.set_state(journal, [*landed, never_sent.number], "writing")
         new.get(never_sent.target_id).forwarding_number = None
         new.clear_requests()
         report = await migration.apply(plan, dst, journal=journal)
@@ -169,21 +161,21 @@ async def test_a_step_interrupted_mid_write_is_confirmed_not_rewritten(tmp_path:
     assert v3_forwarding(new) == v2_forwarding(old)
 
 
-async def test_journal_of_another_migration_is_refused(tmp_path: Path) -> None:
+async def test_journal_of_another_migration_is_refused(journals: Journals) -> None:
     a, b, c = LinqV2Emulator(3, seed=1), LinqV3Emulator(3, seed=1), CloseEmulator(3, seed=1)
-    journal = tmp_path / "j.sqlite"
+    journal = journals.new("j")
     async with client(a) as src, client(b) as dst, client(c) as other:
         await migration.apply(await migration.plan(src, dst), dst, journal=journal)
         close_plan = await migration.plan(dst, other)
         with pytest.raises(pr.ConfigurationError, match="records a migration from linq-v2"):
             await migration.apply(close_plan, other, journal=journal)
         with pytest.raises(pr.ConfigurationError, match="targets close"):
-            await migration.apply(close_plan, dst, journal=tmp_path / "other.sqlite")
+            await migration.apply(close_plan, dst, journal=journals.new("other"))
         with pytest.raises(pr.ConfigurationError, match="concurrency"):
-            await migration.apply(close_plan, other, journal=tmp_path / "x.sqlite", concurrency=0)
+            await migration.apply(close_plan, other, journal=journals.new("x"), concurrency=0)
 
 
-async def test_requests_per_second_ceiling_spaces_the_writes(tmp_path: Path) -> None:
+async def test_requests_per_second_ceiling_spaces_the_writes(journals: Journals) -> None:
     old = LinqV2Emulator(10, seed=8, populate=1.0)
     new = LinqV3Emulator(10, seed=8, populate=0.0)
     marks: list[float] = []
@@ -195,7 +187,7 @@ async def test_requests_per_second_ceiling_spaces_the_writes(tmp_path: Path) -> 
         await migration.apply(
             plan,
             dst,
-            journal=tmp_path / "j.sqlite",
+            journal=journals.new("j"),
             concurrency=10,
             max_requests_per_second=50,
             progress=lambda done, total: marks.append(done),

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -14,19 +12,22 @@ from phonerouting import migration, testing
 from phonerouting.adapters.close import CloseAdapter
 from phonerouting.registry import PROVIDERS
 from phonerouting.testing import CloseEmulator, LinqV3Emulator
+from tests.migration.conftest import Journals
 from tests.migration.test_engine import client
 
 pytestmark = pytest.mark.timeout(60)
 
 
-async def test_a_close_number_gets_its_parked_forward_to_back_on_rollback(tmp_path: Path) -> None:
+async def test_a_close_number_gets_its_parked_forward_to_back_on_rollback(
+    journals: Journals,
+) -> None:
     # Forwarding off with a forward_to parked: the model reads "no forwarding", and a
     # rollback that sent forward_to: null would lose the parked number.
     old = LinqV3Emulator(4, seed=61, populate=1.0)
     new = CloseEmulator(4, seed=61, populate=0.0)
     parked = next(iter(new.numbers.values()))
     parked.forward_to, parked.forward_to_enabled = "+13125550142", False
-    journal = tmp_path / "j.sqlite"
+    journal = journals.new("j")
     async with client(old) as src, client(new) as dst:
         plan = await migration.plan(src, dst)
         item = next(n for n in plan.to_write if n.target_id == parked.id)
@@ -37,11 +38,8 @@ async def test_a_close_number_gets_its_parked_forward_to_back_on_rollback(tmp_pa
             item.desired()["forwarding_number"],
             True,
         )
-        with sqlite3.connect(journal) as db:
-            (restore,) = db.execute(
-                "SELECT restore FROM steps WHERE number = ?", (item.number,)
-            ).fetchone()
-        assert json.loads(restore) == {"forward_to": "+13125550142"}
+        restore = journals.column(journal, "restore")[item.number]
+        assert restore == {"forward_to": "+13125550142"}
 
         new.clear_requests()
         undone = await migration.rollback(dst, journal=journal)

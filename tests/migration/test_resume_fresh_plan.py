@@ -3,14 +3,12 @@ reports what changed in the source since the journal's plan."""
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 import pytest
 
 import phonerouting as pr
 from phonerouting import migration
 from phonerouting.testing import LinqV2Emulator, LinqV3Emulator
+from tests.migration.conftest import Journals
 from tests.migration.test_engine import client, v2_forwarding, v3_forwarding
 
 pytestmark = pytest.mark.timeout(60)
@@ -30,11 +28,11 @@ def _kill_after(count: int) -> migration.engine.Progress:
 
 
 async def test_a_resume_after_the_source_changed_goes_on_with_the_fresh_plan(
-    tmp_path: Path,
+    journals: Journals,
 ) -> None:
     old = LinqV2Emulator(10, seed=71, populate=1.0)
     new = LinqV3Emulator(10, seed=71, populate=0.0)
-    journal = tmp_path / "j.sqlite"
+    journal = journals.new("j")
     async with client(old) as src, client(new) as dst:
         first = await migration.plan(src, dst)
         with pytest.raises(KilledError):
@@ -73,8 +71,7 @@ async def test_a_resume_after_the_source_changed_goes_on_with_the_fresh_plan(
         assert v3_forwarding(new) | {waiting[1].number: None} == v2_forwarding(old) | {
             waiting[1].number: None
         }
-        with sqlite3.connect(journal) as db:
-            numbers = {row[0] for row in db.execute("SELECT number FROM steps")}
+        numbers = set(journals.column(journal, "state"))
         assert waiting[1].number not in numbers
         assert "+12025550160" in numbers
 
@@ -84,27 +81,27 @@ async def test_a_resume_after_the_source_changed_goes_on_with_the_fresh_plan(
     assert set(v3_forwarding(new).values()) == {None}
 
 
-async def test_a_fresh_run_has_no_source_changes(tmp_path: Path) -> None:
+async def test_a_fresh_run_has_no_source_changes(journals: Journals) -> None:
     old, new = LinqV2Emulator(3, seed=72, populate=1.0), LinqV3Emulator(3, seed=72, populate=0.0)
     async with client(old) as src, client(new) as dst:
         report = await migration.apply(
-            await migration.plan(src, dst), dst, journal=tmp_path / "j.sqlite"
+            await migration.plan(src, dst), dst, journal=journals.new("j")
         )
         again = await migration.apply(
-            await migration.plan(src, dst), dst, journal=tmp_path / "j.sqlite"
+            await migration.plan(src, dst), dst, journal=journals.new("j")
         )
     assert report.source_changes is None
     assert again.source_changes == migration.SourceChanges()
 
 
 async def test_an_edit_on_the_target_while_the_run_waits_is_still_caught(
-    tmp_path: Path,
+    journals: Journals,
 ) -> None:
     # The fresh plan sees the edit as the number's value, but the journal planned over
     # another: the edit is the operator's, not the migration's, and is not written over.
     old = LinqV2Emulator(6, seed=73, populate=1.0)
     new = LinqV3Emulator(6, seed=73, populate=0.0)
-    journal = tmp_path / "j.sqlite"
+    journal = journals.new("j")
     async with client(old) as src, client(new) as dst:
         first = await migration.plan(src, dst)
         with pytest.raises(KilledError):

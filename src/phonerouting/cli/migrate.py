@@ -185,6 +185,13 @@ def _verify_text(report: Any, out: TextIO, limit: int | None = 50) -> None:
         out.write(f"  ... and {len(report.differences) - limit} more (see --json)\n")
 
 
+def _journal_name(journal: str) -> str:
+    """The journal as messages name it: a database URL without its password."""
+    from phonerouting.postgres import is_url, redacted
+
+    return redacted(journal) if is_url(journal) else journal
+
+
 # ---------------------------------------------------------------- confirmation
 
 
@@ -236,7 +243,8 @@ async def _migrate(args: argparse.Namespace) -> int:
                     total - done,
                     f"rollback: restore {total - done} number(s) on {who}",
                     lambda: print(
-                        f"rollback of {escape(args.journal)}: {total} number(s) in the "
+                        f"rollback of {escape(_journal_name(args.journal))}: {total} "
+                        "number(s) in the "
                         f"journal, {total - done} to restore on {who}",
                         file=sys.stderr if args.json else sys.stdout,
                     ),

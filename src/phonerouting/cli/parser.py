@@ -197,7 +197,7 @@ def _migration_accounts(parser: argparse.ArgumentParser, *, source: str | None) 
 
 
 def _journal(parser: argparse.ArgumentParser, *, required: bool, help: str) -> None:
-    parser.add_argument("--journal", metavar="FILE", required=required, help=help)
+    parser.add_argument("--journal", metavar="FILE|URL", required=required, help=help)
 
 
 # ---------------------------------------------------------------- the parser
@@ -403,8 +403,9 @@ def _migrate_commands(sub: Any, parents: list[Parser], migrate: Any) -> None:
     _journal(
         p,
         required=True,
-        help="the journal file (SQLite) that makes the run resumable; an existing one "
-        "of the same migration is resumed",
+        help="the journal that makes the run resumable: an SQLite file, or a PostgreSQL "
+        "URL (postgresql://…?journal=NAME) that several workers share, splitting the "
+        "numbers between them; an existing one of the same migration is resumed",
     )
     _fields_option(p)
     _run_options(p)

@@ -27,6 +27,7 @@ from phonerouting.migration.journal import (
     MAY_HAVE_SENT,
     TRANSITIONS,
     JournalStore,
+    SharedJournalStore,
     SQLiteJournal,
     Step,
     StepState,
@@ -35,6 +36,7 @@ from phonerouting.migration.journal import (
 )
 from phonerouting.migration.plan import Plan, is_empty, make_plan
 from phonerouting.model import PhoneNumber, RoutingUpdate
+from phonerouting.postgres.connection import is_url
 from phonerouting.protocol import AsyncPhoneNumberRouting
 from phonerouting.registry import adapter_for
 
@@ -56,7 +58,8 @@ __all__ = [
 
 logger = logging.getLogger("phonerouting.migration")
 
-#: What ``journal=`` takes: a path (the SQLite journal) or a `JournalStore`.
+#: What ``journal=`` takes: a path (the SQLite journal), a PostgreSQL URL (the shared
+#: `PostgresJournal`) or a `JournalStore`.
 JournalArg = str | Path | JournalStore
 
 #: Called with (numbers finished, numbers in the run): once at the start, then after
@@ -347,7 +350,15 @@ class _Pacer:
       ``retry_after`` (a 429 slows every worker, not one).
     """
 
-    def __init__(self, per_second: float | None, ceiling: int = 1) -> None:
+    def __init__(
+        self,
+        per_second: float | None,
+        ceiling: int = 1,
+        shared: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        # A journal shared by several workers paces them all together (its
+        # `SharedJournalStore.throttle`), after this worker's own pacing.
+        self._shared = shared
         self._cap = per_second
         self._rate = per_second
         self._next = 0.0
@@ -396,7 +407,13 @@ class _Pacer:
             # A turn taken at the rate before a cut would still go at that rate: take
             # a new one at the new rate.
             if self._cuts == cuts:
-                return
+                break
+        if self._shared is not None:
+            try:
+                await self._shared()
+            except BaseException:
+                await self.release()  # the journal failed: the run stops, slot freed
+                raise
 
     async def release(self) -> None:
         """The request is over: its place in the window is free."""
@@ -447,6 +464,19 @@ class _Pacer:
     def _forget(self, now: float) -> None:
         while self._successes and self._successes[0] < now - 1.0:
             self._successes.popleft()
+
+
+def _pacer(book: JournalStore, per_second: float | None, concurrency: int) -> _Pacer:
+    """The run's pacer: with a journal shared by several workers, a rate cap holds for
+    all of them together (every request takes its turn from the journal too)."""
+    shared = None
+    if per_second is not None and isinstance(book, SharedJournalStore):
+        rate = per_second
+
+        def shared() -> Awaitable[None]:
+            return book.throttle(rate)
+
+    return _Pacer(per_second, concurrency, shared)
 
 
 @attrs.frozen
@@ -811,6 +841,12 @@ async def _run_steps(run: _Run, steps: Iterable[Step], concurrency: int, one: St
         while not queue.empty():
             await one(queue.get_nowait())
 
+    await _run_workers(run, concurrency, worker)
+
+
+async def _run_workers(run: _Run, concurrency: int, worker: Callable[[], Awaitable[None]]) -> None:
+    """Run ``concurrency`` tasks of ``worker`` to their end (all of them stopped when one
+    fails for good or the run is cancelled)."""
     if run.progress is not None:
         # The starting point, so a resumed run's rate counts only this run's work.
         run.progress(run.finished, run.total)
@@ -829,6 +865,54 @@ async def _run_steps(run: _Run, steps: Iterable[Step], concurrency: int, one: St
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
         raise
+
+
+#: The longest a worker of a shared journal waits before it looks again for steps other
+#: workers hold (they may finish them, or die and leave them to claim), in seconds.
+CLAIM_POLL = 1.0
+
+
+async def _run_claimed(
+    run: _Run,
+    book: SharedJournalStore,
+    concurrency: int,
+    one: StepFn,
+    sent_only: Sequence[StepState] = (),
+    confirm: Sequence[Step] = (),
+) -> None:
+    """`_run_steps` for a journal shared by several workers: the steps come from claims
+    on the journal, ``concurrency`` at a time, until none is left to claim and no other
+    worker holds one (the run ends when every step is finished, whoever finished it).
+    The steps in ``confirm`` are confirmed first (`_Run.confirm_step`), unclaimed: the
+    other workers' plans are this one's, and the first to move one does."""
+    states = run.states.pending
+    unclaimed = list(reversed(confirm))
+    claimed: list[Step] = []
+    lock = asyncio.Lock()
+    over = False
+
+    async def next_step() -> Step | None:
+        nonlocal over
+        async with lock:  # one claim at a time; the other tasks wait for its steps
+            while not claimed and not over:
+                found = await book.claim(states, concurrency, sent_only=sent_only)
+                if found:
+                    claimed.extend(reversed(found))
+                    break
+                wait = await book.held(states, sent_only=sent_only)
+                if wait is None:
+                    over = True
+                    break
+                await asyncio.sleep(min(CLAIM_POLL, max(0.05, wait)))
+            return claimed.pop() if claimed else None
+
+    async def worker() -> None:
+        while unclaimed:
+            await run.confirm_step(unclaimed.pop())
+        while (step := await next_step()) is not None:
+            await one(step)
+
+    await _run_workers(run, concurrency, worker)
 
 
 def _check_rate_limit_waits(waits: int, longest: float) -> None:
@@ -984,8 +1068,8 @@ async def apply(
     vendor's ``retry_after``, up to ``max_rate_limit_waits`` times per request; a wait
     longer than ``max_rate_limit_wait`` seconds fails that number instead.
 
-    ``durable`` (power-loss durability: an fsync per commit) applies to a journal path;
-    a `JournalStore` given instead decides its own durability.
+    ``durable`` (power-loss durability: an fsync per commit) applies to a journal path
+    or PostgreSQL URL; a `JournalStore` given instead decides its own durability.
 
     Raises:
         ConfigurationError: bad arguments (a client that is not asynchronous among
@@ -1030,7 +1114,7 @@ async def apply(
         run = _Run(
             target,
             book,
-            _Pacer(max_requests_per_second, concurrency),
+            _pacer(book, max_requests_per_second, concurrency),
             max_rate_limit_waits,
             max_rate_limit_wait,
             progress,
@@ -1043,12 +1127,17 @@ async def apply(
         for step in gone:
             await run.fail(step, f"{step.number} is no longer in both accounts; not written")
         again = {step.number for step in confirmed}
-        await _run_steps(
-            run,
-            [*confirmed, *pending],
-            concurrency,
-            lambda step: run.confirm_step(step) if step.number in again else run.apply_step(step),
-        )
+        if isinstance(book, SharedJournalStore):
+            await _run_claimed(run, book, concurrency, run.apply_step, confirm=confirmed)
+        else:
+            await _run_steps(
+                run,
+                [*confirmed, *pending],
+                concurrency,
+                lambda step: (
+                    run.confirm_step(step) if step.number in again else run.apply_step(step)
+                ),
+            )
         report = run.report(already_done=total - len(pending) - len(confirmed) - len(gone))
         return attrs.evolve(report, source_changes=source_changes)
     finally:
@@ -1122,7 +1211,13 @@ async def verify_journal(target: AsyncPhoneNumberRouting, *, journal: JournalArg
 
 
 def _store(journal: JournalArg, durable: bool = False) -> JournalStore:
-    """The store ``journal=`` names: a path is the SQLite journal."""
+    """The store ``journal=`` names: a PostgreSQL URL is the shared `PostgresJournal`,
+    another string or a path the SQLite journal (``durable`` applies to both)."""
+    if is_url(journal):
+        from phonerouting.migration.postgres import PostgresJournal  # psycopg: optional
+
+        assert isinstance(journal, str)
+        return PostgresJournal(journal, durable=durable)
     if isinstance(journal, str | Path):
         return SQLiteJournal(journal, durable=durable)
     if not isinstance(journal, JournalStore):
@@ -1143,7 +1238,7 @@ def _store(journal: JournalArg, durable: bool = False) -> JournalStore:
 async def _open_existing(
     journal: JournalArg, target: AsyncPhoneNumberRouting, *, shared: bool = False
 ) -> JournalStore:
-    if isinstance(journal, str | Path) and not Path(journal).is_file():
+    if isinstance(journal, str | Path) and not is_url(journal) and not Path(journal).is_file():
         raise ConfigurationError(f"no journal at {str(journal)!r}", hint=_CHECK_JOURNAL)
     book = _store(journal)
     await book.open(shared=shared)
@@ -1207,7 +1302,7 @@ async def rollback(
         run = _Run(
             target,
             book,
-            _Pacer(max_requests_per_second, concurrency),
+            _pacer(book, max_requests_per_second, concurrency),
             MAX_RATE_LIMIT_WAITS,
             MAX_RATE_LIMIT_WAIT,
             progress,
@@ -1230,7 +1325,13 @@ async def rollback(
                 )
             # The first reads' listing, for a vendor without a per-number read.
             run.reader.seed(snapshot, _clock())
-        await _run_steps(run, pending, concurrency, run.rollback_step)
+        if isinstance(book, SharedJournalStore):
+            # A changed step is restored only when a write of it went out (see above).
+            await _run_claimed(
+                run, book, concurrency, run.rollback_step, sent_only=(_APPLY.changed,)
+            )
+        else:
+            await _run_steps(run, pending, concurrency, run.rollback_step)
         return run.report(already_done=total - len(pending))
     finally:
         await book.close()

@@ -50,6 +50,7 @@ __all__ = [
     "MemoryJournal",
     "NewStep",
     "SQLiteJournal",
+    "SharedJournalStore",
     "Step",
     "StepState",
     "check_transition",
@@ -561,6 +562,41 @@ class JournalStore(Protocol):
         counts a write the vendor answered; ``sent`` records, for good, that a write is
         about to go out. Returns False when the store gave the step to another worker.
         """
+        ...
+
+
+@runtime_checkable
+class SharedJournalStore(JournalStore, Protocol):
+    """A `JournalStore` that several workers (processes, machines) use at once for one
+    migration, such as `phonerouting.migration.postgres.PostgresJournal`.
+
+    The engine does not work through a list of its own then: each worker claims steps
+    from the store a few at a time (`claim`), works on them, and claims more until none
+    is left; a step another worker holds is left to it, unless that worker stops renewing
+    its hold (it died), when it is claimed again and its number read back before any
+    write (compare before write). `held` says whether to wait for other workers' steps
+    before the run ends; `throttle` paces every request of every worker together.
+    """
+
+    async def claim(
+        self, states: Sequence[StepState], limit: int, *, sent_only: Sequence[StepState] = ()
+    ) -> list[Step]:
+        """Take for this worker up to ``limit`` steps in ``states`` that no live worker
+        holds and that are not an outcome other workers of this run reached (a step a
+        worker failed since this one started is the next run's to retry). Steps in
+        ``sent_only`` are taken only when a write of them was sent. Empty when none."""
+        ...
+
+    async def held(
+        self, states: Sequence[StepState], *, sent_only: Sequence[StepState] = ()
+    ) -> float | None:
+        """None when no other worker holds a step `claim` could otherwise take; else the
+        seconds until the soonest of their holds runs out (0 when one already has)."""
+        ...
+
+    async def throttle(self, per_second: float) -> None:
+        """Wait for this request's turn under ``per_second`` requests a second shared by
+        every worker of this journal."""
         ...
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from phonerouting.errors import ConfigurationError, RoutingError
+from phonerouting.errors import ConfigurationError
 
 if TYPE_CHECKING:
     import psycopg
@@ -33,17 +33,20 @@ class PostgresNotInstalledError(ConfigurationError):
     not installed."""
 
     hint = "Install it with: pip install 'phonerouting[postgresql]'."
+    cli_hint = hint  # the same advice on the command line (not ConfigurationError's)
 
 
-class DatabaseError(RoutingError):
+class DatabaseError(ConfigurationError):
     """The PostgreSQL server could not be reached or refused the connection (wrong host,
-    port, database, user or password), or a query on it failed. The message names the
-    database without its password and quotes the server's reason."""
+    port, database, user or password), or a schema upgrade on it failed. The message
+    names the database without its password and quotes the server's reason. A
+    `ConfigurationError`: the command line exits with 2, as for any setup mistake."""
 
     hint = (
         "Check the URL (host, port, database name, user and password) and that the "
         "PostgreSQL server is running and reachable from here, then run this again."
     )
+    cli_hint = hint  # the same advice on the command line (not ConfigurationError's)
 
 
 def is_url(text: object) -> bool:
@@ -135,10 +138,16 @@ def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection[Any]:
 
 
 async def open_pool(
-    url: str, *, min_size: int = 1, max_size: int = 10, name: str = "phonerouting"
+    url: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    name: str = "phonerouting",
+    settings: Mapping[str, str] | None = None,
 ) -> AsyncConnectionPool:
     """An opened pool of async autocommit connections to ``url``; close it with
-    ``await pool.close()``.
+    ``await pool.close()``. ``settings`` are server settings (``SET name = value``) made
+    on every connection of the pool, e.g. ``{"synchronous_commit": "off"}``.
 
     One connection is made first, directly, so that a wrong URL or a server that is down
     is reported at once with the server's reason (a pool would only time out).
@@ -159,11 +168,18 @@ async def open_pool(
     except driver.Error as exc:
         raise unreachable(url, exc) from None
     await probe.close()
+    pairs = sorted((settings or {}).items())
+
+    async def configure(connection: psycopg.AsyncConnection[Any]) -> None:
+        for key, value in pairs:
+            await connection.execute("SELECT set_config(%s, %s, false)", (key, value))
+
     pool = AsyncConnectionPool(
         url,
         min_size=min_size,
         max_size=max(min_size, max_size),
         kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT},
+        configure=configure if pairs else None,
         name=name,
         open=False,
     )
