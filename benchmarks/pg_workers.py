@@ -39,17 +39,22 @@ KEY_OLD, KEY_NEW = "bench-key-old-0001", "bench-key-new-0002"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` so far."""
+def cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """User + system CPU time of process ``pid`` so far (with ``children``, also that of
+    its children that ended and were waited for)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    used = int(fields[11]) + int(fields[12])
+    if children:
+        used += int(fields[13]) + int(fields[14])
+    return used / CLOCK_TICKS
 
 
 def server_cpu(data: Path) -> float:
     """CPU time of the benchmark's PostgreSQL server: its postmaster (named in
-    ``postmaster.pid``) and the backends it started."""
+    ``postmaster.pid``), the backends it runs, and those that ended (a worker's
+    connections end with it)."""
     postmaster = int((data / "postmaster.pid").read_text().split()[0])
-    total = cpu_seconds(postmaster)
+    total = cpu_seconds(postmaster, children=True)
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue

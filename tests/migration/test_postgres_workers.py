@@ -344,3 +344,44 @@ def test_the_command_line_applies_verifies_and_rolls_back_on_postgresql(
     dump += json.dumps(sql(journal, "SELECT * FROM journal_runs"), default=str)
     for secret in (old.api_key, new.api_key, password):
         assert secret not in dump
+
+
+def test_the_journal_url_options_are_checked() -> None:
+    book = PostgresJournal("postgresql://u:secret@db.example/app?journal=move-1&lease=7.5")
+    assert (book.journal, book.lease) == ("move-1", 7.5)
+    assert book.name == "postgresql://u:***@db.example/app?journal=move-1&lease=7.5"
+    assert "secret" not in repr(book)
+    assert PostgresJournal("postgresql://db.example/app").journal == "default"
+    for bad in ("lease=0", "lease=-1", "lease=soon", "lease=nan"):
+        with pytest.raises(pr.ConfigurationError, match="lease must be a number of seconds"):
+            PostgresJournal(f"postgresql://db.example/app?{bad}")
+    with pytest.raises(pr.ConfigurationError, match="journal name"):
+        PostgresJournal("postgresql://db.example/app?journal=")
+
+
+async def test_a_database_of_a_newer_schema_is_refused_before_any_write(postgres_url: str) -> None:
+    from phonerouting.postgres import LATEST, SchemaTooNewError, upgrade
+
+    upgrade(postgres_url)
+    sql(
+        postgres_url, "INSERT INTO phonerouting_schema (version, name) VALUES (%s, 'x')", LATEST + 1
+    )
+    old = LinqV2Emulator(3, seed=46, populate=1.0)
+    new = CloseEmulator(3, seed=46, populate=0.0)
+    async with client(old) as src, client(new) as dst:
+        plan = await migration.plan(src, dst)
+        with pytest.raises(SchemaTooNewError, match="newer than this phonerouting knows"):
+            await migration.apply(plan, dst, journal=f"{postgres_url}?journal=newer")
+    assert writes(new) == Counter()
+
+
+async def test_without_psycopg_a_url_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    from phonerouting.postgres import PostgresNotInstalledError
+
+    monkeypatch.setitem(__import__("sys").modules, "psycopg", None)  # as if not installed
+    new = CloseEmulator(1, seed=47)
+    async with client(new) as dst:
+        with pytest.raises(PostgresNotInstalledError) as caught:
+            await migration.verify_journal(dst, journal="postgresql://db.example/app")
+    assert "pip install 'phonerouting[postgresql]'" in str(caught.value)
+    assert "pip install 'phonerouting[postgresql]'" in caught.value.describe(cli=True)
