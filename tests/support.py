@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -98,3 +99,30 @@ NEW_FIELD_VALUES: dict[str, object] = {
     "messaging_profile_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
     "tags": ["front-desk"],
 }
+
+
+def numbered_request_ids(emu: Any, value: Callable[[int], str] | None = None) -> str | None:
+    """Make emulator ``emu`` answer its n-th request (1-based, in its log) with request
+    id ``rid-n`` (or ``value(n)``) in the vendor's request id header, so a test knows
+    exactly which id each answer carried. The header's name; None, and nothing
+    changed, for a vendor that sends no request id (its adapter names no header)."""
+    from phonerouting.registry import adapter_for
+
+    header = adapter_for(emu.provider).request_id_header
+    if header is None:
+        return None
+
+    def headers() -> dict[str, str]:
+        n = len(emu.requests)
+        return {header: f"rid-{n}" if value is None else value(n)}
+
+    emu.common_headers = headers
+    return header
+
+
+def last_write_to(emu: Any, number_id: str = "") -> int:
+    """The 1-based place in ``emu``'s log of the last request that wrote (anything but
+    a GET) to a path holding ``number_id``."""
+    writes = [i for i, r in enumerate(emu.requests, 1) if r.method != "GET" and number_id in r.path]
+    assert writes, f"no write reached {number_id or 'the emulator'}"
+    return writes[-1]

@@ -35,6 +35,7 @@ from phonerouting.model import (
     PhoneNumber,
     RoutingUpdate,
     Unset,
+    UpdateResult,
 )
 from phonerouting.protocol import AsyncPhoneNumberRouting, PhoneNumberRouting
 from phonerouting.registry import PROVIDERS, Provider, providers, register_provider
@@ -68,6 +69,7 @@ __all__ = [
     "UnexpectedResponseError",
     "Unset",
     "UnsupportedFieldError",
+    "UpdateResult",
     "ValidationError",
     "__version__",
     "connect",

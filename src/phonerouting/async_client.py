@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
 from phonerouting.core import ClientBase, Listing, Operation, Pump, Reply, WireRequest, next_batch
-from phonerouting.model import PhoneNumber, RoutingUpdate
+from phonerouting.model import PhoneNumber, RoutingUpdate, UpdateResult
 
 __all__ = ["AsyncClient", "AsyncSender"]
 
@@ -78,12 +78,25 @@ class AsyncClient(ClientBase[AsyncSender]):
         """
         return await self._run(self._core.update_routing(number_id, update, current))
 
+    async def update_routing_result(
+        self, number_id: str, update: RoutingUpdate, *, current: PhoneNumber | None = None
+    ) -> UpdateResult:
+        """As `update_routing` (``current`` too), answering also the request id the
+        vendor gave the write (`UpdateResult`): what an audit trail records of it."""
+        return await self._run(self._core.update_routing_result(number_id, update, current))
+
     async def restore_routing(
         self, number_id: str, update: RoutingUpdate, state: Mapping[str, Any]
     ) -> PhoneNumber:
         """As `update_routing`, also putting back the vendor state a migration read
         before writing (`phonerouting.core.Core.restore_routing`): for rollbacks."""
         return await self._run(self._core.restore_routing(number_id, update, state))
+
+    async def restore_routing_result(
+        self, number_id: str, update: RoutingUpdate, state: Mapping[str, Any]
+    ) -> UpdateResult:
+        """As `restore_routing`, answering also the vendor's request id of the write."""
+        return await self._run(self._core.restore_routing_result(number_id, update, state))
 
     async def close(self) -> None:
         """Close the connection pool."""

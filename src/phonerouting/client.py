@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
 from phonerouting.core import ClientBase, Listing, Operation, Pump, Reply, WireRequest, next_batch
-from phonerouting.model import PhoneNumber, RoutingUpdate
+from phonerouting.model import PhoneNumber, RoutingUpdate, UpdateResult
 
 __all__ = ["Client", "Sender"]
 
@@ -82,6 +82,13 @@ class Client(ClientBase[Sender]):
         (`get_number`, `find_number`), which then stands for that read.
         """
         return self._run(self._core.update_routing(number_id, update, current))
+
+    def update_routing_result(
+        self, number_id: str, update: RoutingUpdate, *, current: PhoneNumber | None = None
+    ) -> UpdateResult:
+        """As `update_routing` (``current`` too), answering also the request id the
+        vendor gave the write (`UpdateResult`): what an audit trail records of it."""
+        return self._run(self._core.update_routing_result(number_id, update, current))
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -30,8 +30,8 @@ from urllib.parse import quote, urlencode
 from phonerouting import operations
 from phonerouting.adapters.base import Adapter, Request
 from phonerouting.errors import RoutingError, ServerError
-from phonerouting.model import Capabilities, PhoneNumber, RoutingUpdate
-from phonerouting.responses import error_from_response, parse_success
+from phonerouting.model import Capabilities, PhoneNumber, RoutingUpdate, UpdateResult
+from phonerouting.responses import answer_request_id, error_from_response, parse_success
 from phonerouting.retry import RetryPolicy
 
 __all__ = [
@@ -261,10 +261,6 @@ class Core:
             self.secrets,
         )
 
-    def _parsed_once(self, request: Request, parse: Callable[[object], _T]) -> Operation[_T]:
-        response = yield from self.exchange(request)
-        return self._parse(request, parse, response)
-
     def _parsed(self, request: Request, parse: Callable[[object], _T]) -> Operation[_T]:
         """Send a read and parse its answer. A 2xx answer the adapter reads as the
         vendor's failure to load part of it (a `ServerError` from the parse: Telnyx's
@@ -385,6 +381,12 @@ class Core:
         (`Adapter.reads_before_update`) reads it first, unless ``current``, the number
         as the caller has just read it, is given: it then stands for that read.
         """
+        return (yield from self.update_routing_result(number_id, update, current)).number
+
+    def update_routing_result(
+        self, number_id: object, update: RoutingUpdate, current: PhoneNumber | None = None
+    ) -> Operation[UpdateResult]:
+        """As `update_routing`, with the vendor's request id of the write's answer."""
         number_id, requests = operations.plan_update(self.adapter, number_id, update)
         if current is not None:
             operations.check_current(self.adapter, number_id, current)
@@ -404,24 +406,38 @@ class Core:
         """As `update_routing`, putting back too the vendor state that
         `Adapter.restorable_state` read before a migration wrote the number (a Close
         number's parked ``forward_to``): how a migration rollback restores exactly."""
+        return (yield from self.restore_routing_result(number_id, update, state)).number
+
+    def restore_routing_result(
+        self, number_id: object, update: RoutingUpdate, state: Mapping[str, Any]
+    ) -> Operation[UpdateResult]:
+        """As `restore_routing`, with the vendor's request id of the write's answer."""
         number_id, _ = operations.plan_update(self.adapter, number_id, update)
         requests = self.adapter.restore_requests(number_id, update, state)
         return (yield from self._apply(number_id, requests))
 
+    def _request_id(self, response: WireResponse) -> str | None:
+        return answer_request_id(self.adapter, response.headers, self.secrets)
+
     def _apply(
         self, number_id: str, requests: list[Request], current: PhoneNumber | None = None
-    ) -> Operation[PhoneNumber]:
+    ) -> Operation[UpdateResult]:
         if not requests:
-            return (yield from self.get_number(number_id))
+            return UpdateResult((yield from self.get_number(number_id)))
         if self.adapter.parts:
             return (yield from self._apply_parts(number_id, requests, current))
         for request in requests[:-1]:
             yield from self.exchange(request)
-        return (yield from self._parsed_once(requests[-1], self.adapter.parse_number))
+        # The last write's answer is the one the number is read from: its request id
+        # is the write's (of several requests, the one that completed it).
+        response = yield from self.exchange(requests[-1])
+        request_id = self._request_id(response)
+        number = self._parse(requests[-1], self.adapter.parse_number, response)
+        return UpdateResult(number, request_id)
 
     def _apply_parts(
         self, number_id: str, requests: list[Request], current: PhoneNumber | None
-    ) -> Operation[PhoneNumber]:
+    ) -> Operation[UpdateResult]:
         """Send every request of an update over several resources; the number as it
         stands after all of them, from their answers, reading only what none gave
         (``current``, the number just read before the update, stands for the number
@@ -429,8 +445,10 @@ class Core:
         number: PhoneNumber | None = None
         answers: dict[str, Any] = {}
         unread = False
+        request_id: str | None = None
         for request in requests:
             response = yield from self.exchange(request)
+            request_id = self._request_id(response)
             try:
                 if request.part is None:
                     number = self._parse(request, self.adapter.parse_number, response)
@@ -450,7 +468,7 @@ class Core:
             read = self.adapter.get_request(number_id)
             assert read is not None, "an adapter with parts reads one number"
             number = yield from self._parsed(read, self.adapter.parse_number)
-        return (yield from self._completed(number, {}, answers))
+        return UpdateResult((yield from self._completed(number, {}, answers)), request_id)
 
 
 class ClientBase(Generic[_S]):

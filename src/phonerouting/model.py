@@ -30,6 +30,7 @@ __all__ = [
     "PhoneNumber",
     "RoutingUpdate",
     "Unset",
+    "UpdateResult",
 ]
 
 
@@ -483,6 +484,17 @@ class PhoneNumber:
             if value is not None:
                 shown.append(f"{name}={value!r}")
         return f"PhoneNumber({', '.join(shown)})"
+
+
+@attrs.frozen
+class UpdateResult:
+    """What a write answered: the number as the vendor reports it afterwards, and the
+    request id the vendor gave that answer (its ``request_id_header``), to quote to its
+    support or keep in an audit trail. ``request_id`` is ``None`` when the vendor sends
+    none (Close, Linq v2) or when nothing was written (an empty update)."""
+
+    number: PhoneNumber
+    request_id: str | None = None
 
 
 @attrs.frozen

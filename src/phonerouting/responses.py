@@ -25,6 +25,7 @@ from phonerouting.errors import (
 from phonerouting.model import decode_json
 
 __all__ = [
+    "answer_request_id",
     "error_from_response",
     "parse_retry_after",
     "parse_success",
@@ -156,6 +157,15 @@ def _header_request_id(adapter: Adapter, headers: Mapping[str, str]) -> str | No
     if adapter.request_id_header is None:
         return None
     return headers.get(adapter.request_id_header) or None
+
+
+def answer_request_id(
+    adapter: Adapter, headers: Mapping[str, str], secrets: tuple[str, ...]
+) -> str | None:
+    """The vendor's request id of a (successful) answer, from the adapter's
+    ``request_id_header``: scrubbed of ``secrets`` and bounded in length like an
+    error's, since whatever a proxy puts in that header ends up in audit trails."""
+    return _opt_text(_header_request_id(adapter, headers), _MAX_TOKEN, secrets)
 
 
 def error_from_response(

@@ -20,6 +20,7 @@ from starlette.routing import Mount, Route
 
 import phonerouting as pr
 from phonerouting.server import ServerConfig, create_app, hash_token
+from phonerouting.server.auth import FailureThrottle
 from phonerouting.server.openapi import OPERATIONS
 from tests.server.conftest import SCOPED, Api, Waits, build, store_of
 
@@ -206,6 +207,32 @@ async def test_repeated_failures_from_one_client_are_slowed_down(api: Api, waits
     assert (await api.get("/api/v1/accounts", who="viewer")).status_code == 200
     await api.get("/api/v1/accounts", who=None)
     assert waits.seconds == [0.25, 0.5, 1.0]  # a success forgets the failures
+
+
+async def test_failures_are_slowed_down_per_client(api: Api, waits: Waits) -> None:
+    """Another address is not slowed by the first one's failures, nor forgiven by them."""
+    other = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=api.app, client=("192.0.2.7", 4000)),
+        base_url="http://test",
+    )
+    async with other:
+        for _ in range(7):
+            assert (await api.get("/api/v1/accounts", who=None)).status_code == 401
+        assert waits.seconds == [0.25, 0.5]
+        assert (await other.get("/api/v1/accounts")).status_code == 401
+        assert waits.seconds == [0.25, 0.5]  # its first failure: free
+        assert (await api.get("/api/v1/accounts", who=None)).status_code == 401
+        assert waits.seconds == [0.25, 0.5, 1.0]
+
+
+def test_the_throttle_caps_its_wait_and_forgets_after_its_window() -> None:
+    clock = [0.0]
+    throttle = FailureThrottle(free=1, base=1.0, cap=3.0, window=60.0, clock=lambda: clock[0])
+    assert [throttle.failed("a") for _ in range(5)] == [0.0, 1.0, 2.0, 3.0, 3.0]
+    clock[0] = 61.0  # a minute after the last failure: its count starts again
+    assert [throttle.failed("a") for _ in range(2)] == [0.0, 1.0]
+    throttle.succeeded("a")
+    assert throttle.failed("a") == 0.0
 
 
 # ---------------------------------------------------------------- problems

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +15,9 @@ import pytest
 
 from phonerouting.model import ROUTING_FIELDS
 from phonerouting.server import create_app
+from tests import profiles
 from tests.server.conftest import Api, Waits, build
+from tests.support import last_write_to, numbered_request_ids
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -185,6 +190,10 @@ async def test_refresh_when_older_than_the_configured_age(tmp_path: Path, waits:
 # ---------------------------------------------------------------- PATCH
 
 
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
 async def _close_number(api: Api) -> dict[str, Any]:
     items = (await api.get("/api/v1/numbers?account=close&limit=1")).json()["items"]
     return items[0]  # type: ignore[no-any-return]
@@ -254,6 +263,51 @@ async def test_if_match_a_stale_etag_is_412_and_nothing_is_written(api: Api) -> 
     ]
 
 
+async def test_a_refresh_never_puts_back_a_value_a_write_replaced_while_it_listed(
+    api: Api,
+) -> None:
+    """The refresh has read every number (the old label included) when a PATCH lands;
+    only then does it store what it read. The number keeps the PATCH's value."""
+    number = await _close_number(api)
+    path = f"/api/v1/accounts/close/numbers/{number['id']}"
+    service = api.service
+    real = service.clients["close"]
+    listed, go = asyncio.Event(), asyncio.Event()
+
+    class Gated:
+        """The account's client, its listing held back once read to the end."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        async def list_numbers(self) -> AsyncIterator[Any]:
+            numbers = [n async for n in real.list_numbers()]
+            listed.set()
+            await go.wait()
+            for n in numbers:
+                yield n
+
+    service.clients["close"] = Gated()
+    refresh = asyncio.ensure_future(api.call("POST", "/api/v1/accounts/close/refresh"))
+    await asyncio.wait_for(listed.wait(), 10)
+    patched = await api.call("PATCH", path, json={"label": "Written during the refresh"})
+    assert patched.status_code == 200, patched.text
+    go.set()
+    assert (await refresh).status_code == 200
+    service.clients["close"] = real
+    read = (await api.get(path)).json()
+    written_at = patched.json()["read_at"]
+    assert (read["label"], read["read_at"]) == ("Written during the refresh", written_at)
+    others = [i for i in await _all(api, "account=close", limit=100) if i["id"] != number["id"]]
+    assert len({i["read_at"] for i in others}) == 1  # the refresh stored the rest
+    assert _at(others[0]["read_at"]) < _at(written_at)
+    # The next refresh, begun after the write, reads the number like any other.
+    assert (await api.call("POST", "/api/v1/accounts/close/refresh")).status_code == 200
+    again = (await api.get(path)).json()
+    assert again["label"] == "Written during the refresh"
+    assert _at(again["read_at"]) > _at(written_at)
+
+
 # ---------------------------------------------------------------- audit
 
 
@@ -289,6 +343,51 @@ async def test_audit_records_every_write_and_filters(api: Api) -> None:
     assert [r["outcome"] for r in rows] == ["written", "failed"]
     assert rows[0]["after"] == '\'{"label": "=HYPERLINK(1)"}'[1:]  # JSON starts with {
     assert rows[0]["number"] == number["number"]  # an E.164 number is left as it is
+
+
+async def test_every_write_records_the_vendors_request_id(api: Api) -> None:
+    """A PATCH in every account, then a change set over all of them: each written
+    entry carries exactly the request id of the answer to its write (None for a
+    vendor that sends none)."""
+    headers = {name: numbered_request_ids(emu) for name, emu in api.demo.emulators.items()}
+    expected: dict[tuple[str, str], str | None] = {}
+    for name, emu in api.demo.emulators.items():
+        number = (await api.get(f"/api/v1/numbers?account={name}&limit=1")).json()["items"][0]
+        update = profiles.profile(name).update.changes()
+        body = {k: list(v) if isinstance(v, tuple) else v for k, v in update.items()}
+        path = f"/api/v1/accounts/{name}/numbers/{number['id']}"
+        response = await api.call("PATCH", path, who="editor", json=body)
+        assert response.status_code == 200, response.text
+        rid = f"rid-{last_write_to(emu, number['id'])}" if headers[name] else None
+        expected[(name, number["id"])] = rid
+    entries = (await api.get("/api/v1/audit?limit=1000")).json()["items"]
+    assert {(e["account"], e["number_id"]): e["vendor_request_id"] for e in entries} == expected
+    assert [e["outcome"] for e in entries] == ["written"] * len(expected)
+
+    plan = await api.call(
+        "POST", "/api/v1/changes", json={"selection": {}, "update": {"label": "Audited"}}
+    )
+    job = plan.json()["id"]
+    assert (await api.call("POST", f"/api/v1/changes/{job}/apply")).status_code == 202
+    await api.service.wait(job)
+    assert (await api.get(f"/api/v1/changes/{job}")).json()["state"] == "applied"
+    written = [
+        e for e in (await api.get("/api/v1/audit?limit=1000")).json()["items"] if e["job"] == job
+    ]
+    assert len(written) == plan.json()["summary"]["to_write"] > 0
+    for entry in written:
+        emu = api.demo.emulators[entry["account"]]
+        rid = f"rid-{last_write_to(emu, entry['number_id'])}" if headers[entry["account"]] else None
+        assert (entry["outcome"], entry["vendor_request_id"]) == ("written", rid), entry
+    # Both kinds of vendor are in the demo: the test checks ids, and their absence.
+    assert set(headers.values()) - {None}
+    assert None in headers.values()
+    csv_text = (await api.get("/api/v1/audit?format=csv&limit=1000")).text
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    assert [r["vendor_request_id"] for r in rows] == [
+        e["vendor_request_id"] or ""
+        for e in (await api.get("/api/v1/audit?limit=1000")).json()["items"]
+    ]
 
 
 async def test_audit_cells_that_a_spreadsheet_would_run_are_quoted(api: Api) -> None:

@@ -5,7 +5,9 @@ with no number written twice (read off the emulator server's own request log).""
 from __future__ import annotations
 
 import os
+import shlex
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -14,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 
@@ -22,9 +25,13 @@ from phonerouting.server import hash_token, new_token
 
 SCRIPT = Path(sys.executable).parent / "phonerouting"
 pytestmark = pytest.mark.timeout(120)
+#: Every interface: an address other than loopback, where serve needs TLS or a proxy.
+ANY = "0.0.0.0"  # noqa: S104
 
 
-def _start(args: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+def _start(
+    args: list[str], env: dict[str, str] | None = None, prefix: str = "http://127.0.0.1:"
+) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
         [str(SCRIPT), "serve", *args],
         stdout=subprocess.PIPE,
@@ -34,7 +41,7 @@ def _start(args: list[str], env: dict[str, str] | None = None) -> tuple[subproce
     )
     assert process.stdout is not None
     first = process.stdout.readline()
-    if not first.startswith("http://127.0.0.1:"):
+    if not first.startswith(prefix):
         process.kill()
         raise AssertionError(f"serve printed {first!r}; stderr: {process.communicate()[1]}")
     return process, first.split()[0]
@@ -75,6 +82,89 @@ def test_serve_refuses_a_public_address_without_tls_or_a_proxy(tmp_path: Path) -
     )
     assert half.returncode == 2
     assert "--tls-cert and --tls-key go together" in half.stderr
+
+
+def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, capture_output=True, text=True, timeout=60)
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made for this test (openssl CLI)."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    made = _run(
+        shlex.split(
+            "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+            "-days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+            f"-keyout {shlex.quote(str(key))} -out {shlex.quote(str(cert))}"
+        )
+    )
+    assert made.returncode == 0, made.stderr
+    return cert, key
+
+
+def _ready(url: str, **options: Any) -> None:
+    _wait_for(lambda: httpx.get(url + "readyz", **options).status_code == 200)
+
+
+def _start_public(tmp_path: Path, scheme: str, *options: str) -> tuple[subprocess.Popen[str], str]:
+    """The demo with 3 numbers an account, on every interface, any free port."""
+    args = ["--demo", "--numbers", "3", "--host", ANY, "--port", "0", *options]
+    return _start([*args, "--store", str(tmp_path / "s")], prefix=f"{scheme}://{ANY}:")
+
+
+def test_serve_on_a_public_address_over_tls(tmp_path: Path) -> None:
+    """Any address (0.0.0.0) is allowed with a certificate: the API answers over
+    HTTPS, verified against the test's own certificate, and refuses plain HTTP."""
+    cert, key = _self_signed(tmp_path)
+    process, url = _start_public(tmp_path, "https", "--tls-cert", str(cert), "--tls-key", str(key))
+    try:
+        assert process.stdout is not None
+        token = process.stdout.readline().split()[-1]
+        local = url.replace(ANY, "127.0.0.1")
+        ours = ssl.create_default_context(cafile=str(cert))
+        _ready(local, verify=ours)
+        answer = httpx.get(
+            local + "api/v1/accounts", headers={"Authorization": f"Bearer {token}"}, verify=ours
+        )
+        assert answer.status_code == 200
+        assert answer.url.scheme == "https"
+        assert {a["numbers"] for a in answer.json()["items"]} == {3}
+        # Not a certificate anyone trusts by default: refused without ours.
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            httpx.get(local + "healthz")
+        # Plain HTTP to the TLS port gets no answer at all.
+        with pytest.raises(httpx.RemoteProtocolError):
+            httpx.get(local.replace("https://", "http://") + "healthz")
+    finally:
+        assert _stop(process)
+
+
+def test_serve_on_a_public_address_behind_a_proxy(tmp_path: Path) -> None:
+    process, url = _start_public(tmp_path, "http", "--behind-proxy")
+    try:
+        local = url.replace(ANY, "127.0.0.1")
+        _ready(local)
+        assert httpx.get(local + "healthz").json() == {"status": "ok"}
+    finally:
+        assert _stop(process)
+
+
+def test_serve_refuses_a_certificate_it_cannot_load(tmp_path: Path) -> None:
+    cert, key = _self_signed(tmp_path)
+    (tmp_path / "other").mkdir()
+    _, other_key = _self_signed(tmp_path / "other")
+    for given_cert, given_key, reason in (
+        (tmp_path / "missing.pem", key, "No such file or directory"),
+        (cert, other_key, "KEY_VALUES_MISMATCH"),
+        (key, key, "PEM lib"),
+    ):
+        tls = ["--tls-cert", str(given_cert), "--tls-key", str(given_key)]
+        done = _run([str(SCRIPT), "serve", "--demo", "--host", ANY, "--port", "0", *tls])
+        assert done.returncode == 2, done.stderr
+        assert f"cannot load the TLS certificate {str(given_cert)!r}" in done.stderr
+        assert reason in done.stderr
+        assert "Traceback" not in done.stderr
+        assert done.stdout == ""
 
 
 def test_serve_demo_prints_its_url_and_a_working_admin_token(tmp_path: Path) -> None:
@@ -134,19 +224,47 @@ def _wait_for(check: Any, seconds: float = 60) -> Any:
         time.sleep(0.05)
 
 
+def _serve_crm(config: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """serve over the fixture's accounts file, on any free port, once ready."""
+    process, url = _start(["--config", str(config), "--port", "0"], env)
+    try:
+        _ready(url)
+    except BaseException:
+        _stop(process)
+        raise
+    return process, url
+
+
+def _plan_crm(url: str, headers: dict[str, str], update: dict[str, Any]) -> dict[str, Any]:
+    """A change set of ``update`` over every number of the crm account."""
+    response = httpx.post(
+        url + "api/v1/changes",
+        headers=headers,
+        json={"selection": {"accounts": ["crm"]}, "update": update},
+    )
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def _job_once_not(url: str, path: str, headers: dict[str, str], state: str) -> dict[str, Any]:
+    """The job at ``path`` once it is no longer in ``state``."""
+    return _wait_for(  # type: ignore[no-any-return]
+        lambda: (
+            job
+            if (job := httpx.get(url + path, headers=headers).json())["state"] != state
+            else None
+        )
+    )
+
+
 def _interrupted_apply_resumes(
     served: tuple[testing.Emulator, Path, dict[str, str], str], sig: int
 ) -> None:
     emu, config, env, token = served
     headers = {"Authorization": f"Bearer {token}"}
-    process, url = _start(["--config", str(config), "--port", "0"], env)
+    process, url = _serve_crm(config, env)
     try:
-        _wait_for(lambda: httpx.get(url + "readyz").status_code == 200)
-        plan = httpx.post(
-            url + "api/v1/changes",
-            headers=headers,
-            json={"selection": {"accounts": ["crm"]}, "update": {"label": "Resumed"}},
-        ).json()
+        plan = _plan_crm(url, headers, {"label": "Resumed"})
         to_write = plan["summary"]["to_write"]
         assert to_write > 20
         emu.faults.delay(0.05, count=None, method="PUT")  # a slow vendor: the stop lands mid-run
@@ -165,16 +283,7 @@ def _interrupted_apply_resumes(
     emu.faults.clear()
     process, url = _start(["--config", str(config), "--port", "0"], env)
     try:
-        done = _wait_for(
-            lambda: (
-                job
-                if (job := httpx.get(url + f"api/v1/changes/{plan['id']}", headers=headers).json())[
-                    "state"
-                ]
-                not in ("applying",)
-                else None
-            )
-        )
+        done = _job_once_not(url, f"api/v1/changes/{plan['id']}", headers, "applying")
         assert done["state"] == "applied", done["report"]
         puts = Counter(r.path for r in emu.requests if r.method == "PUT")
         assert len(puts) == to_write
@@ -203,3 +312,66 @@ def test_a_stop_during_an_apply_journals_and_resumes_on_restart(
     served_close: tuple[testing.Emulator, Path, dict[str, str], str],
 ) -> None:
     _interrupted_apply_resumes(served_close, signal.SIGTERM)
+
+
+def _close_state(emu: testing.Emulator) -> dict[str, dict[str, Any]]:
+    """Everything the Close emulator holds of each number but its update time."""
+    records = emu.numbers  # type: ignore[attr-defined]
+    return {
+        number_id: {k: v for k, v in attrs.asdict(record).items() if k != "date_updated"}
+        for number_id, record in records.items()
+    }
+
+
+def test_a_change_set_rolled_back_after_a_restart_restores_the_vendor_exactly(
+    served_close: tuple[testing.Emulator, Path, dict[str, str], str],
+) -> None:
+    """Applied by one process, rolled back through the API by the next (from the
+    journal it left on disk): the emulator ends as it began, field for field (a parked
+    Close forward_to included), each number written once each way."""
+    emu, config, env, token = served_close
+    headers = {"Authorization": f"Bearer {token}"}
+    original = _close_state(emu)
+    process, url = _serve_crm(config, env)
+    try:
+        plan = _plan_crm(url, headers, {"label": "Rolled", "forwarding_number": "+12025559999"})
+        to_write = plan["summary"]["to_write"]
+        assert to_write == len(original)  # the label differs on every number
+        path = f"api/v1/changes/{plan['id']}"
+        assert httpx.post(url + path + "/apply", headers=headers).status_code == 202
+        applied = _job_once_not(url, path, headers, "applying")
+        assert applied["state"] == "applied", applied["report"]
+    finally:
+        assert _stop(process)
+    changed = _close_state(emu)
+    assert {(r["label"], r["forward_to"], r["forward_to_enabled"]) for r in changed.values()} == {
+        ("Rolled", "+12025559999", True)
+    }
+    applied_puts = Counter(r.path for r in emu.requests if r.method == "PUT")
+    assert len(applied_puts) == to_write
+    assert set(applied_puts.values()) == {1}
+    emu.clear_requests()
+
+    process, url = _serve_crm(config, env)
+    try:
+        # The new process knows the change set from the store, still applied.
+        assert httpx.get(url + path, headers=headers).json()["state"] == "applied"
+        started = httpx.post(url + path + "/rollback", headers=headers)
+        assert started.status_code == 202, started.text
+        done = _job_once_not(url, path, headers, "rolling_back")
+        assert done["state"] == "rolled_back", done["report"]
+        assert _close_state(emu) == original
+        rollback_puts = Counter(r.path for r in emu.requests if r.method == "PUT")
+        assert rollback_puts == applied_puts  # the same numbers, each once
+        audit = httpx.get(url + "api/v1/audit?limit=1000", headers=headers).json()["items"]
+        assert Counter((e["action"], e["outcome"]) for e in audit) == {
+            ("change_set.apply", "written"): to_write,
+            ("change_set.rollback", "written"): to_write,
+        }
+        # The inventory follows the rollback too.
+        items = httpx.get(url + "api/v1/numbers?limit=1000", headers=headers).json()["items"]
+        assert {i["id"]: i["label"] for i in items} == {
+            number_id: record["label"] or None for number_id, record in original.items()
+        }
+    finally:
+        assert _stop(process)

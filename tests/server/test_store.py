@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import attrs
@@ -76,6 +76,39 @@ async def test_numbers_round_trip_and_replace_atomically(store: SQLiteStore) -> 
     found = await store.query_numbers(NumberQuery(("a",), e164="+12025550143"), None, 10)
     assert [f.number.id for f in found] == ["phon_2"]
     assert await store.query_numbers(NumberQuery(()), None, 10) == []
+
+
+async def test_a_replace_keeps_a_number_recorded_after_its_listing_began(
+    store: SQLiteStore,
+) -> None:
+    """A refresh lists from ``NOW``; a write recorded at ``NOW + 1 s`` (while the
+    listing ran) is newer than the listing's copy, which must not put the old value
+    back. A row recorded before the listing began is replaced as usual."""
+    old = pr.PhoneNumber(provider="close", id="phon_1", number="+12025550142", label="Old")
+    kept = pr.PhoneNumber(provider="close", id="phon_2", number="+12025550143", label="Old")
+    earlier = NOW - timedelta(hours=1)
+    await store.replace_inventory("a", [old, kept], earlier)
+    written = attrs.evolve(kept, label="Written")
+    entry = AuditEntry(at=NOW, actor="ops", action="update", account="a", outcome="written")
+    await store.record_write(entry, written, NOW + timedelta(seconds=1))
+    listed = [attrs.evolve(old, label="Listed"), kept]  # phon_2 as read before the write
+    await store.replace_inventory("a", listed, NOW)
+    first, second = await store.query_numbers(NumberQuery(("a",)), None, 10)
+    assert (first.number.label, first.read_at) == ("Listed", NOW)
+    assert (second.number.label, second.read_at) == ("Written", NOW + timedelta(seconds=1))
+    # The next listing, begun after the write, replaces it like any other row.
+    later = NOW + timedelta(seconds=2)
+    await store.replace_inventory("a", [old], later)
+    assert [
+        (f.number.id, f.read_at) for f in await store.query_numbers(NumberQuery(("a",)), None, 10)
+    ] == [("phon_1", later)]
+    # Times compare as instants whatever their offset or microseconds.
+    east = NOW.astimezone(timezone(timedelta(hours=5)))
+    await store.put_number("a", written, east + timedelta(microseconds=1))
+    await store.replace_inventory("a", [old, kept], NOW)
+    got = await store.get_number("a", "phon_2")
+    assert got is not None
+    assert (got.number.label, got.read_at) == ("Written", NOW + timedelta(microseconds=1))
 
 
 async def test_health_is_stale_only_after_a_failure_newer_than_the_last_success(
@@ -197,3 +230,83 @@ async def test_a_store_of_a_newer_schema_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(pr.ConfigurationError, match="newer phonerouting"):
         await SQLiteStore(path).open()
+
+
+def _line(i: int, label: str | None) -> pr.PhoneNumber:
+    return pr.PhoneNumber(
+        provider="close", id=f"phon_{i:03d}", number=f"+1202555{i:04d}", label=label
+    )
+
+
+async def _search(store: SQLiteStore, **query: str) -> list[str]:
+    """Every id the query selects, paging 7 at a time (cursor order)."""
+    found: list[str] = []
+    after = None
+    while True:
+        page = await store.query_numbers(NumberQuery(("a", "b"), **query), after, 7)
+        found += [f"{s.account}/{s.number.id}" for s in page]
+        if len(page) < 7:
+            return found
+        after = page[-1].key
+
+
+@pytest.mark.parametrize("driven_max", [5000, 3, 0])
+async def test_label_and_digit_search_through_the_index(
+    store: SQLiteStore, driven_max: int
+) -> None:
+    """The same answers whichever way the store reads them: from the index's few
+    matches (driven_max 5000), walking the inventory (0), or at the edge (3)."""
+    store.search_driven_max = driven_max
+    labels = ["Front Desk", "front desk 2", "Back office", None, 'Say "hi" 100%', "Ärger"]
+    await store.replace_inventory("a", [_line(i, lb) for i, lb in enumerate(labels)], NOW)
+    await store.replace_inventory("b", [_line(i + 10, "DESK") for i in range(12)], NOW)
+    b_all = [f"b/phon_{i:03d}" for i in range(10, 22)]
+    assert await _search(store, label="desk") == ["a/phon_000", "a/phon_001", *b_all]
+    assert await _search(store, label="FRONT D") == ["a/phon_000", "a/phon_001"]
+    assert await _search(store, label="no such label") == []
+    # Under three characters: no trigram, the labels are scanned (same answers).
+    assert await _search(store, label="of") == ["a/phon_002"]
+    # Quotes, % and _ are text, not query syntax.
+    assert await _search(store, label='"hi" 100%') == ["a/phon_004"]
+    assert await _search(store, label="100_") == []
+    assert await _search(store, label="ärg") == ["a/phon_005"]
+    # A run of digits finds numbers holding it; label or digits, either selects.
+    assert await _search(store, digits="5550001") == ["a/phon_001"]
+    assert await _search(store, digits="55500", label="back") == [
+        f"a/phon_{i:03d}" for i in range(6)
+    ] + [f"b/phon_{i:03d}" for i in range(10, 22) if "55500" in f"+1202555{i:04d}"]
+    assert await _search(store, digits="0021", label="office") == ["a/phon_002", "b/phon_021"]
+    only_a = await store.query_numbers(NumberQuery(("a",), label="desk"), None, 10)
+    assert [s.number.id for s in only_a] == ["phon_000", "phon_001"]
+
+
+async def test_the_search_index_follows_every_write(store: SQLiteStore) -> None:
+    await store.replace_inventory("a", [_line(1, "Front Desk"), _line(2, "Lobby")], NOW)
+    entry = AuditEntry(at=NOW, actor="ops", action="update", account="a", outcome="written")
+    await store.record_write(entry, _line(1, "Warehouse"), NOW)
+    assert await _search(store, label="desk") == []
+    assert await _search(store, label="wareh") == ["a/phon_001"]
+    await store.put_number("a", _line(2, "Front desk"), NOW)
+    assert await _search(store, label="desk") == ["a/phon_002"]
+    # A refresh drops the numbers the account no longer holds, from the index too.
+    later = NOW + timedelta(seconds=5)
+    await store.replace_inventory("a", [_line(3, "Desk three")], later)
+    assert await _search(store, label="desk") == ["a/phon_003"]
+    assert await _search(store, label="wareh") == []
+
+
+async def test_a_schema_1_store_gets_its_search_index_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    store = SQLiteStore(path)
+    await store.replace_inventory("a", [_line(1, "Front Desk"), _line(2, "Lobby")], NOW)
+    await store.close()
+    with sqlite3.connect(path) as db:  # as schema 1 left it: no index tables
+        db.execute("DROP TABLE number_search")
+        db.execute("DROP TABLE number_keys")
+        db.execute("UPDATE meta SET value='1' WHERE key='schema'")
+    reopened = SQLiteStore(path)
+    assert await _search(reopened, label="desk") == ["a/phon_001"]
+    assert await _search(reopened, label="lobby") == ["a/phon_002"]
+    await reopened.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == ("2",)

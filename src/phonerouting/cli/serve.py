@@ -159,12 +159,32 @@ def _check_listen(args: argparse.Namespace) -> None:
     tls = args.tls_cert is not None or args.tls_key is not None
     if tls and (args.tls_cert is None or args.tls_key is None):
         raise UsageError("--tls-cert and --tls-key go together")
+    if tls:
+        _check_tls(args.tls_cert, args.tls_key)
     if not is_loopback(args.host) and not tls and not args.behind_proxy:
         raise UsageError(
             f"refusing to serve on {args.host} without TLS: the API carries bearer tokens. "
             "Give --tls-cert and --tls-key, or --behind-proxy when a TLS-terminating proxy "
             "is in front, or listen on 127.0.0.1"
         )
+
+
+def _check_tls(cert: str, key: str) -> None:
+    """Load the certificate and key as uvicorn will, before anything starts: a wrong
+    path or a key that is not the certificate's is a usage error, not a traceback."""
+    import ssl
+
+    try:
+        # An empty passphrase: an encrypted key fails here instead of prompting.
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key, password="")
+    except (OSError, ssl.SSLError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(
+            f"cannot load the TLS certificate {cert!r} with the key {key!r}: {reason}. "
+            "Give --tls-cert a PEM certificate and --tls-key its PEM private key "
+            "(not encrypted with a passphrase)"
+        ) from None
 
 
 def serve_command(args: argparse.Namespace) -> int:

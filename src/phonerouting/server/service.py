@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -23,7 +23,13 @@ from cattrs.preconf.json import make_converter
 from phonerouting import migration
 from phonerouting.errors import NotFoundError, RoutingError, ValidationError
 from phonerouting.migration.plan import Plan
-from phonerouting.model import ROUTING_FIELDS, Capabilities, PhoneNumber, RoutingUpdate
+from phonerouting.model import (
+    ROUTING_FIELDS,
+    Capabilities,
+    PhoneNumber,
+    RoutingUpdate,
+    UpdateResult,
+)
 from phonerouting.protocol import AsyncPhoneNumberRouting
 from phonerouting.serialize import to_data
 from phonerouting.server.auth import Principal
@@ -78,6 +84,33 @@ def _routing_of(number: PhoneNumber | None, fields: Sequence[str]) -> dict[str, 
     return _plain({f: getattr(number, f) for f in fields})
 
 
+async def _result(
+    client: AsyncPhoneNumberRouting,
+    number_id: str,
+    update: RoutingUpdate,
+    *,
+    current: PhoneNumber | None = None,
+    state: Mapping[str, Any] | None = None,
+) -> UpdateResult:
+    """Write through ``client`` with the vendor's request id of the answer when the
+    client tells it (the library's clients do; any other `AsyncPhoneNumberRouting`
+    writes with no request id to record). ``current``, the number just read, spares
+    the library's client a second read (`AsyncClient.update_routing`)."""
+    if state is not None:
+        restoring = getattr(client, "restore_routing_result", None)
+        if restoring is not None:
+            result: UpdateResult = await restoring(number_id, update, state)
+            return result
+        plain = getattr(client, "restore_routing", None)
+        if plain is not None:
+            return UpdateResult(await plain(number_id, update, state))
+    with_id = getattr(client, "update_routing_result", None)
+    if with_id is not None:
+        answered: UpdateResult = await with_id(number_id, update, current=current)
+        return answered
+    return UpdateResult(await client.update_routing(number_id, update))
+
+
 class _Audited:
     """An account's client whose every write goes to the audit trail and the
     inventory: the engine, and single edits, write through it, so no write escapes."""
@@ -129,7 +162,9 @@ class _Audited:
         self._seen[found.id] = found
         return found
 
-    async def _write(self, number_id: str, update: RoutingUpdate, call: Any) -> PhoneNumber:
+    async def _write(
+        self, number_id: str, update: RoutingUpdate, call: Awaitable[UpdateResult]
+    ) -> PhoneNumber:
         fields = tuple(update.changes())
         before = self._seen.get(number_id)
         entry = AuditEntry(
@@ -144,7 +179,7 @@ class _Audited:
             job=self._job,
         )
         try:
-            after: PhoneNumber = await call
+            result = await call
         except RoutingError as error:
             await self._service.store.append_audit(
                 [
@@ -165,27 +200,35 @@ class _Audited:
                 )
             )
             raise
+        after = result.number
         self._seen[number_id] = after
         self.read_at[number_id] = now()
         await self._service.store.record_write(
-            attrs.evolve(entry, number=after.number, after=_routing_of(after, fields)),
+            attrs.evolve(
+                entry,
+                number=after.number,
+                after=_routing_of(after, fields),
+                vendor_request_id=result.request_id,
+            ),
             after,
             self.read_at[number_id],
         )
         return after
 
-    async def update_routing(self, number_id: str, update: RoutingUpdate) -> PhoneNumber:
-        """Write ``update``, recorded in the audit trail and the inventory."""
-        return await self._write(number_id, update, self._client.update_routing(number_id, update))
+    async def update_routing(
+        self, number_id: str, update: RoutingUpdate, *, current: PhoneNumber | None = None
+    ) -> PhoneNumber:
+        """Write ``update``, recorded in the audit trail and the inventory; ``current``
+        is the number as just read (the engine's compare-before-write read)."""
+        call = _result(self._client, number_id, update, current=current)
+        return await self._write(number_id, update, call)
 
     async def restore_routing(
         self, number_id: str, update: RoutingUpdate, state: Mapping[str, Any]
     ) -> PhoneNumber:
         """As `update_routing`, also putting back vendor state (rollbacks)."""
-        restoring = getattr(self._client, "restore_routing", None)
-        if restoring is None:
-            return await self.update_routing(number_id, update)
-        return await self._write(number_id, update, restoring(number_id, update, state))
+        call = _result(self._client, number_id, update, state=state)
+        return await self._write(number_id, update, call)
 
     async def close(self) -> None:
         """The service owns the client: nothing to close here."""
@@ -399,7 +442,8 @@ class Service:
                 f"{current.number} in {account} changed since the ETag given was read; "
                 "nothing was written"
             )
-        after = await client.update_routing(number_id, update)
+        # The read above stands for the one some vendors' updates need (Twilio, Telnyx).
+        after = await client.update_routing(number_id, update, current=current)
         # As the audited client just recorded it in the inventory.
         return StoredNumber(account, after, client.read_at[number_id])
 

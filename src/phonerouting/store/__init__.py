@@ -15,7 +15,10 @@ from phonerouting.store.base import (
     Store,
     StoredNumber,
     number_data,
+    number_fields,
     number_from_data,
+    number_from_fields,
+    raw_json,
 )
 from phonerouting.store.sqlite import SQLiteStore
 
@@ -31,5 +34,8 @@ __all__ = [
     "Store",
     "StoredNumber",
     "number_data",
+    "number_fields",
     "number_from_data",
+    "number_from_fields",
+    "raw_json",
 ]

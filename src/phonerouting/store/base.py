@@ -12,17 +12,16 @@ SQLite one in a worker thread), so a slow disk never stalls the service.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
-from cattrs.preconf.json import make_converter
 
 from phonerouting.migration.journal import JournalStore
-from phonerouting.model import PhoneNumber, freeze_raw
-from phonerouting.serialize import to_data
+from phonerouting.model import PhoneNumber, decode_json, freeze_raw
 
 __all__ = [
     "AccountHealth",
@@ -35,27 +34,80 @@ __all__ = [
     "Store",
     "StoredNumber",
     "number_data",
+    "number_fields",
     "number_from_data",
+    "number_from_fields",
+    "raw_json",
 ]
-
-_converter = make_converter()
 
 #: The sort key of a number in the inventory, which cursors point after:
 #: (E.164 number, account, vendor id). Unique, and stable across refreshes.
 NumberKey = tuple[str, str, str]
 
 
+#: A number's fields but its vendor payload, in the model's order.
+_FIELDS = tuple(a.name for a in attrs.fields(PhoneNumber) if a.name != "raw")
+_TIMES = frozenset({"created_at", "updated_at"})
+
+
+def _json_ready(value: Any) -> Any:
+    """What `json.dumps` cannot write itself in a payload, as `to_data` writes it."""
+    if isinstance(value, Mapping):
+        return dict(value.items())
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON data")
+
+
+def number_fields(number: PhoneNumber) -> dict[str, Any]:
+    """Every field of ``number`` but ``raw``, JSON-ready as `to_data` gives them (tuples
+    as lists, times in ISO 8601), read straight off the number: a store writes one
+    per number of every refresh."""
+    data: dict[str, Any] = {}
+    for name in _FIELDS:
+        value = getattr(number, name)
+        if type(value) is tuple:
+            value = list(value)
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        data[name] = value
+    return data
+
+
+def raw_json(raw: Mapping[str, Any]) -> str:
+    """A number's vendor payload as JSON text, written by the JSON encoder without
+    first being copied into plain dicts and lists."""
+    return json.dumps(raw, default=_json_ready, ensure_ascii=False)
+
+
+def number_from_fields(fields: Mapping[str, Any], raw: str | Mapping[str, Any]) -> PhoneNumber:
+    """The `PhoneNumber` of `number_fields` ``fields`` and its payload (JSON text from
+    `raw_json`, decoded straight into the read-only payload, or a mapping). Keys the
+    model does not know (written by a newer version) are left out."""
+    values: dict[str, Any] = {}
+    for name in _FIELDS:
+        value = fields.get(name)
+        if type(value) is list:
+            value = tuple(value)
+        elif name in _TIMES and value is not None:
+            value = datetime.fromisoformat(value)
+        values[name] = value
+    payload = decode_json(raw) if isinstance(raw, str) else freeze_raw(dict(raw))
+    return PhoneNumber(**values, raw=payload)
+
+
 def number_data(number: PhoneNumber) -> dict[str, Any]:
     """``number`` as plain JSON-ready data (the library's own serialization)."""
-    data: dict[str, Any] = to_data(number)
+    data = number_fields(number)
+    data["raw"] = json.loads(raw_json(number.raw))
     return data
 
 
 def number_from_data(data: Mapping[str, Any]) -> PhoneNumber:
     """The `PhoneNumber` that `number_data` gave ``data`` for (``raw`` read-only again)."""
-    fields = dict(data)
-    raw = fields.pop("raw", None) or {}
-    return attrs.evolve(_converter.structure(fields, PhoneNumber), raw=freeze_raw(dict(raw)))
+    return number_from_fields(data, data.get("raw") or {})
 
 
 @attrs.frozen
@@ -197,7 +249,11 @@ class Store(Protocol):
     async def replace_inventory(
         self, account: str, numbers: Sequence[PhoneNumber], read_at: datetime
     ) -> None:
-        """The account now holds exactly ``numbers``, read at ``read_at`` (atomically)."""
+        """The account now holds exactly ``numbers``, read by a listing that began at
+        ``read_at`` (atomically). A number recorded later than ``read_at`` (by
+        `record_write` or `put_number` while the listing ran) is newer than the
+        listing's copy of it and is kept as recorded: a refresh never puts back a value
+        a write just replaced."""
         ...
 
     async def put_number(self, account: str, number: PhoneNumber, read_at: datetime) -> None:

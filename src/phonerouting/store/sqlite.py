@@ -13,7 +13,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,15 +28,16 @@ from phonerouting.store.base import (
     NumberQuery,
     Session,
     StoredNumber,
-    number_data,
-    number_from_data,
+    number_fields,
+    number_from_fields,
+    raw_json,
 )
 
 __all__ = ["SQLiteStore"]
 
 _T = TypeVar("_T")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,6 +48,14 @@ CREATE TABLE IF NOT EXISTS numbers (
     PRIMARY KEY (e164, account, id)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS numbers_by_id ON numbers (account, id);
+-- The search index of labels and numbers (schema 2): trigrams, so a substring of three
+-- characters or more is found without reading every row. number_keys gives each
+-- (account, id) the integer rowid an FTS5 table needs; the store keeps both in step
+-- with numbers in the same transactions.
+CREATE TABLE IF NOT EXISTS number_keys (
+    rid INTEGER PRIMARY KEY, account TEXT NOT NULL, id TEXT NOT NULL, UNIQUE (account, id)
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS number_search USING fts5(label, e164, tokenize='trigram');
 CREATE TABLE IF NOT EXISTS health (
     account TEXT PRIMARY KEY, last_success_at TEXT, last_error_at TEXT, last_error TEXT
 );
@@ -82,12 +91,37 @@ def _parse(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
+def _instant(value: datetime) -> str:
+    """``value`` as the numbers table keeps it: UTC, always with microseconds, so that
+    two of them compare as text in the order of time (``read_at <= ?``)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
 def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
 def _load(value: str | None) -> Any:
     return None if value is None else json.loads(value)
+
+
+def _phrase(text: str) -> str:
+    """``text`` as one FTS5 phrase: quoted, its quotes doubled (no query syntax)."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _match(query: NumberQuery) -> str | None:
+    """The FTS5 query finding ``query``'s label substring or run of digits in the
+    search index; None when there is none, or when one is under three characters (a
+    trigram index finds nothing shorter)."""
+    terms = []
+    for column, value in (("label", query.label), ("e164", query.digits)):
+        if value is None:
+            continue
+        if len(value) < 3:
+            return None
+        terms.append(f"{column} : {_phrase(value)}")
+    return " OR ".join(terms) or None
 
 
 def _placeholders(values: Sequence[object]) -> str:
@@ -119,6 +153,13 @@ class SQLiteStore:
             row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if row is None:
                 db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) < SCHEMA_VERSION:
+                # Schema 1 had no search index: built from the numbers it holds.
+                db.execute("BEGIN IMMEDIATE")
+                for account in [r[0] for r in db.execute("SELECT DISTINCT account FROM numbers")]:
+                    self._reindex(db, account)
+                db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
+                db.execute("COMMIT")
             elif int(row[0]) > SCHEMA_VERSION:
                 db.close()
                 raise ConfigurationError(
@@ -184,17 +225,15 @@ class SQLiteStore:
 
     @staticmethod
     def _row(account: str, number: PhoneNumber, read_at: datetime) -> tuple[Any, ...]:
-        data = number_data(number)
-        raw = data.pop("raw", {})
         return (
             number.number,
             account,
             number.id,
             number.provider,
             number.label,
-            json.dumps(data, ensure_ascii=False),
-            json.dumps(raw, ensure_ascii=False),
-            read_at.isoformat(),
+            json.dumps(number_fields(number), ensure_ascii=False),
+            raw_json(number.raw),
+            _instant(read_at),
         )
 
     async def replace_inventory(
@@ -202,17 +241,57 @@ class SQLiteStore:
     ) -> None:
         """The account now holds exactly ``numbers`` (one transaction)."""
         rows = [self._row(account, n, read_at) for n in numbers]
+        listed = _instant(read_at)
 
         def work(db: sqlite3.Connection) -> None:
-            db.execute("DELETE FROM numbers WHERE account=?", (account,))
-            db.executemany("INSERT OR REPLACE INTO numbers VALUES (?,?,?,?,?,?,?,?)", rows)
+            # A row recorded after the listing began (a write that landed while the
+            # listing ran) is newer than what the listing read: it stays as it is.
+            db.execute("DELETE FROM numbers WHERE account=? AND read_at <= ?", (account, listed))
+            db.executemany("INSERT OR IGNORE INTO numbers VALUES (?,?,?,?,?,?,?,?)", rows)
+            self._reindex(db, account)
 
         await self._write(work)
 
     @staticmethod
+    def _reindex(db: sqlite3.Connection, account: str) -> None:
+        """The search index of ``account`` rebuilt from its numbers (after a refresh)."""
+        db.execute(
+            "DELETE FROM number_search WHERE rowid IN "
+            "(SELECT rid FROM number_keys WHERE account=?)",
+            (account,),
+        )
+        db.execute(
+            "DELETE FROM number_keys WHERE account=? AND id NOT IN "
+            "(SELECT id FROM numbers WHERE account=?)",
+            (account, account),
+        )
+        db.execute(
+            "INSERT OR IGNORE INTO number_keys (account, id) "
+            "SELECT account, id FROM numbers WHERE account=?",
+            (account,),
+        )
+        db.execute(
+            "INSERT INTO number_search (rowid, label, e164) SELECT k.rid, n.label, n.e164 "
+            "FROM numbers n JOIN number_keys k ON k.account = n.account AND k.id = n.id "
+            "WHERE n.account=?",
+            (account,),
+        )
+
+    @staticmethod
     def _put(db: sqlite3.Connection, row: tuple[Any, ...]) -> None:
+        e164, account, number_id, _, label = row[:5]
         # REPLACE deletes whichever row holds its key or its (account, id).
         db.execute("INSERT OR REPLACE INTO numbers VALUES (?,?,?,?,?,?,?,?)", row).close()
+        db.execute(
+            "INSERT OR IGNORE INTO number_keys (account, id) VALUES (?, ?)", (account, number_id)
+        ).close()
+        rid = db.execute(
+            "SELECT rid FROM number_keys WHERE account=? AND id=?", (account, number_id)
+        ).fetchone()[0]
+        db.execute("DELETE FROM number_search WHERE rowid=?", (rid,)).close()
+        db.execute(
+            "INSERT INTO number_search (rowid, label, e164) VALUES (?, ?, ?)", (rid, label, e164)
+        ).close()
 
     async def put_number(self, account: str, number: PhoneNumber, read_at: datetime) -> None:
         """Record one number as just read."""
@@ -222,9 +301,8 @@ class SQLiteStore:
     @staticmethod
     def _stored(row: tuple[Any, ...]) -> StoredNumber:
         account, data, raw, read_at = row
-        fields = json.loads(data)
-        fields["raw"] = json.loads(raw)
-        return StoredNumber(account, number_from_data(fields), datetime.fromisoformat(read_at))
+        number = number_from_fields(json.loads(data), raw)
+        return StoredNumber(account, number, datetime.fromisoformat(read_at))
 
     async def get_number(self, account: str, number_id: str) -> StoredNumber | None:
         """One number by vendor id."""
@@ -239,51 +317,79 @@ class SQLiteStore:
         row = await self._run(work)
         return None if row is None else self._stored(row)
 
+    #: A search whose index query finds at most this many numbers reads just those
+    #: (then sorts them); more, and it walks the inventory in order, checking each
+    #: against the index, until a page is full: both read few rows, found or not.
+    search_driven_max = 5000
+
     async def query_numbers(
         self, query: NumberQuery, after: NumberKey | None, limit: int
     ) -> list[StoredNumber]:
         """Up to ``limit`` numbers matching ``query`` in key order after ``after``."""
         if not query.accounts:
             return []
-        where = [f"account IN ({_placeholders(query.accounts)})"]
+        # Unary + keeps SQLite from reading the accounts through numbers_by_id and then
+        # sorting all of them: in key order, a page ends as soon as it is full.
+        where = [f"+n.account IN ({_placeholders(query.accounts)})"]
         params: list[Any] = list(query.accounts)
+        match = _match(query)
         either: list[str] = []
         if query.e164 is not None:
-            either.append("e164 = ?")
+            either.append("n.e164 = ?")
             params.append(query.e164)
-        # A whole number needs no scan of the labels: its index finds it.
-        if query.label is not None and query.e164 is None:
-            either.append("instr(lower(label), lower(?)) > 0")
-            params.append(query.label)
-        if query.digits is not None and query.e164 is None:
-            either.append("instr(e164, ?) > 0")
-            params.append(query.digits)
+        elif match is None:
+            # A label or run of digits under three characters: no trigram to look up.
+            if query.label is not None:
+                either.append("instr(lower(n.label), lower(?)) > 0")
+                params.append(query.label)
+            if query.digits is not None:
+                either.append("instr(n.e164, ?) > 0")
+                params.append(query.digits)
         if either:
             where.append("(" + " OR ".join(either) + ")")
         if query.providers:
-            where.append(f"provider IN ({_placeholders(query.providers)})")
+            where.append(f"n.provider IN ({_placeholders(query.providers)})")
             params.extend(query.providers)
         if query.numbers:
-            where.append(f"e164 IN ({_placeholders(query.numbers)})")
+            where.append(f"n.e164 IN ({_placeholders(query.numbers)})")
             params.extend(query.numbers)
         for field in query.has:
-            where.append("json_extract(data, ?) IS NOT NULL")
+            where.append("json_extract(n.data, ?) IS NOT NULL")
             params.append(f"$.{field}")
         for field in query.missing:
-            where.append("json_extract(data, ?) IS NULL")
+            where.append("json_extract(n.data, ?) IS NULL")
             params.append(f"$.{field}")
         if after is not None:
-            where.append("(e164, account, id) > (?, ?, ?)")
+            where.append("(n.e164, n.account, n.id) > (?, ?, ?)")
             params.extend(after)
-        sql = (
-            "SELECT account, data, raw, read_at FROM numbers WHERE "
-            + " AND ".join(where)
-            + " ORDER BY e164, account, id LIMIT ?"
-        )
-        params.append(limit)
+        order = " ORDER BY n.e164, n.account, n.id LIMIT ?"
+        columns = "SELECT n.account, n.data, n.raw, n.read_at FROM "
+        driven_max = self.search_driven_max
 
         def work(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
-            return db.execute(sql, params).fetchall()
+            if match is None or query.e164 is not None:
+                sql = columns + "numbers n WHERE " + " AND ".join(where) + order
+                return db.execute(sql, [*params, limit]).fetchall()
+            found = db.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM number_search WHERE number_search "
+                "MATCH ? LIMIT ?)",
+                (match, driven_max + 1),
+            ).fetchone()[0]
+            if found <= driven_max:
+                # Few matches: read those (the join order forced), then sort them.
+                sql = (
+                    columns + "number_search s CROSS JOIN number_keys k CROSS JOIN numbers n "
+                    "WHERE s.number_search MATCH ? AND k.rid = s.rowid "
+                    "AND n.account = k.account AND n.id = k.id AND " + " AND ".join(where) + order
+                )
+                return db.execute(sql, [match, *params, limit]).fetchall()
+            # Many: the inventory in order, each number looked up in the matches.
+            sql = (
+                columns + "numbers n WHERE (SELECT k.rid FROM number_keys k WHERE "
+                "k.account = n.account AND k.id = n.id) IN (SELECT rowid FROM number_search "
+                "WHERE number_search MATCH ?) AND " + " AND ".join(where) + order
+            )
+            return db.execute(sql, [match, *params, limit]).fetchall()
 
         return [self._stored(row) for row in await self._run(work)]
 
