@@ -233,6 +233,50 @@ async def test_patch_leaves_clears_and_sets_as_asked(api: Api) -> None:
     assert read.headers["etag"] == body["etag"]
 
 
+async def test_a_patch_sends_the_vendor_what_update_routing_sends_and_no_more(
+    api: Api,
+) -> None:
+    """Without If-Match the service adds no request to the library's: the audit's
+    before is the inventory's copy, said so; a vendor whose update reads the number
+    first reads it once (the service's read standing for the library's)."""
+    for name, emu in api.demo.emulators.items():
+        number = (await api.get(f"/api/v1/numbers?account={name}&limit=1")).json()["items"][0]
+        update = profiles.profile(name).update
+        body = {k: list(v) if isinstance(v, tuple) else v for k, v in update.changes().items()}
+        emu.clear_requests()
+        path = f"/api/v1/accounts/{name}/numbers/{number['id']}"
+        assert (await api.call("PATCH", path, json=body)).status_code == 200
+        sent = [(r.method, r.path, r.body) for r in emu.requests]
+        emu.clear_requests()
+        await api.service.clients[name].update_routing(number["id"], update)
+        assert sent == [(r.method, r.path, r.body) for r in emu.requests], name
+        (entry,) = (await api.get(f"/api/v1/audit?account={name}")).json()["items"]
+        if api.service.clients[name].adapter.reads_before_update(update):
+            assert entry["detail"] is None  # read from the vendor just before
+        else:
+            assert entry["detail"] == (
+                f"before as the inventory held it, read at {number['read_at']}"
+            )
+            assert entry["before"] == {k: number[k] for k in body}
+
+
+async def test_a_patch_of_a_number_the_inventory_lacks_reads_it_first(api: Api) -> None:
+    emu = api.demo.emulators["close"]
+    record = emu.add_number("+12025550142", label="New")  # type: ignore[attr-defined]
+    emu.clear_requests()
+    path = f"/api/v1/accounts/close/numbers/{record.id}"
+    response = await api.call("PATCH", path, json={"label": "Newer"})
+    assert (response.status_code, response.json()["label"]) == (200, "Newer")
+    assert [r.method for r in emu.requests] == ["GET", "PUT"]
+    (entry,) = (await api.get("/api/v1/audit?account=close")).json()["items"]
+    assert (entry["before"], entry["after"], entry["detail"]) == (
+        {"label": "New"},
+        {"label": "Newer"},
+        None,
+    )
+    assert (await api.get(path)).json()["label"] == "Newer"  # now in the inventory
+
+
 async def test_if_match_a_stale_etag_is_412_and_nothing_is_written(api: Api) -> None:
     number = await _close_number(api)
     path = f"/api/v1/accounts/close/numbers/{number['id']}"

@@ -111,6 +111,13 @@ async def _result(
     return UpdateResult(await client.update_routing(number_id, update))
 
 
+def _reads_before(client: AsyncPhoneNumberRouting, update: RoutingUpdate) -> bool:
+    """Whether the library reads the number before sending ``update`` (its adapter
+    says so); True for a client without one, which may need anything."""
+    adapter = getattr(client, "adapter", None)
+    return adapter is None or bool(adapter.reads_before_update(update))
+
+
 class _Audited:
     """An account's client whose every write goes to the audit trail and the
     inventory: the engine, and single edits, write through it, so no write escapes."""
@@ -131,6 +138,8 @@ class _Audited:
         self._action = action
         self._job = job
         self._seen: dict[str, PhoneNumber] = {}
+        #: What the audit entry of a write says of its "before", when not read just now.
+        self._notes: dict[str, str] = {}
         #: When each number written was recorded in the inventory.
         self.read_at: dict[str, datetime] = {}
 
@@ -162,6 +171,18 @@ class _Audited:
         self._seen[found.id] = found
         return found
 
+    def knows(self, number_id: str) -> bool:
+        """Whether a copy of the number is at hand (read, or from the inventory)."""
+        return number_id in self._seen
+
+    def known(self, stored: StoredNumber) -> None:
+        """Take the inventory's copy of a number as what it held before a write (no
+        read from the vendor); the audit entry says so, with the copy's read time."""
+        self._seen[stored.number.id] = stored.number
+        self._notes[stored.number.id] = (
+            f"before as the inventory held it, read at {stored.read_at.isoformat()}"
+        )
+
     async def _write(
         self, number_id: str, update: RoutingUpdate, call: Awaitable[UpdateResult]
     ) -> PhoneNumber:
@@ -176,6 +197,7 @@ class _Audited:
             number=before.number if before else None,
             number_id=number_id,
             before=_routing_of(before, fields),
+            detail=self._notes.get(number_id),
             job=self._job,
         )
         try:
@@ -421,10 +443,27 @@ class Service:
         if_match: str | None,
     ) -> StoredNumber:
         """Write ``update`` to one number; with ``if_match``, only while the number
-        still has that ETag (read from the vendor just before)."""
-        client = _Audited(self, account, self.client(account), principal.name, "update", None)
-        current = await client.get_number(number_id)
-        if if_match is not None and if_match.strip() not in ("*", etag(account, current)):
+        still has that ETag (read from the vendor just before).
+
+        Without ``if_match`` the write is the only request the service adds to what
+        the library sends: the audit's ``before`` is the inventory's copy (said so in
+        the entry). A vendor whose update needs the number as it stands (Twilio,
+        Telnyx), or a number the inventory does not hold, is read first, and that read
+        stands for the library's own."""
+        vendor = self.client(account)
+        client = _Audited(self, account, vendor, principal.name, "update", None)
+        current: PhoneNumber | None = None
+        if if_match is None and not _reads_before(vendor, update):
+            stored = await self.store.get_number(account, number_id)
+            if stored is not None:
+                client.known(stored)
+        if not client.knows(number_id):
+            current = await client.get_number(number_id)
+        if (
+            current is not None
+            and if_match is not None
+            and if_match.strip() not in ("*", etag(account, current))
+        ):
             refused = AuditEntry(
                 at=now(),
                 actor=principal.name,

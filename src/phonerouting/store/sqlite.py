@@ -37,6 +37,9 @@ __all__ = ["SQLiteStore"]
 
 _T = TypeVar("_T")
 
+#: Commits between two checkpoints of the WAL (SQLite's own default: 1000 pages).
+_CHECKPOINT_EVERY = 200
+
 SCHEMA_VERSION = 2
 
 _SCHEMA = """
@@ -139,6 +142,8 @@ class SQLiteStore:
         self.path = Path(path)
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self._commits = 0
+        self._checkpoint: asyncio.Future[None] | None = None
 
     # ------------------------------------------------------------ plumbing
 
@@ -149,6 +154,7 @@ class SQLiteStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA busy_timeout=5000")
+            db.execute("PRAGMA wal_autocheckpoint=0")
             db.executescript(_SCHEMA)
             row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if row is None:
@@ -176,20 +182,32 @@ class SQLiteStore:
 
     def _call(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
         with self._lock:
-            if self._db is None:
-                self._db = self._connect()
-            result = work(self._db)
-            if isinstance(result, sqlite3.Cursor):
-                # A cursor must not leave the lock: finalized later in another thread
-                # while this connection runs a statement, it is SQLite API misuse
-                # (InterfaceError), which failed a change set's run now and then.
-                result.close()
-            return result
+            return self._locked(work)
 
-    async def _run(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+    def _locked(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        if self._db is None:
+            self._db = self._connect()
+        result = work(self._db)
+        if isinstance(result, sqlite3.Cursor):
+            # A cursor must not leave the lock: finalized later in another thread
+            # while this connection runs a statement, it is SQLite API misuse
+            # (InterfaceError), which failed a change set's run now and then.
+            result.close()
+        return result
+
+    async def _run(self, work: Callable[[sqlite3.Connection], _T], *, quick: bool = False) -> _T:
+        if quick and self._db is not None and self._lock.acquire(blocking=False):
+            # A point read or write (a few hundred microseconds) with the connection
+            # free: done on the event loop's thread. A worker thread costs two thread
+            # switches, milliseconds each on a busy machine: most of a PATCH's time.
+            # Checkpoints, the one slow part of a commit, are never run here (below).
+            try:
+                return self._locked(work)
+            finally:
+                self._lock.release()
         return await asyncio.to_thread(self._call, work)
 
-    async def _write(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+    async def _write(self, work: Callable[[sqlite3.Connection], _T], *, quick: bool = False) -> _T:
         def transaction(db: sqlite3.Connection) -> _T:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -198,9 +216,22 @@ class SQLiteStore:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+            self._commits += 1
             return result
 
-        return await self._run(transaction)
+        result = await self._run(transaction, quick=quick)
+        if self._commits >= _CHECKPOINT_EVERY and self._checkpoint is None:
+            # The WAL copied back into the file, in a worker thread, now and then
+            # (SQLite's own checkpoints are off: one would run inside a commit).
+            self._commits = 0
+            self._checkpoint = asyncio.ensure_future(self._checkpointed())
+        return result
+
+    async def _checkpointed(self) -> None:
+        try:
+            await self._run(lambda db: db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall())
+        finally:
+            self._checkpoint = None
 
     async def open(self) -> None:
         """Create or upgrade the schema."""
@@ -212,6 +243,8 @@ class SQLiteStore:
         def close(db: sqlite3.Connection) -> None:
             db.close()
 
+        if self._checkpoint is not None:
+            await asyncio.gather(self._checkpoint, return_exceptions=True)
         with self._lock:
             if self._db is not None:
                 close(self._db)
@@ -219,7 +252,7 @@ class SQLiteStore:
 
     async def ping(self) -> None:
         """Raise when the file cannot be read."""
-        await self._run(lambda db: db.execute("SELECT 1").fetchone())
+        await self._run(lambda db: db.execute("SELECT 1").fetchone(), quick=True)
 
     # ------------------------------------------------------------ inventory
 
@@ -282,21 +315,21 @@ class SQLiteStore:
         e164, account, number_id, _, label = row[:5]
         # REPLACE deletes whichever row holds its key or its (account, id).
         db.execute("INSERT OR REPLACE INTO numbers VALUES (?,?,?,?,?,?,?,?)", row).close()
-        db.execute(
-            "INSERT OR IGNORE INTO number_keys (account, id) VALUES (?, ?)", (account, number_id)
-        ).close()
+        # Its search rowid (given once, kept), then its search row replaced.
         rid = db.execute(
-            "SELECT rid FROM number_keys WHERE account=? AND id=?", (account, number_id)
-        ).fetchone()[0]
-        db.execute("DELETE FROM number_search WHERE rowid=?", (rid,)).close()
+            "INSERT INTO number_keys (account, id) VALUES (?, ?) ON CONFLICT (account, id) "
+            "DO UPDATE SET id = excluded.id RETURNING rid",
+            (account, number_id),
+        ).fetchall()[0][0]
         db.execute(
-            "INSERT INTO number_search (rowid, label, e164) VALUES (?, ?, ?)", (rid, label, e164)
+            "INSERT OR REPLACE INTO number_search (rowid, label, e164) VALUES (?, ?, ?)",
+            (rid, label, e164),
         ).close()
 
     async def put_number(self, account: str, number: PhoneNumber, read_at: datetime) -> None:
         """Record one number as just read."""
         row = self._row(account, number, read_at)
-        await self._write(lambda db: self._put(db, row))
+        await self._write(lambda db: self._put(db, row), quick=True)
 
     @staticmethod
     def _stored(row: tuple[Any, ...]) -> StoredNumber:
@@ -314,7 +347,7 @@ class SQLiteStore:
             ).fetchone()
             return row
 
-        row = await self._run(work)
+        row = await self._run(work, quick=True)
         return None if row is None else self._stored(row)
 
     #: A search whose index query finds at most this many numbers reads just those
@@ -411,7 +444,8 @@ class SQLiteStore:
             health.last_error,
         )
         await self._write(
-            lambda db: db.execute("INSERT OR REPLACE INTO health VALUES (?,?,?,?)", row)
+            lambda db: db.execute("INSERT OR REPLACE INTO health VALUES (?,?,?,?)", row),
+            quick=True,
         )
 
     async def health(self, account: str) -> AccountHealth:
@@ -424,7 +458,7 @@ class SQLiteStore:
             ).fetchone()
             return row
 
-        row = await self._run(work)
+        row = await self._run(work, quick=True)
         if row is None:
             return AccountHealth(account)
         return AccountHealth(account, _parse(row[0]), _parse(row[1]), row[2])
@@ -459,7 +493,7 @@ class SQLiteStore:
     async def append_audit(self, entries: Sequence[AuditEntry]) -> None:
         """Append entries to the trail."""
         if entries:
-            await self._write(lambda db: self._append(db, entries))
+            await self._write(lambda db: self._append(db, entries), quick=len(entries) == 1)
 
     async def record_write(self, entry: AuditEntry, number: PhoneNumber, read_at: datetime) -> None:
         """The entry and the number in one transaction."""
@@ -469,7 +503,7 @@ class SQLiteStore:
             self._append(db, (entry,))
             self._put(db, row)
 
-        await self._write(work)
+        await self._write(work, quick=True)
 
     async def query_audit(
         self, query: AuditQuery, after: int | None, limit: int
@@ -581,7 +615,7 @@ class SQLiteStore:
             ).fetchone()
             return row
 
-        row = await self._run(work)
+        row = await self._run(work, quick=True)
         return None if row is None else self._job(row)
 
     async def jobs_in(self, states: Sequence[str]) -> list[Job]:
@@ -606,7 +640,7 @@ class SQLiteStore:
             )
             return cursor.rowcount == 1
 
-        return await self._write(work)
+        return await self._write(work, quick=True)
 
     async def update_job(
         self,
@@ -648,7 +682,9 @@ class SQLiteStore:
             session.expires_at.isoformat(),
             json.dumps(dict(session.data)),
         )
-        await self._write(lambda db: db.execute("INSERT INTO sessions VALUES (?,?,?,?,?)", row))
+        await self._write(
+            lambda db: db.execute("INSERT INTO sessions VALUES (?,?,?,?,?)", row), quick=True
+        )
 
     async def get_session(self, session_id: str) -> Session | None:
         """A live session by id."""
@@ -660,7 +696,7 @@ class SQLiteStore:
             ).fetchone()
             return row
 
-        row = await self._run(work)
+        row = await self._run(work, quick=True)
         if row is None:
             return None
         session = Session(
@@ -674,4 +710,6 @@ class SQLiteStore:
 
     async def delete_session(self, session_id: str) -> None:
         """End a session."""
-        await self._write(lambda db: db.execute("DELETE FROM sessions WHERE id=?", (session_id,)))
+        await self._write(
+            lambda db: db.execute("DELETE FROM sessions WHERE id=?", (session_id,)), quick=True
+        )
