@@ -15,6 +15,8 @@ from phonerouting.store import SQLiteStore
 
 #: A token scoped to one account (the first provider's), with the editor role.
 SCOPED = "prt_scoped-canary-token-0123456789abcdef"
+#: The same scope with the admin role (migrations, rollbacks, refreshes).
+SCOPED_ADMIN = "prt_scoped-admin-canary-token-0123456789"
 
 
 class Waits:
@@ -34,7 +36,12 @@ def waits() -> Waits:
 
 def build(tmp_path: Path, waits: Waits, numbers: int = 12, **settings: Any) -> Demo:
     first = "linq-v2"
-    scoped = {"scoped": TokenEntry("scoped", "editor", hash_token(SCOPED), frozenset({first}))}
+    scoped = {
+        "scoped": TokenEntry("scoped", "editor", hash_token(SCOPED), frozenset({first})),
+        "scoped-admin": TokenEntry(
+            "scoped-admin", "admin", hash_token(SCOPED_ADMIN), frozenset({first})
+        ),
+    }
     settings.setdefault("refresh_max_age", None)
     return demo_config(
         tmp_path / "store.sqlite",
@@ -62,7 +69,8 @@ class Api:
     def headers(self, who: str | None) -> dict[str, str]:
         if who is None:
             return {}
-        token = SCOPED if who == "scoped" else self.demo.tokens[who]
+        scoped = {"scoped": SCOPED, "scoped-admin": SCOPED_ADMIN}
+        token = scoped[who] if who in scoped else self.demo.tokens[who]
         return {"Authorization": f"Bearer {token}"}
 
     async def call(

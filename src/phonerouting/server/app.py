@@ -48,7 +48,14 @@ from phonerouting.server.problems import (
     status_for,
 )
 from phonerouting.server.service import Service, check_fields, etag
-from phonerouting.store import AuditEntry, AuditQuery, Job, NumberQuery, StoredNumber
+from phonerouting.store import (
+    AuditEntry,
+    AuditQuery,
+    Job,
+    NumberQuery,
+    StoredNumber,
+    number_fields,
+)
 
 __all__ = ["create_app"]
 
@@ -245,8 +252,7 @@ class Api:
     def _item(self, stored: StoredNumber, stale: set[str]) -> dict[str, Any]:
         # Without the vendor payload, which no answer shows: most of a number's
         # serializing time, on every item of every page.
-        data = to_data(attrs.evolve(stored.number, raw={}))
-        del data["raw"]
+        data = number_fields(stored.number)
         provider = data.pop("provider")
         return {
             "account": stored.account,
