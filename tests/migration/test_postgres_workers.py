@@ -385,3 +385,31 @@ async def test_without_psycopg_a_url_says_what_to_install(monkeypatch: pytest.Mo
             await migration.verify_journal(dst, journal="postgresql://db.example/app")
     assert "pip install 'phonerouting[postgresql]'" in str(caught.value)
     assert "pip install 'phonerouting[postgresql]'" in caught.value.describe(cli=True)
+
+
+async def test_a_rollback_that_began_stops_the_apply_workers(postgres_url: str) -> None:
+    url = f"{postgres_url}?journal=both"
+    apply = PostgresJournal(url)
+    await apply.open()
+    try:
+        steps = [(f"+1312555011{i}", f"id{i}", {"f": None}, {"f": str(i)}) for i in range(4)]
+        assert await apply.start({"source": "x", "target": "y"}, steps)
+        pending = (S.PLANNED, S.WRITING, S.FAILED, S.CHANGED)
+        first, second = await apply.claim(pending, 2)
+        assert await apply.mark(first.number, S.WRITING, previous=S.PLANNED, sent=True)
+        # A rollback moves its first step (one done before).
+        sql(url, "UPDATE journal_steps SET state = 'rolled_back' WHERE number = %s", steps[3][0])
+        # No further write goes out; the one in flight is finished.
+        assert not await apply.mark(second.number, S.WRITING, previous=S.PLANNED, sent=True)
+        assert await apply.mark(first.number, S.DONE, previous=S.WRITING, wrote=True)
+        with pytest.raises(pr.ConfigurationError, match="is being rolled back: this worker"):
+            await apply.claim(pending, 2)
+    finally:
+        await apply.close()
+    states = dict(sql(url, "SELECT number, state FROM journal_steps"))
+    assert states == {
+        first.number: "done",
+        second.number: "planned",
+        steps[2][0]: "planned",
+        steps[3][0]: "rolled_back",
+    }

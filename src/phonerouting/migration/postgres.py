@@ -75,6 +75,9 @@ _BUSY = frozenset({_S.WRITING, _S.ROLLING_BACK})
 #: The outcomes a run leaves a step in that the next run (not another worker of this
 #: one) retries.
 _SETTLED = (_S.FAILED, _S.CHANGED, _S.ROLLBACK_FAILED, _S.ROLLBACK_CHANGED)
+#: The states only a rollback moves a step to: once one is in the journal, no apply
+#: worker sends another write (its move to ``writing`` is refused) or claims again.
+_ROLLED = (_S.ROLLING_BACK, _S.ROLLED_BACK, _S.ROLLBACK_FAILED, _S.ROLLBACK_CHANGED)
 
 _COLUMNS = "number, target_id, prior, desired, state, result, error, writes, restore, sent"
 _HINT = (
@@ -432,6 +435,8 @@ class PostgresJournal:
                 "AND s.state = m.previous AND CASE WHEN m.busy THEN s.owner = %(worker)s "
                 "ELSE s.owner IS NULL OR s.owner = %(worker)s "
                 "OR s.lease_until < clock_timestamp() END "
+                "AND (m.state <> 'writing' OR NOT EXISTS (SELECT 1 FROM journal_steps r "
+                "WHERE r.journal = %(journal)s AND r.state = ANY(%(rolled)s))) "
                 "RETURNING s.number",
                 {
                     "number": list(columns[0]),
@@ -447,6 +452,7 @@ class PostgresJournal:
                     "lease": self.lease,
                     "journal": self.journal,
                     "worker": self.worker,
+                    "rolled": [s.value for s in _ROLLED],
                 },
             )
             rows = await cursor.fetchall()
@@ -472,6 +478,18 @@ class PostgresJournal:
         rows another worker is claiming this instant) and records this worker's lease."""
         args = self._where(states, sent_only) | {"limit": max(1, limit)}
         async with self._db() as db:
+            if _S.PLANNED in states:  # an apply: not once a rollback of the journal began
+                cursor = await db.execute(
+                    "SELECT 1 FROM journal_steps WHERE journal = %s AND state = ANY(%s) LIMIT 1",
+                    (self.journal, [s.value for s in _ROLLED]),
+                )
+                if await cursor.fetchone() is not None:
+                    raise ConfigurationError(
+                        f"the journal {self.name!r} is being rolled back: this worker stopped "
+                        "applying it (the numbers it was writing are finished; no other "
+                        "write was sent)",
+                        hint="Let the rollback finish; to apply again, use a new journal.",
+                    )
             cursor = await db.execute(
                 "WITH picked AS ("
                 f"  SELECT number FROM journal_steps WHERE {_CLAIMABLE}"
