@@ -234,9 +234,10 @@ NUMBERS = 3000
 WORKERS = 3
 
 
-# 3,000 numbers, three workers, three kills: ~15 s on a quiet 2-core machine; the bound
-# leaves room for a machine shared with other test processes.
-@pytest.mark.timeout(150)
+# 3,000 numbers, three workers, three kills, six plans of both accounts: about 30 s of
+# CPU in all, which a quiet 2-core machine gives in well under a minute; the bound
+# leaves room for one shared with other work (117 s measured at a load average of 12).
+@pytest.mark.timeout(240)
 def test_three_workers_killed_and_restarted_write_every_number_once(
     postgres_url: str, tmp_path: Path
 ) -> None:
@@ -265,7 +266,7 @@ def test_three_workers_killed_and_restarted_write_every_number_once(
         kill_at = sorted(rng.sample(range(150, NUMBERS * 2 // 3), WORKERS))
         workers = [cli.popen(*args) for _ in range(WORKERS)]
         killed = 0
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 200
         while killed < WORKERS:
             assert time.monotonic() < deadline, f"only {killed} workers killed in time"
             if new.count("PUT") >= kill_at[killed]:
