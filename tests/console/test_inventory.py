@@ -117,3 +117,34 @@ def test_inventory_searches_by_a_human_number_filters_pages_and_marks_stale(
     assert seen == sorted(n.number for n in crm.numbers.values())
     assert page.get_by_role("link", name="First page").count() == 1
     assert not console.errors
+
+
+def test_the_console_is_used_by_keyboard_alone(console: Console) -> None:
+    page, served = console.page, console.served
+
+    def tab_to(selector: str, presses: int = 40) -> None:
+        target = page.locator(selector)
+        for _ in range(presses):
+            if target.evaluate("e => e === document.activeElement"):
+                return
+            page.keyboard.press("Tab")
+        raise AssertionError(f"{selector} is not reachable by Tab")
+
+    console.go("/signin")
+    tab_to("#token")
+    page.keyboard.type(served.tokens["viewer"])
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/numbers")
+    tab_to("#q")
+    page.keyboard.type("(202) 555-0142")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**q=*")
+    link = f'table.numbers a[href$="/numbers/{FRONT_DESK}"]'
+    tab_to(link)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/numbers/{FRONT_DESK}")
+    assert page.get_by_test_id("routing-crm").count() == 1
+    tab_to("header .signout button")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/signin")
+    assert not console.errors

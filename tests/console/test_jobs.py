@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -64,6 +65,11 @@ def test_a_bulk_change_is_previewed_confirmed_followed_live_and_rolled_back(
     console.accessible()
     console.shot("change-preview")
 
+    # One of them is edited after the plan: the run must leave it alone, and say so.
+    edited = served.api(
+        "PATCH", f"api/v1/accounts/crm/numbers/{ids[2]}", json={"label": "Edited after the plan"}
+    )
+    assert edited.status_code == 200
     # Slow writes, so the progress is seen moving before the run ends.
     crm.faults.delay(1.0, count=None, method="PUT")
     try:
@@ -76,21 +82,34 @@ def test_a_bulk_change_is_previewed_confirmed_followed_live_and_rolled_back(
             timeout=RUN,
         )
         console.shot("change-progress")
-        console.wait_state("applied")
+        # A number left alone as changed since the plan makes the run not ok: failed.
+        console.wait_state("failed")
     finally:
         crm.faults.clear()
     result = page.get_by_test_id("result-crm")
-    assert result.locator('[data-count="written"]').inner_text() == "3"
+    assert result.locator('[data-count="written"]').inner_text() == "2"
     assert result.locator('[data-count="failed"]').inner_text() == "0"
-    assert _labels(crm, ids) == ["Bulk label"] * 3
+    assert result.locator('[data-count="changed"]').inner_text() == "1"
+    changed = page.get_by_role("table", name="Changed since the plan")
+    assert changed.locator("tbody td").first.inner_text() == chosen[2].number
+    assert _labels(crm, ids) == ["Bulk label", "Bulk label", "Edited after the plan"]
     written = [r for r in crm.requests[-40:] if r.method == "PUT"]
-    assert sorted(r.path.rsplit("/", 2)[-2] for r in written[-3:]) == sorted(ids)
+    assert sorted(r.path.rsplit("/", 2)[-2] for r in written[-2:]) == sorted(ids[:2])
     console.accessible()
     console.shot("change-result")
 
     page.get_by_role("button", name="Roll back").click()
     console.wait_state("rolled_back")
-    assert _labels(crm, ids) == before
+    assert _labels(crm, ids) == [*before[:2], "Edited after the plan"]
+    # The audit tells each write with its actor and the change set it belonged to.
+    job_id = page.locator("[data-job]").get_attribute("data-id")
+    console.go(f"/audit?number={quote(chosen[0].number)}")
+    rows = page.locator("table.audit tbody tr")
+    assert [row.locator("td").nth(i).inner_text() for row in rows.all() for i in (2, 3, 6)] == [
+        *("ops-admin", "change_set.apply", "written"),
+        *("ops-admin", "change_set.rollback", "written"),
+    ]
+    assert rows.first.locator("td").nth(8).inner_text() == f"job {job_id}"
     assert not console.errors
 
 

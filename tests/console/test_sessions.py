@@ -4,6 +4,7 @@ CSRF token and the console's own origin, and a refused request reaches no vendor
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -85,6 +86,7 @@ async def test_a_session_cookie_is_the_apis_auth_and_writes_need_its_csrf_token(
         page = await http.get("/numbers")
         assert page.status_code == 200
         assert f'<meta name="csrf-token" content="{csrf}">' in page.text
+        assert re.fullmatch(r"app;dur=\d+\.\d", page.headers["server-timing"])
         assert demo.tokens["editor"] not in page.text
 
         listed = await http.get("/api/v1/numbers", params={"account": "close", "limit": 1})

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -90,6 +91,10 @@ def _shown(value: Any) -> str:
 
 def _human(e164: str) -> str:
     """``+12025550142`` as ``+1 202-555-0142``."""
+    if len(e164) == 12 and e164.startswith("+1") and e164[2:].isdigit():
+        # North America, most numbers of most inventories: a slice, not a parse (a
+        # parse is a quarter of a millisecond, 50 times a page).
+        return f"+1 {e164[2:5]}-{e164[5:8]}-{e164[8:]}"
     try:
         parsed = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
@@ -183,15 +188,16 @@ class Console:
         from the API becomes the error page with its problem document's words."""
 
         async def endpoint(request: Request) -> Response:
+            started = time.perf_counter()
             found = await self._signed_in(request)
             if found is None:
                 return self._to_signin(request)
             session, principal = found
             try:
-                return await build(request, session, principal)
+                response = await build(request, session, principal)
             except RoutingError as error:
                 doc = problem(error, "req_" + secrets.token_hex(8))
-                return self._render(
+                response = self._render(
                     request,
                     "error.html",
                     doc["status"],
@@ -199,6 +205,10 @@ class Console:
                     csrf=session.data.get("csrf"),
                     problem=doc,
                 )
+            # The page's time in the service (the browser shows it in its timings).
+            elapsed = (time.perf_counter() - started) * 1000
+            response.headers["Server-Timing"] = f"app;dur={elapsed:.1f}"
+            return response
 
         return endpoint
 
