@@ -200,25 +200,39 @@ def browser() -> Iterator[Any]:
         in_browser(playwright.stop)
 
 
-def _npm_install(npm: str) -> list[str]:
-    return [npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(AXE_DIR), AXE]
-
-
 @pytest.fixture(scope="session")
 def axe_source() -> str:
-    """axe-core's axe.min.js, from the npm registry, installed once into the cache."""
+    """axe-core's axe.min.js, from the npm registry, installed once into the cache.
+
+    Installed into a folder of this process's own and then renamed into place, so two
+    test workers starting at once never write into the same folder."""
     script = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
     if not script.exists():
         npm = shutil.which("npm")
         if npm is None:
             pytest.fail("npm is missing: apt-get install npm (to install axe-core)")
-        AXE_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            _npm_install(npm),
-            check=True,
-            timeout=300,
-            capture_output=True,
-        )
+        AXE_DIR.parent.mkdir(parents=True, exist_ok=True)
+        mine = Path(tempfile.mkdtemp(prefix="console-axe-", dir=AXE_DIR.parent))
+        try:
+            subprocess.run(
+                [
+                    npm,
+                    "install",
+                    "--no-save",
+                    "--no-audit",
+                    "--no-fund",
+                    "--prefix",
+                    str(mine),
+                    AXE,
+                ],
+                check=True,
+                timeout=300,
+                capture_output=True,
+            )
+            with contextlib.suppress(OSError):  # another worker renamed its own first
+                mine.rename(AXE_DIR)
+        finally:
+            shutil.rmtree(mine, ignore_errors=True)
     return script.read_text(encoding="utf-8")
 
 

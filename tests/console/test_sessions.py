@@ -151,7 +151,12 @@ async def test_the_cookie_is_secure_off_loopback_and_under_a_mount_prefix(demo: 
             assert "Path=/phones/" in cookie
             page = await http.get("/phones/numbers")
             assert page.status_code == 200
-            assert 'src="/phones/static/console.js"' in page.text
+            script = re.search(r'src="(/phones/static/console\.js\?v=[0-9a-f]{12})"', page.text)
+            assert script is not None
+            asset = await http.get(script.group(1))
+            assert asset.status_code == 200
+            assert asset.headers["cache-control"] == "public, max-age=86400, immutable"
+            assert asset.headers["content-type"].startswith("text/javascript")
             assert page.headers["content-security-policy"].startswith(
                 "default-src 'none'; script-src 'self';"
             )

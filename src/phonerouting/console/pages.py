@@ -14,6 +14,7 @@ inert even if a template forgot to escape it, which Jinja2's autoescaping preven
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import time
@@ -113,6 +114,27 @@ def _when(text: str | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+class _Assets(StaticFiles):
+    """The console's stylesheet and scripts. The pages name each with a hash of its
+    content (``console.js?v=...``), so the browser may keep it for a day without asking
+    again, and a new version is a new URL."""
+
+    async def get_response(self, path: str, scope: Any) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            response.headers["Cache-Control"] = "public, max-age=86400, immutable"
+            response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+def _asset_versions() -> dict[str, str]:
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        for path in (_HERE / "static").iterdir()
+        if path.is_file()
+    }
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(_HERE / "templates"),
@@ -125,6 +147,7 @@ def _environment() -> Environment:
     env.filters["when"] = _when
     env.filters["kind"] = _kind
     env.globals["FIELDS"] = ROUTING_FIELDS
+    env.globals["ASSET"] = _asset_versions()
     return env
 
 
@@ -494,5 +517,5 @@ def console_routes(api: Api, auth: SessionAuth) -> list[BaseRoute]:
             methods=["GET"],
             name="console.migration",
         ),
-        Mount("/static", app=StaticFiles(directory=_HERE / "static"), name="console.static"),
+        Mount("/static", app=_Assets(directory=_HERE / "static"), name="console.static"),
     ]
