@@ -237,8 +237,10 @@ def _table(results: dict[str, Any]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes")
+    parser.add_argument("--numbers", type=int, default=100_000, help="numbers in the store")
+    parser.add_argument("--samples", type=int, default=50, help="samples per measurement")
     args = parser.parse_args()
-    total, samples = (600, 5) if args.quick else (100_000, 50)
+    total, samples = (600, 5) if args.quick else (args.numbers, args.samples)
     results = asyncio.run(run(total, samples))
     print(json.dumps(results, indent=2))
     print(_table(results))
