@@ -134,6 +134,9 @@ def served_accounts(tmp_path: Path) -> Iterator[dict[str, str]]:
             ctx.__exit__(None, None, None)
 
 
+# Bounds, not timings: each CLI run is a fresh interpreter, and under pytest-xdist the
+# other worker shares the cores, so the bound leaves room for a loaded machine.
+@pytest.mark.timeout(240)
 @pytest.mark.parametrize("page", SHELL_PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_cli_examples_run(page: Path, served_accounts: dict[str, str], tmp_path: Path) -> None:
     for block in blocks(page, "bash"):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -443,9 +442,8 @@ def test_a_vendor_repeating_its_page_is_stopped(provider: str) -> None:
     else:
         body = {"data": [], "has_more": True}
     vendor = Vendor(body, item_body(provider, ITEM[provider]))
-    started = time.monotonic()
+    # Stopped by the request count below, not by a clock.
     outcomes = run_all(provider, vendor)
-    assert time.monotonic() - started < 5
     assert type(outcomes[0][2]) is pr.UnexpectedResponseError
     assert len([r for r in vendor.requests if r.method == "GET"]) <= 4
 
@@ -464,12 +462,14 @@ def _items(provider: str, size: int) -> list[dict[str, Any]]:
     return items
 
 
+# "Quickly" is the bound, not an assertion on a timing: a loaded machine must not fail it
+# while a quadratic parse (minutes on 5 MB) still does.
+@pytest.mark.timeout(90)
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_five_megabytes_of_list_items_parse_quickly(provider: str) -> None:
     items = _items(provider, 5_000_000)
     vendor = Vendor(list_body(provider, items), item_body(provider, ITEM[provider]))
     assert len(vendor.listing) >= 5_000_000
-    started = time.monotonic()
     key = PROFILES[provider].credentials(None, "k")
     with pr.connect(provider, **key, transport=httpx.MockTransport(vendor)) as c:
         try:
@@ -477,7 +477,6 @@ def test_five_megabytes_of_list_items_parse_quickly(provider: str) -> None:
         except pr.UnexpectedResponseError:
             count = -1
     assert count in (len(items), -1)
-    assert time.monotonic() - started < 15
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -652,6 +651,7 @@ json_values = st.recursive(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(data=st.data())
+@pytest.mark.timeout(120)
 def test_fuzzed_items_parse_or_are_unexpected(provider: str, data: st.DataObject) -> None:
     item = copy.deepcopy(ITEM[provider])
     keys = st.sampled_from([*item, "extra", "id_v2"])
