@@ -81,7 +81,11 @@ def test_inventory_searches_by_a_human_number_filters_pages_and_marks_stale(
     row = rows.first
     assert row.get_attribute("data-number") == FRONT_DESK
     assert row.locator("th").inner_text() == "+1 202-555-0142"
-    assert row.locator("td").nth(2).inner_text() == "Front desk"
+    # The label the vendor holds now: test_number renames this number, and under
+    # pytest-xdist it may have run first in this worker's session.
+    held = next(r for r in crm.numbers.values() if r.number == FRONT_DESK).label
+    assert held in ("Front desk", "Reception")
+    assert row.locator("td").nth(2).inner_text() == held
     # Served from the inventory: the vendor was not asked.
     assert crm.count("GET") == listed_before
 
