@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import tomllib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ import phonerouting as pr
 from phonerouting.server import ServerConfig, create_app, hash_token
 from phonerouting.server.auth import FailureThrottle
 from phonerouting.server.openapi import OPERATIONS
-from tests.server.conftest import SCOPED, SCOPED_ADMIN, Api, Waits, build, store_of
+from phonerouting.store import Session
+from tests.server.conftest import SCOPED, SCOPED_ADMIN, Api, Waits, build, store_contents, store_of
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -477,14 +479,20 @@ async def test_no_credential_or_token_reaches_a_response_log_or_the_store(
     for path in ("/api/v1/accounts", "/api/v1/audit", "/api/v1/audit?format=csv", "/openapi.json"):
         await api.get(path)
     await api.get("/api/v1/accounts", who="scoped")
+    # A web session's id is a bearer secret too: the store keeps only what checks it.
+    session_id = "sess-canary-" + "5" * 32
+    started = datetime.now(UTC)
+    await api.service.store.save_session(
+        Session(session_id, "admin", started, started + timedelta(hours=1), {"csrf": "x"})
+    )
+    assert (await api.service.store.get_session(session_id)).token_name == "admin"
     secrets = [e.api_key for e in api.demo.emulators.values()]
-    secrets += [*api.demo.tokens.values(), SCOPED, SCOPED_ADMIN]
+    secrets += [*api.demo.tokens.values(), SCOPED, SCOPED_ADMIN, session_id]
     seen = [r.text + json.dumps(dict(r.headers)) for r in api.responses]
     seen.append(caplog.text)
     store = store_of(api.demo)
     await api.service.close()
-    files = [store.path, *store.path.parent.rglob("*.sqlite*")]
-    seen += [path.read_bytes().decode("latin-1") for path in files if path.is_file()]
+    seen += store_contents(store)
     assert len(api.responses) > 10
     for secret in secrets:
         for text in seen:

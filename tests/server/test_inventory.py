@@ -16,7 +16,7 @@ import pytest
 from phonerouting.model import ROUTING_FIELDS
 from phonerouting.server import create_app
 from tests import profiles
-from tests.server.conftest import Api, Waits, build
+from tests.server.conftest import Api, Waits, build, run_sql
 from tests.support import last_write_to, numbered_request_ids
 
 pytestmark = pytest.mark.timeout(60)
@@ -450,13 +450,14 @@ async def test_the_audit_trail_cannot_be_edited(api: Api) -> None:
     await api.call("PATCH", f"/api/v1/accounts/close/numbers/{number['id']}", json={"label": "A"})
     import sqlite3
 
+    import psycopg
+
     store = api.demo.config.store
-    db = sqlite3.connect(store.path)  # type: ignore[attr-defined]
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        db.execute("UPDATE audit SET actor='someone else'")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        db.execute("DELETE FROM audit")
-    db.close()
+    for sql in ("UPDATE {audit} SET actor='someone else'", "DELETE FROM {audit}"):
+        with pytest.raises((sqlite3.IntegrityError, psycopg.Error), match="append-only"):
+            run_sql(store, sql)
+    entries = (await api.get("/api/v1/audit")).json()["items"]
+    assert [(e["actor"], e["outcome"]) for e in entries] == [("admin", "written")]
     for method in ("PUT", "PATCH", "DELETE", "POST"):
         response = await api.call(method, "/api/v1/audit", json={})
         assert response.status_code == 405

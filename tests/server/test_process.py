@@ -4,6 +4,7 @@ with no number written twice (read off the emulator server's own request log).""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import signal
@@ -191,15 +192,19 @@ def test_serve_demo_prints_its_url_and_a_working_admin_token(tmp_path: Path) -> 
         assert _stop(process)
 
 
-@pytest.fixture
-def served_close(tmp_path: Path) -> Iterator[tuple[testing.Emulator, Path, dict[str, str], str]]:
-    emu = testing.emulator("close", numbers=60, seed=5, populate=0.5)
+@contextlib.contextmanager
+def serving_close(
+    tmp_path: Path, store: str, numbers: int = 60, seed: int = 5
+) -> Iterator[tuple[testing.Emulator, Path, dict[str, str], str]]:
+    """A Close emulator served over HTTP, an accounts file naming it (and ``store``)
+    with an admin token, the environment holding its key, and the token."""
+    emu = testing.emulator("close", numbers=numbers, seed=seed, populate=0.5)
     token = new_token()
     with emu.serve() as base_url:
         config = tmp_path / "phonerouting.toml"
         config.write_text(
             "[server]\n"
-            f'store = "{tmp_path / "store.sqlite"}"\n'
+            f'store = "{store}"\n'
             "concurrency = 2\n"
             "[accounts.crm]\n"
             'provider = "close"\n'
@@ -212,6 +217,12 @@ def served_close(tmp_path: Path) -> Iterator[tuple[testing.Emulator, Path, dict[
         env = {k: v for k, v in os.environ.items() if not k.startswith("PHONEROUTING")}
         env["KEY_CRM"] = emu.api_key
         yield emu, config, env, token
+
+
+@pytest.fixture
+def served_close(tmp_path: Path) -> Iterator[tuple[testing.Emulator, Path, dict[str, str], str]]:
+    with serving_close(tmp_path, str(tmp_path / "store.sqlite")) as served:
+        yield served
 
 
 def _wait_for(check: Any, seconds: float = 60) -> Any:

@@ -1,4 +1,4 @@
-"""``phonerouting serve`` and ``phonerouting token create``.
+"""``phonerouting serve``, ``phonerouting token create`` and ``phonerouting store upgrade``.
 
 The service itself is `phonerouting.server`; this module only parses the options,
 checks where the service may listen, and hands over to uvicorn. Starlette and uvicorn
@@ -42,8 +42,9 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--store",
-        metavar="PATH",
-        help="the SQLite store (default: beside the accounts file, e.g. phonerouting.sqlite)",
+        metavar="PATH|URL",
+        help="the store: a SQLite file (default: beside the accounts file, e.g. "
+        "phonerouting.sqlite) or a postgresql:// URL that several instances can share",
     )
     p.add_argument(
         "--behind-proxy",
@@ -97,6 +98,25 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         help="only these accounts (comma-separated); the token sees nothing of the others",
     )
     create.set_defaults(func=token_command)
+
+    store = sub.add_parser(
+        "store",
+        parents=[common],
+        help="manage the service's store",
+        description="Manage the store of phonerouting serve.",
+    )
+    store_actions = store.add_subparsers(
+        dest="action", required=True, metavar="ACTION", help="upgrade (the only action)"
+    )
+    upgrade = store_actions.add_parser(
+        "upgrade",
+        parents=[common],
+        help="create or upgrade the store's schema to this version's",
+        description="Create the store's schema, or upgrade it to the one this phonerouting "
+        "knows (each instance also does it on start). Refused when the store is newer.",
+    )
+    upgrade.add_argument("where", metavar="URL|PATH", help="a postgresql:// URL or a SQLite file")
+    upgrade.set_defaults(func=store_command)
 
 
 def is_loopback(host: str) -> bool:
@@ -153,6 +173,36 @@ def token_command(args: argparse.Namespace) -> int:
     print("Add these lines to the accounts file (it keeps only the hash):")
     print(lines)
     return 0
+
+
+def store_command(args: argparse.Namespace) -> int:
+    """``phonerouting store upgrade``."""
+    import asyncio
+
+    from phonerouting.store import upgrade
+
+    before, after, name = asyncio.run(upgrade(args.where))
+    if args.json:
+        print(json.dumps({"store": name, "from": before, "to": after}))
+    elif before == after:
+        print(f"{name}: schema {after}, already current")
+    else:
+        print(f"{name}: schema {before} -> {after}")
+    return 0
+
+
+def _check_store(store: Any) -> None:
+    """Open the store once before listening: an unreachable store, or one a newer
+    phonerouting wrote, stops ``serve`` with its error instead of a 503 later."""
+    import asyncio
+
+    async def check() -> None:
+        try:
+            await store.open()
+        finally:
+            await store.close()
+
+    asyncio.run(check())
 
 
 def _check_listen(args: argparse.Namespace) -> None:
@@ -228,6 +278,7 @@ def serve_command(args: argparse.Namespace) -> int:
                 f"{source} has no [tokens]: create one with `phonerouting token create NAME "
                 "--role admin` and add the lines it prints"
             )
+    _check_store(config.store)
     listener = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:

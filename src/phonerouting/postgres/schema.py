@@ -103,6 +103,111 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        2,
+        "service store: inventory, account health, append-only audit, jobs, web sessions",
+        (
+            # COLLATE "C": the inventory's order (and its cursors) is the byte order
+            # SQLite gives, whatever the database's locale.
+            """
+            CREATE TABLE store_numbers (
+                e164     TEXT COLLATE "C" NOT NULL,
+                account  TEXT COLLATE "C" NOT NULL,
+                id       TEXT COLLATE "C" NOT NULL,
+                provider TEXT NOT NULL,
+                label    TEXT,
+                -- The label lowered by Python, for a search whatever the locale.
+                label_folded TEXT,
+                data     JSONB NOT NULL,
+                raw      JSONB NOT NULL,
+                read_at  TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (e164, account, id)
+            )
+            """,
+            "CREATE UNIQUE INDEX store_numbers_by_id ON store_numbers (account, id)",
+            """
+            CREATE TABLE store_health (
+                account         TEXT PRIMARY KEY,
+                last_success_at TIMESTAMPTZ,
+                last_error_at   TIMESTAMPTZ,
+                last_error      TEXT
+            )
+            """,
+            """
+            CREATE TABLE store_audit (
+                seq               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                at                TIMESTAMPTZ NOT NULL,
+                actor             TEXT NOT NULL,
+                action            TEXT NOT NULL,
+                account           TEXT NOT NULL,
+                number            TEXT,
+                number_id         TEXT,
+                before            JSONB,
+                after             JSONB,
+                outcome           TEXT NOT NULL,
+                vendor_request_id TEXT,
+                detail            TEXT,
+                job               TEXT
+            )
+            """,
+            "CREATE INDEX store_audit_by_number ON store_audit (number)",
+            """
+            CREATE FUNCTION store_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$
+            """,
+            """
+            CREATE TRIGGER store_audit_no_change BEFORE UPDATE OR DELETE ON store_audit
+                FOR EACH ROW EXECUTE FUNCTION store_audit_append_only()
+            """,
+            """
+            CREATE TRIGGER store_audit_no_truncate BEFORE TRUNCATE ON store_audit
+                FOR EACH STATEMENT EXECUTE FUNCTION store_audit_append_only()
+            """,
+            """
+            CREATE TABLE store_jobs (
+                id         TEXT PRIMARY KEY,
+                kind       TEXT NOT NULL,
+                state      TEXT NOT NULL,
+                created_at TIMESTAMPTZ NOT NULL,
+                created_by TEXT NOT NULL,
+                accounts   JSONB NOT NULL,
+                request    JSONB NOT NULL,
+                parts      JSONB NOT NULL,
+                summary    JSONB NOT NULL,
+                progress   JSONB NOT NULL,
+                report     JSONB,
+                updated_at TIMESTAMPTZ
+            )
+            """,
+            "CREATE INDEX store_jobs_by_state ON store_jobs (state, created_at)",
+            # Keyed by the SHA-256 of the session's id: never a cookie a browser could
+            # present, only what checks one.
+            """
+            CREATE TABLE store_sessions (
+                id_hash    TEXT PRIMARY KEY,
+                token_name TEXT NOT NULL,
+                created_at TIMESTAMPTZ NOT NULL,
+                expires_at TIMESTAMPTZ NOT NULL,
+                data       JSONB NOT NULL
+            )
+            """,
+        ),
+    ),
+    Migration(
+        3,
+        "service store: leases (of several instances, one refreshes an account or runs a "
+        "job); sessions swept by expiry",
+        (
+            """
+            CREATE TABLE store_leases (
+                name       TEXT PRIMARY KEY,
+                owner      TEXT NOT NULL,
+                expires_at TIMESTAMPTZ NOT NULL
+            )
+            """,
+            "CREATE INDEX store_sessions_by_expiry ON store_sessions (expires_at)",
+        ),
+    ),
 )
 
 #: The newest schema version this code knows.

@@ -530,6 +530,16 @@ class Api:
                     try:
                         event = await asyncio.wait_for(queue.get(), 15.0)
                     except TimeoutError:
+                        # Run by another instance on the store, it tells this one
+                        # nothing: the store says when it ended.
+                        current = await self.service.store.get_job(job.id)
+                        if current is not None and current.state not in (
+                            "applying",
+                            "rolling_back",
+                        ):
+                            progress = {k: v for k, v in current.progress.items() if k != "actor"}
+                            yield _event("done", {"state": current.state, **progress})
+                            return
                         yield ": still running\n\n"
                         continue
                     event = {k: v for k, v in event.items() if k != "actor"}

@@ -5,7 +5,8 @@
 accounts) from `phonerouting token create`, and an optional ``[server]`` table::
 
     [server]
-    store = "phonerouting.sqlite"   # default: beside the accounts file
+    store = "phonerouting.sqlite"   # default: beside the accounts file; or a
+                                    # postgresql:// URL (docs/server.md, PostgreSQL)
     refresh_max_age = 3600          # seconds before the inventory is read again
     concurrency = 8                 # numbers a change set or migration writes at once
 """
@@ -25,7 +26,7 @@ from phonerouting.errors import ConfigurationError
 from phonerouting.inputs import in_range
 from phonerouting.protocol import AsyncPhoneNumberRouting
 from phonerouting.server.auth import FailureThrottle, TokenEntry, token_entries
-from phonerouting.store import SQLiteStore, Store
+from phonerouting.store import Store, is_postgres_url, store_at
 
 __all__ = ["AccountSpec", "ServerConfig"]
 
@@ -97,7 +98,9 @@ class ServerConfig:
             )
         where = store if store is not None else server.get("store")
         if where is None:
-            store_path = source.with_suffix(".sqlite")
+            store_path: str | Path = source.with_suffix(".sqlite")
+        elif is_postgres_url(where):
+            store_path = str(where)
         else:
             store_path = Path(where)
             if not store_path.is_absolute() and store is None:
@@ -119,4 +122,4 @@ class ServerConfig:
             "concurrency": concurrency,
             **settings,
         }
-        return cls(specs, tokens, SQLiteStore(store_path), **options)
+        return cls(specs, tokens, store_at(store_path), **options)

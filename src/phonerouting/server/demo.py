@@ -16,7 +16,7 @@ import phonerouting as pr
 from phonerouting.registry import providers
 from phonerouting.server.auth import ROLES, TokenEntry, hash_token, new_token
 from phonerouting.server.config import AccountSpec, ServerConfig
-from phonerouting.store import SQLiteStore
+from phonerouting.store import store_at
 from phonerouting.testing import Emulator, emulator
 
 __all__ = ["Demo", "demo_config"]
@@ -69,5 +69,5 @@ def demo_config(
     tokens = {role: new_token() for role in ROLES}
     entries = {role: TokenEntry(role, role, hash_token(token)) for role, token in tokens.items()}
     entries.update(extra_tokens or {})
-    config = ServerConfig(specs, entries, SQLiteStore(store), **settings)
+    config = ServerConfig(specs, entries, store_at(store), **settings)
     return Demo(config, emulators, tokens)

@@ -12,8 +12,10 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Coroutine, Mapping, Sequence
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -52,7 +54,43 @@ _plans = make_converter()
 #: Job states a run may start from, and those it ends in.
 _APPLICABLE = ("planned", "failed")
 _READ_PAGE = 5_000
+#: Seconds a lease (an account's refresh, a job's run) lasts unless renewed; its holder
+#: renews it every third of that, so an instance that died frees it within this time.
+_LEASE = 30.0
+#: How often an instance looks for runs no instance holds (their instance died).
+_ADOPT_EVERY = 60.0
 _NO_ACCOUNT = "Check the account's name: GET /api/v1/accounts lists those this token sees."
+
+
+def _pid_namespace() -> str:
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return ""
+
+
+#: This process, as lease owners name it: host, PID namespace (containers on one host
+#: may share a host name, not a PID namespace) and PID.
+_PROCESS = f"{socket.gethostname()}:{_pid_namespace()}:{os.getpid()}"
+
+
+def _dead(owner: str) -> bool:
+    """True when the lease owner ``owner`` was a process of this machine (and PID
+    namespace) that no longer runs; False when it may run, or cannot be told."""
+    process = owner.rpartition(":")[0]
+    where, _, pid = process.rpartition(":")
+    here = _PROCESS.rpartition(":")[0]
+    if where != here or where.endswith(":") or not pid.isdigit():
+        return False  # another machine's (or unknown): only its lease's expiry tells
+    if int(pid) == os.getpid():
+        return False  # another service of this process: it may well run
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # it runs, as another user
+    return False
 
 
 def now() -> datetime:
@@ -293,6 +331,9 @@ class Service:
         self._watches: dict[str, _Watch] = {}
         self._initial: asyncio.Task[None] | None = None
         self._health: dict[str, AccountHealth] = {}
+        #: Who this service is, as the owner of the store's leases: of several
+        #: instances on one store, one refreshes an account and one runs a job.
+        self.instance = f"{_PROCESS}:{secrets.token_hex(4)}"
 
     # ------------------------------------------------------------ life cycle
 
@@ -324,22 +365,85 @@ class Service:
                 await asyncio.shield(self._initial)
             if self.config.refresh_max_age is not None:
                 self._spawn(self._keep_fresh(self.config.refresh_max_age))
+            self._spawn(self._adopt_orphans())
 
     async def _first_reads(self) -> None:
-        await asyncio.gather(*(self.refresh(name) for name in self.clients), return_exceptions=True)
+        await asyncio.gather(
+            *(self._first_read(name) for name in self.clients), return_exceptions=True
+        )
         self.loaded = True
+        await self._resume()
+
+    async def _first_read(self, account: str) -> None:
+        max_age = self.config.refresh_max_age
+        if max_age is not None:
+            # Read less than max_age ago (by another instance on the store, or by this
+            # one before a restart): the inventory is as fresh as a refresh would keep it.
+            health = self._health[account] = await self.store.health(account)
+            last = health.last_success_at
+            if last is not None and not health.stale and (now() - last).total_seconds() < max_age:
+                return
+        await self.refresh(account)
+
+    async def _resume(self) -> None:
         for job in await self.store.jobs_in(("applying", "rolling_back")):
-            # Stopped or killed during a run: the journal says where it was.
-            logger.info("resuming %s %s", job.kind, job.id)
+            if job.id in self._runs:
+                continue
+            # Stopped or killed during a run: the journal says where it was. Another
+            # instance on the store that runs it holds its lease: `_run` leaves it be.
             actor = str(job.progress.get("actor", job.created_by))
             rollback = job.state == "rolling_back"
-            self._runs[job.id] = self._spawn(self._run(job, actor, rollback=rollback))
+            self._runs[job.id] = self._spawn(self._run(job, actor, rollback=rollback, resumed=True))
+
+    async def _adopt_orphans(self) -> None:
+        # A run whose instance died (its lease expired) is resumed by another one.
+        while True:
+            await asyncio.sleep(_ADOPT_EVERY)
+            with contextlib.suppress(Exception):
+                await self._resume()
+
+    @contextlib.asynccontextmanager
+    async def _leased(
+        self, name: str, renewed: Callable[[], Awaitable[None]] | None = None
+    ) -> AsyncIterator[bool]:
+        """Hold the store's lease ``name`` (True), renewed in the background until the
+        block ends, or False at once when another instance holds it."""
+        if not await self.store.take_lease(name, self.instance, _LEASE):
+            holder = await self.store.lease_holder(name)
+            if holder is None or not _dead(holder):
+                yield False
+                return
+            # Its holder was killed on this machine (a restart after a crash): no need
+            # to wait for the lease to run out.
+            await self.store.release_lease(name, holder)
+            if not await self.store.take_lease(name, self.instance, _LEASE):
+                yield False
+                return
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(_LEASE / 3)
+                with contextlib.suppress(Exception):
+                    await self.store.take_lease(name, self.instance, _LEASE)
+                    if renewed is not None:
+                        await renewed()
+
+        renewing = asyncio.ensure_future(renew())
+        try:
+            yield True
+        finally:
+            renewing.cancel()
+            # Not shielded: cancelled here (the service stopping), the lease lapses
+            # within _LEASE seconds by itself.
+            with contextlib.suppress(Exception):
+                await self.store.release_lease(name, self.instance)
 
     async def _keep_fresh(self, max_age: float) -> None:
         while True:
             await asyncio.sleep(min(max_age / 2, 60.0))
             for name in self.clients:
-                last = (await self.health(name)).last_success_at
+                # From the store: another instance on it may have read the account.
+                last = (await self.store.health(name)).last_success_at
                 if last is None or (now() - last).total_seconds() >= max_age:
                     with contextlib.suppress(RoutingError):
                         await self.refresh(name)
@@ -397,7 +501,9 @@ class Service:
         """Read the account's numbers from the vendor into the inventory. On failure
         the last good data stays, and the health says what failed."""
         client = self.client(account)
-        async with self._refreshing[account]:
+        async with self._refreshing[account], self._leased(f"refresh:{account}") as mine:
+            if not mine:
+                return await self._other_refresh(account)
             started = now()
             try:
                 numbers = [n async for n in client.list_numbers()]
@@ -414,6 +520,16 @@ class Service:
             health = attrs.evolve(await self.health(account), last_success_at=started)
             await self._set_health(health)
             return health
+
+    async def _other_refresh(self, account: str) -> AccountHealth:
+        """Wait for the refresh of ``account`` another instance on the store holds,
+        instead of reading the vendor a second time; the health it left."""
+        name = f"refresh:{account}"
+        while not await self.store.take_lease(name, self.instance, _LEASE):
+            await asyncio.sleep(0.2)  # a real wait: config.sleep is the vendors' backoff
+        await self.store.release_lease(name, self.instance)
+        health = self._health[account] = await self.store.health(account)
+        return health
 
     async def health(self, account: str) -> AccountHealth:
         """How the account's reads went (kept in memory too: every listing reads it)."""
@@ -595,7 +711,30 @@ class Service:
         """The live progress of a job, created on demand."""
         return self._watches.setdefault(job_id, _Watch())
 
-    async def _run(self, job: Job, actor: str, *, rollback: bool) -> None:
+    async def _run(self, job: Job, actor: str, *, rollback: bool, resumed: bool = False) -> None:
+        watch = self.watch(job.id)
+
+        async def save_progress() -> None:
+            # So that other instances on the store see how far the run is.
+            if watch.progress:
+                await self.store.update_job(job.id, progress=watch.progress)
+
+        try:
+            async with self._leased(f"job:{job.id}", save_progress) as mine:
+                if not mine:
+                    logger.info("%s %s is run by another instance", job.kind, job.id)
+                    return
+                current = await self.store.get_job(job.id) if resumed else job
+                if current is None or current.state != job.state:
+                    return  # ended between the listing and the lease
+                if resumed:
+                    logger.info("resuming %s %s", job.kind, job.id)
+                await self._run_held(job, actor, rollback=rollback)
+        finally:
+            if self._runs.get(job.id) is asyncio.current_task():
+                self._runs.pop(job.id, None)
+
+    async def _run_held(self, job: Job, actor: str, *, rollback: bool) -> None:
         watch = self.watch(job.id)
         action = f"{job.kind}.{'rollback' if rollback else 'apply'}"
         reports: list[dict[str, Any]] = []
@@ -651,7 +790,6 @@ class Service:
             job.id, state=state, progress=watch.progress, report={"parts": reports}
         )
         watch.tell({"state": state, **watch.progress, "final": True})
-        self._runs.pop(job.id, None)
 
     async def wait(self, job_id: str) -> None:
         """Wait for a job's run in progress to end (tests, the CLI)."""

@@ -12,6 +12,7 @@ SQLite one in a worker thread), so a slow disk never stalls the service.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -38,6 +39,7 @@ __all__ = [
     "number_from_data",
     "number_from_fields",
     "raw_json",
+    "session_key",
 ]
 
 #: The sort key of a number in the inventory, which cursors point after:
@@ -96,6 +98,12 @@ def number_from_fields(fields: Mapping[str, Any], raw: str | Mapping[str, Any]) 
         values[name] = value
     payload = decode_json(raw) if isinstance(raw, str) else freeze_raw(dict(raw))
     return PhoneNumber(**values, raw=payload)
+
+
+def session_key(session_id: str) -> str:
+    """What a store keeps of a session's id: its SHA-256. The id is a bearer secret
+    (the console's cookie), so a copy of the store must not let anyone present it."""
+    return hashlib.sha256(session_id.encode()).hexdigest()
 
 
 def number_data(number: PhoneNumber) -> dict[str, Any]:
@@ -332,6 +340,21 @@ class Store(Protocol):
         """The migration engine's journal of a job's part: a file path (the engine's
         SQLite journal) or any `phonerouting.migration.journal.JournalStore`, so a
         shared store can keep the journals too."""
+        ...
+
+    # -- leases (of several service instances on one store, which one does a thing)
+    async def take_lease(self, name: str, owner: str, seconds: float) -> bool:
+        """Hold the lease ``name`` for ``seconds`` as ``owner``, or renew it when
+        ``owner`` holds it already; False, changing nothing, while another owner's
+        lease has not expired. Of two takes at once, at most one succeeds."""
+        ...
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        """Let go of the lease ``name`` if ``owner`` holds it."""
+        ...
+
+    async def lease_holder(self, name: str) -> str | None:
+        """Who holds (or last held, its lease expired or not) ``name``; None if nobody."""
         ...
 
     # -- web sessions

@@ -12,6 +12,7 @@ import asyncio
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,16 @@ from typing import Any, TypeVar
 
 from phonerouting.errors import ConfigurationError
 from phonerouting.model import PhoneNumber
+from phonerouting.store._sql import (
+    AUDIT_COLUMNS,
+    JOB_COLUMNS,
+    SQLITE,
+    audit_entry,
+    audit_row,
+    audit_where,
+    job_from_row,
+    job_row,
+)
 from phonerouting.store.base import (
     AccountHealth,
     AuditEntry,
@@ -31,6 +42,7 @@ from phonerouting.store.base import (
     number_fields,
     number_from_fields,
     raw_json,
+    session_key,
 )
 
 __all__ = ["SQLiteStore"]
@@ -78,6 +90,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     created_at TEXT NOT NULL, created_by TEXT NOT NULL, accounts TEXT NOT NULL,
     request TEXT NOT NULL, parts TEXT NOT NULL, summary TEXT NOT NULL,
     progress TEXT NOT NULL, report TEXT, updated_at TEXT
+);
+CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY, token_name TEXT NOT NULL, created_at TEXT NOT NULL,
@@ -179,6 +194,20 @@ class SQLiteStore:
                 hint="Give --store a writable file path (a SQLite file is created there).",
             ) from None
         return db
+
+    def schema_version(self) -> int:
+        """The file's schema version; 0 when there is no file (or no schema) yet."""
+        if not self.path.is_file():
+            return 0
+        try:
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            try:
+                row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return 0
+        return 0 if row is None else int(row[0])
 
     def _call(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
         with self._lock:
@@ -467,26 +496,9 @@ class SQLiteStore:
 
     @staticmethod
     def _append(db: sqlite3.Connection, entries: Sequence[AuditEntry]) -> None:
-        rows = [
-            (
-                e.at.isoformat(),
-                e.actor,
-                e.action,
-                e.account,
-                e.number,
-                e.number_id,
-                _json(None if e.before is None else dict(e.before)),
-                _json(None if e.after is None else dict(e.after)),
-                e.outcome,
-                e.vendor_request_id,
-                e.detail,
-                e.job,
-            )
-            for e in entries
-        ]
+        rows = [audit_row(e, SQLITE) for e in entries]
         db.executemany(
-            "INSERT INTO audit (at, actor, action, account, number, number_id, before, "
-            "after, outcome, vendor_request_id, detail, job) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO audit ({AUDIT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         ).close()
 
@@ -511,98 +523,23 @@ class SQLiteStore:
         """Entries matching ``query``, oldest first."""
         if not query.accounts:
             return []
-        where = [f"account IN ({_placeholders(query.accounts)})"]
-        params: list[Any] = list(query.accounts)
-        for column, value in (
-            ("number", query.number),
-            ("actor", query.actor),
-            ("job", query.job),
-        ):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if query.since is not None:
-            where.append("at >= ?")
-            params.append(query.since.isoformat())
-        if query.until is not None:
-            where.append("at < ?")
-            params.append(query.until.isoformat())
-        if after is not None:
-            where.append("seq > ?")
-            params.append(after)
-        sql = (
-            "SELECT seq, at, actor, action, account, number, number_id, before, after, "
-            "outcome, vendor_request_id, detail, job FROM audit WHERE "
-            + " AND ".join(where)
-            + " ORDER BY seq LIMIT ?"
-        )
+        where, params = audit_where(query, after, SQLITE)
+        sql = f"SELECT seq, {AUDIT_COLUMNS} FROM audit WHERE " + where + " ORDER BY seq LIMIT ?"
         params.append(limit)
 
         def work(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
             return db.execute(sql, params).fetchall()
 
-        return [
-            AuditEntry(
-                at=datetime.fromisoformat(r[1]),
-                actor=r[2],
-                action=r[3],
-                account=r[4],
-                number=r[5],
-                number_id=r[6],
-                before=_load(r[7]),
-                after=_load(r[8]),
-                outcome=r[9],
-                vendor_request_id=r[10],
-                detail=r[11],
-                job=r[12],
-                seq=r[0],
-            )
-            for r in await self._run(work)
-        ]
+        return [audit_entry(r, SQLITE) for r in await self._run(work)]
 
     # ------------------------------------------------------------ jobs
 
-    _JOB_COLUMNS = (
-        "id, kind, state, created_at, created_by, accounts, request, parts, summary, "
-        "progress, report, updated_at"
-    )
-
-    @staticmethod
-    def _job(row: tuple[Any, ...]) -> Job:
-        return Job(
-            id=row[0],
-            kind=row[1],
-            state=row[2],
-            created_at=datetime.fromisoformat(row[3]),
-            created_by=row[4],
-            accounts=tuple(json.loads(row[5])),
-            request=json.loads(row[6]),
-            parts=json.loads(row[7]),
-            summary=json.loads(row[8]),
-            progress=json.loads(row[9]),
-            report=_load(row[10]),
-            updated_at=_parse(row[11]),
-        )
-
     async def save_job(self, job: Job) -> None:
         """Store a new job."""
-        row = (
-            job.id,
-            job.kind,
-            job.state,
-            job.created_at.isoformat(),
-            job.created_by,
-            json.dumps(list(job.accounts)),
-            _json(dict(job.request)),
-            _json([dict(p) for p in job.parts]),
-            _json(dict(job.summary)),
-            _json(dict(job.progress)),
-            _json(None if job.report is None else dict(job.report)),
-            _time(job.updated_at),
-        )
+        row = job_row(job, SQLITE)
         await self._write(
             lambda db: db.execute(
-                f"INSERT INTO jobs ({self._JOB_COLUMNS}) VALUES ({_placeholders(row)})", row
+                f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({_placeholders(row)})", row
             )
         )
 
@@ -611,24 +548,24 @@ class SQLiteStore:
 
         def work(db: sqlite3.Connection) -> tuple[Any, ...] | None:
             row: tuple[Any, ...] | None = db.execute(
-                f"SELECT {self._JOB_COLUMNS} FROM jobs WHERE id=?", (job_id,)
+                f"SELECT {JOB_COLUMNS} FROM jobs WHERE id=?", (job_id,)
             ).fetchone()
             return row
 
         row = await self._run(work, quick=True)
-        return None if row is None else self._job(row)
+        return None if row is None else job_from_row(row, SQLITE)
 
     async def jobs_in(self, states: Sequence[str]) -> list[Job]:
         """Jobs in any of ``states``, oldest first."""
 
         def work(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
             return db.execute(
-                f"SELECT {self._JOB_COLUMNS} FROM jobs WHERE state IN ({_placeholders(states)}) "
+                f"SELECT {JOB_COLUMNS} FROM jobs WHERE state IN ({_placeholders(states)}) "
                 "ORDER BY created_at",
                 list(states),
             ).fetchall()
 
-        return [self._job(row) for row in await self._run(work)]
+        return [job_from_row(row, SQLITE) for row in await self._run(work)]
 
     async def claim_job(self, job_id: str, from_states: Sequence[str], to_state: str) -> bool:
         """Compare-and-set of a job's state."""
@@ -671,12 +608,45 @@ class SQLiteStore:
         folder.mkdir(parents=True, exist_ok=True)
         return folder / f"{job_id}-{account}.sqlite"
 
+    # ------------------------------------------------------------ leases
+
+    async def take_lease(self, name: str, owner: str, seconds: float) -> bool:
+        """Hold ``name`` for ``seconds`` as ``owner`` (one UPSERT: processes sharing
+        the file see one winner)."""
+
+        def work(db: sqlite3.Connection) -> bool:
+            now = time.time()
+            row = db.execute(
+                "INSERT INTO leases VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                "owner=excluded.owner, expires_at=excluded.expires_at "
+                "WHERE leases.owner=excluded.owner OR leases.expires_at < ? RETURNING owner",
+                (name, owner, now + seconds, now),
+            ).fetchall()
+            return bool(row)
+
+        return await self._write(work)
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        """Let go of ``name`` if ``owner`` holds it."""
+        await self._write(
+            lambda db: db.execute("DELETE FROM leases WHERE name=? AND owner=?", (name, owner))
+        )
+
+    async def lease_holder(self, name: str) -> str | None:
+        """Who holds ``name``."""
+
+        def work(db: sqlite3.Connection) -> str | None:
+            row = db.execute("SELECT owner FROM leases WHERE name=?", (name,)).fetchone()
+            return None if row is None else str(row[0])
+
+        return await self._run(work)
+
     # ------------------------------------------------------------ sessions
 
     async def save_session(self, session: Session) -> None:
-        """Store a session."""
+        """Store a session, under its id's hash (`session_key`)."""
         row = (
-            session.id,
+            session_key(session.id),
             session.token_name,
             session.created_at.isoformat(),
             session.expires_at.isoformat(),
@@ -692,7 +662,7 @@ class SQLiteStore:
         def work(db: sqlite3.Connection) -> tuple[Any, ...] | None:
             row: tuple[Any, ...] | None = db.execute(
                 "SELECT id, token_name, created_at, expires_at, data FROM sessions WHERE id=?",
-                (session_id,),
+                (session_key(session_id),),
             ).fetchone()
             return row
 
@@ -700,7 +670,7 @@ class SQLiteStore:
         if row is None:
             return None
         session = Session(
-            row[0],
+            session_id,
             row[1],
             datetime.fromisoformat(row[2]),
             datetime.fromisoformat(row[3]),
@@ -711,5 +681,6 @@ class SQLiteStore:
     async def delete_session(self, session_id: str) -> None:
         """End a session."""
         await self._write(
-            lambda db: db.execute("DELETE FROM sessions WHERE id=?", (session_id,)), quick=True
+            lambda db: db.execute("DELETE FROM sessions WHERE id=?", (session_key(session_id),)),
+            quick=True,
         )
