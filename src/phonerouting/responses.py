@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from phonerouting.adapters.base import Adapter, ErrorInfo, Request
 from phonerouting.adapters.wire import ShapeError
 from phonerouting.errors import (
+    AuthenticationError,
     RateLimitError,
     RoutingError,
     ServerError,
@@ -223,6 +224,9 @@ def error_from_response(
         )
         common["hint"] = f"Check base_url: {where}"
         common["cli_hint"] = f"Check the account's base_url in the accounts file: {where}"
+    if issubclass(cls, AuthenticationError):
+        # The provider's own credentials, not "the API key" of every vendor.
+        common["hint"], common["cli_hint"] = adapter.auth_hints()
     if issubclass(cls, RateLimitError | ServerError):
         # The vendor's own signals first (its rate-limit header, then its body), the
         # generic Retry-After last (RFC 9110 gives it to 503 as well as 429).

@@ -7,11 +7,13 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import phonerouting as pr
 
 Client = pr.Client | pr.AsyncClient
+#: The form body's media type (Twilio's updates); JSON otherwise.
+FORM = "application/x-www-form-urlencoded"
 
 
 @asynccontextmanager
@@ -19,18 +21,19 @@ async def open_client(
     mode: str,
     provider: str,
     *,
-    api_key: str,
     base_url: str | None,
     policy: pr.RetryPolicy | None = None,
+    **credentials: str,
 ) -> AsyncIterator[Client]:
-    """``pr.connect`` (mode ``sync``) or ``pr.connect_async`` (mode ``async``), closed
-    on exit. vcrpy patches both stacks they run on: httpx (sync) and aiohttp (async)."""
+    """``pr.connect`` (mode ``sync``) or ``pr.connect_async`` (mode ``async``) with the
+    provider's ``credentials``, closed on exit. vcrpy patches both stacks they run on:
+    httpx (sync) and aiohttp (async)."""
     if mode == "sync":
-        with pr.connect(provider, api_key=api_key, base_url=base_url, retry_policy=policy) as sync:
+        with pr.connect(provider, **credentials, base_url=base_url, retry_policy=policy) as sync:
             yield sync
     else:
         async with pr.connect_async(
-            provider, api_key=api_key, base_url=base_url, retry_policy=policy
+            provider, **credentials, base_url=base_url, retry_policy=policy
         ) as client:
             yield client
 
@@ -77,11 +80,24 @@ def error_fields(error: pr.RoutingError) -> dict[str, Any]:
     }
 
 
+def body(request: Any) -> Any:
+    """A recorded request's body, decoded as its Content-Type says: a form
+    (``application/x-www-form-urlencoded``) as a dict of its fields in order, blank
+    ones kept (a blank field clears); anything else as JSON; no body as None."""
+    if not request.body:
+        return None
+    raw = request.body.decode() if isinstance(request.body, bytes) else request.body
+    kind = next((v for k, v in request.headers.items() if k.lower() == "content-type"), "")
+    if kind.split(";")[0].strip() == FORM:
+        return dict(parse_qsl(raw, keep_blank_values=True, strict_parsing=True))
+    return json.loads(raw)
+
+
 def wire(cassette: Any) -> list[tuple[str, str, Any]]:
-    """The requests a cassette holds: method, path (with query) and decoded JSON body."""
+    """The requests a cassette holds: method, path (with query) and decoded body."""
     out = []
     for request in cassette.requests:
         query = urlsplit(request.uri).query
         path = request.path + (f"?{query}" if query else "")
-        out.append((request.method, path, json.loads(request.body) if request.body else None))
+        out.append((request.method, path, body(request)))
     return out

@@ -183,7 +183,8 @@ class Target:
 
     provider: str
     base_url: str
-    api_key: str
+    #: The connect arguments: the recording key, and what else the provider needs.
+    credentials: dict[str, str]
 
 
 @pytest.fixture
@@ -193,10 +194,10 @@ def target(
     """In replay, the URL the recording server had (nothing listens; the cassette
     answers). When recording, a freshly seeded emulator set up for the test's scenario."""
     scenario = str(request.node.originalname).removeprefix("test_")
-    key = scenarios.RECORD_KEYS[provider]
+    credentials = scenarios.CREDENTIALS[provider]
     if _recording_emulators(request.config) and mode == "sync":
         scenarios.make_deterministic(monkeypatch)
         with scenarios.recording_server(provider, scenario) as base_url:
-            yield Target(provider, base_url, key)
+            yield Target(provider, base_url, credentials)
     else:
-        yield Target(provider, scenarios.replay_url(provider), key)
+        yield Target(provider, scenarios.replay_url(provider), credentials)

@@ -13,6 +13,7 @@ from contextlib import ExitStack, contextmanager
 import pytest
 
 from phonerouting import registry, testing
+from tests.cassettes import vendors
 from tests.cassettes.vendors import PROVIDERS, vendor
 
 __all__ = ["PROVIDERS"]
@@ -42,6 +43,9 @@ PORTS = {p: vendor(p).PORT for p in PROVIDERS}
 RECORD_KEYS = {p: vendor(p).RECORD_KEY for p in PROVIDERS}
 #: The keys of the 401 scenario: unknown to the emulator, just as credential-shaped.
 BAD_KEYS = {p: vendor(p).BAD_KEY for p in PROVIDERS}
+#: The connect arguments around those keys (Twilio's account SID beside its token).
+CREDENTIALS = {p: vendors.credentials(p, RECORD_KEYS[p]) for p in PROVIDERS}
+BAD_CREDENTIALS = {p: vendors.credentials(p, BAD_KEYS[p]) for p in PROVIDERS}
 
 #: How long every recorded 429 asks the client to wait, in seconds.
 RETRY_AFTER = 2
@@ -76,7 +80,7 @@ def _validation(emu: testing.Emulator) -> None:
 
 
 def _rate_limited(emu: testing.Emulator) -> None:
-    emu.faults.rate_limited(1, retry_after=RETRY_AFTER, method="GET")
+    vendors.rate_limited(emu, RETRY_AFTER)
 
 
 SETUP: dict[str, Callable[[testing.Emulator], None]] = {
@@ -89,7 +93,7 @@ SETUP: dict[str, Callable[[testing.Emulator], None]] = {
 def recording_server(provider: str, scenario: str) -> Iterator[str]:
     """A freshly seeded emulator of ``provider`` set up for ``scenario``, served on
     loopback; yields its base URL. Call :func:`make_deterministic` first."""
-    emu = testing.emulator(provider, NUMBERS, seed=SEED, api_key=RECORD_KEYS[provider])
+    emu = vendors.recording_emulator(provider, NUMBERS, SEED)
     setup = SETUP.get(scenario)
     if setup is not None:
         setup(emu)

@@ -26,6 +26,7 @@ import attrs
 import pytest
 
 import phonerouting as pr
+from tests.cassettes import vendors
 from tests.cassettes.clients import call, list_all, open_client, raised
 from tests.cassettes.conftest import live_env
 from tests.cassettes.scenarios import PROVIDERS
@@ -56,9 +57,8 @@ class Account:
     base_url: str | None
 
     def client(self, mode: str, api_key: str | None = None) -> Any:
-        return open_client(
-            mode, self.provider, api_key=api_key or self.api_key, base_url=self.base_url
-        )
+        credentials = vendors.live_credentials(self.provider, api_key or self.api_key)
+        return open_client(mode, self.provider, base_url=self.base_url, **credentials)
 
 
 @pytest.fixture

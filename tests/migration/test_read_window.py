@@ -8,8 +8,10 @@ replaced here by one the test moves, so no test depends on how fast the machine 
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -244,3 +246,124 @@ async def test_a_bad_read_window_is_refused_before_anything_is_read(
                 await call()
     assert target.requests == []
     assert not (tmp_path / "j.sqlite").exists()
+
+
+class _Gated:
+    """A target whose listings each wait for the test to answer them."""
+
+    def __init__(self) -> None:
+        self.asked: list[asyncio.Future[list[pr.PhoneNumber]]] = []
+
+    def list_numbers(self) -> AsyncIterator[pr.PhoneNumber]:
+        async def listing() -> AsyncIterator[pr.PhoneNumber]:
+            answer: asyncio.Future[list[pr.PhoneNumber]] = (
+                asyncio.get_running_loop().create_future()
+            )
+            self.asked.append(answer)
+            for number in await answer:
+                yield number
+
+        return listing()
+
+
+class _Run:
+    """What a reader asks of its run: the target, and a way to send a request."""
+
+    def __init__(self) -> None:
+        self.target = _Gated()
+
+    async def request(self, call: Any) -> Any:
+        return await call()
+
+
+def _listing(label: str) -> list[pr.PhoneNumber]:
+    return [pr.PhoneNumber(provider="linq-v3", id="n1", number="+12025550100", label=label)]
+
+
+async def _turns() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def test_the_next_listing_is_taken_ahead_while_the_reads_go_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = Clock(monkeypatch)
+    run = _Run()
+    reader = engine._Reader(run, per_number=False, window=10.0)  # type: ignore[arg-type]
+    # A listing answered at 0 s that took 2 s: the next is taken from an age of 6 s
+    # (twice its duration before the window ends).
+    reader.seed({n.id: n for n in _listing("first")}, at=0.0, took=2.0)
+    clock.now = 6.0
+    read = await reader.current("n1")
+    assert read is not None
+    assert (read.number.label, read.at) == ("first", 0.0)
+    await _turns()
+    assert run.target.asked == []
+
+    clock.now = 6.5  # within the window, time to take the next listing
+    read = await reader.current("n1")
+    assert read is not None
+    assert (read.number.label, read.at) == ("first", 0.0)
+    await _turns()
+    assert len(run.target.asked) == 1  # under way, and the read did not wait for it
+    clock.now = 8.0
+    read = await reader.current("n1")
+    assert read is not None
+    assert read.number.label == "first"
+    await _turns()
+    assert len(run.target.asked) == 1  # one listing at a time
+
+    run.target.asked[0].set_result(_listing("second"))
+    clock.now = 8.5
+    await _turns()
+    clock.now = 9.0
+    read = await reader.current("n1")
+    assert read is not None
+    assert (read.number.label, read.at) == ("second", 8.5)
+    assert reader.listings == 1
+
+    # Past the window: the reads wait, both for the one listing asked for.
+    clock.now = 19.0
+    waiting = [asyncio.ensure_future(reader.current("n1")) for _ in range(2)]
+    await _turns()
+    assert not any(task.done() for task in waiting)
+    assert len(run.target.asked) == 2
+    run.target.asked[1].set_result(_listing("third"))
+    reads = await asyncio.gather(*waiting)
+    assert [(r.number.label, r.at) for r in reads if r is not None] == [("third", 19.0)] * 2
+
+
+async def test_a_failed_listing_fails_the_reads_waiting_for_it_and_the_next_lists_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    Clock(monkeypatch)
+    run = _Run()
+    reader = engine._Reader(run, per_number=False, window=10.0)  # type: ignore[arg-type]
+    waiting = [asyncio.ensure_future(reader.current("n1")) for _ in range(2)]
+    await _turns()
+    run.target.asked[0].set_exception(pr.ServerError("down", provider="linq-v3", status=503))
+    outcomes = await asyncio.gather(*waiting, return_exceptions=True)
+    assert [type(o) for o in outcomes] == [pr.ServerError, pr.ServerError]
+    later = asyncio.ensure_future(reader.current("n1"))
+    await _turns()
+    assert len(run.target.asked) == 2
+    run.target.asked[1].set_result(_listing("back"))
+    read = await later
+    assert read is not None
+    assert read.number.label == "back"
+
+
+async def test_a_listing_taken_ahead_is_stopped_with_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = Clock(monkeypatch)
+    run = _Run()
+    reader = engine._Reader(run, per_number=False, window=10.0)  # type: ignore[arg-type]
+    reader.seed({n.id: n for n in _listing("first")}, at=0.0, took=1.0)
+    clock.now = 9.0
+    await reader.current("n1")
+    await _turns()
+    assert len(run.target.asked) == 1
+    await reader.close()
+    assert run.target.asked[0].cancelled()

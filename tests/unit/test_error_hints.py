@@ -8,7 +8,7 @@ import re
 import pytest
 
 import phonerouting as pr
-from phonerouting import errors
+from phonerouting import errors, testing
 from phonerouting.errors import (
     ConfigurationError,
     NotFoundError,
@@ -17,6 +17,7 @@ from phonerouting.errors import (
     ServerError,
     UnexpectedResponseError,
 )
+from phonerouting.registry import adapter_for
 
 
 def test_describe_uses_the_cli_hint_only_when_asked() -> None:
@@ -102,3 +103,48 @@ def test_duplicate_number_error_carries_the_number_and_ids() -> None:
     assert isinstance(error, pr.RoutingError)
     copy = pickle.loads(pickle.dumps(error))
     assert (copy.number, copy.ids, str(copy)) == (error.number, error.ids, str(error))
+
+
+# ---------------------------------------------------------------- a refused credential
+
+
+@pytest.mark.parametrize("provider", list(testing.EMULATORS))
+def test_a_refused_credential_is_named_as_the_provider_declares_it(provider: str) -> None:
+    # The vendor's 401, through the client: the hint names this provider's own
+    # credentials, the arguments and variables they are read from (library), and the
+    # accounts-file keys that name them (command line), never "the API key" of another.
+    emu = testing.emulator(provider, 1)
+    wrong = "0123456789abcdef" * 2  # a key of the right shape, unknown to the emulator
+    with (
+        pr.connect(provider, **emu.client_credentials(wrong), transport=emu.transport()) as c,
+        pytest.raises(pr.AuthenticationError) as caught,
+    ):
+        list(c.list_numbers())
+    error = caught.value
+    adapter = adapter_for(provider)
+    assert (error.hint, error.cli_hint) == adapter.auth_hints()
+    specs = adapter.credential_specs()
+    for spec in specs:
+        assert f"{spec.name}=" in error.hint
+        assert spec.env in error.hint
+        assert spec.env in error.cli_hint
+        assert spec.what in error.hint
+        assert spec.what in error.cli_hint
+        key = "key_env" if len(specs) == 1 else spec.name + "_env" * spec.secret
+        assert key in error.cli_hint
+    assert _LIBRARY_TERMS.search(error.cli_hint) is None, error.cli_hint
+    assert wrong not in error.describe() + error.describe(cli=True)
+    if len(specs) == 1:
+        (spec,) = specs
+        assert error.hint == (
+            f"Check the API key (api_key=, or {spec.env} in the environment), and that it "
+            "belongs to this provider and environment."
+        )
+        assert error.cli_hint == (
+            f"Check the API key the account names (key_env in the accounts file; {spec.env} "
+            "for an account named by its provider), and that it belongs to this provider "
+            "and environment."
+        )
+    else:
+        # Each way the provider takes its credentials is named (Twilio's two).
+        assert error.hint.count("; or ") == len(adapter.credential_sets) - 1

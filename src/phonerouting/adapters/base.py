@@ -128,6 +128,38 @@ class Adapter(abc.ABC):
         """What a client of this provider takes: `credentials`, or the one ``api_key``."""
         return self.credentials or (Credential("api_key", self.api_key_env, label="API key"),)
 
+    def auth_hints(self) -> tuple[str, str]:
+        """What an `AuthenticationError` of this provider advises, in the library's
+        terms and the command line's: its own credentials (each way it takes them:
+        Twilio's Account SID with an Auth Token, or with an API key SID and secret), the
+        arguments and environment variables they are read from, and the accounts-file
+        keys that name them."""
+        specs = {spec.name: spec for spec in self.credential_specs()}
+        sets = self.credential_sets or (tuple(specs),)
+        library, cli = [], []
+        for names in sets:
+            group = [specs[name] for name in names]
+            what = _and([spec.what for spec in group])
+            envs = _and([spec.env for spec in group])
+            arguments = ", ".join(f"{spec.name}=" for spec in group)
+            library.append(f"the {what} ({arguments}, or {envs} in the environment)")
+            if len(specs) == 1:
+                keys = "key_env"
+            else:
+                keys = _and(
+                    [spec.name if not spec.secret else f"{spec.name}_env" for spec in group]
+                )
+            cli.append(
+                f"the {what} the account names ({keys} in the accounts file; {envs} for "
+                "an account named by its provider)"
+            )
+        they = "it belongs" if len(specs) == 1 else "they belong"
+        tail = f", and that {they} to this provider and environment."
+        return (
+            "Check " + "; or ".join(library) + tail,
+            "Check " + "; or ".join(cli) + tail,
+        )
+
     def choose_credentials(
         self, given: Collection[str], found: Collection[str]
     ) -> tuple[tuple[str, ...], str | None]:
@@ -315,3 +347,8 @@ class Adapter(abc.ABC):
 def capabilities(provider: str, fields: tuple[str, ...]) -> Capabilities:
     """Capabilities for a vendor that can both set and clear each of ``fields``."""
     return Capabilities(provider, frozenset(fields), frozenset(fields))
+
+
+def _and(words: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]

@@ -136,6 +136,17 @@ class TelnyxAdapter(Adapter):
         params = _page_params(request)
         current = params.get("page[number]", 1)
         page = current if isinstance(current, int) else int(current)
+        answered = meta.get("page_number")
+        asked = "page[number]" in params  # every listing asks for its page by number
+        if (
+            asked
+            and isinstance(answered, int)
+            and not isinstance(answered, bool)
+            and answered != page
+        ):
+            # A vendor answering another page than the one asked for (the same one
+            # again, say) would have the listing ask for pages to no end.
+            raise wire.ShapeError(f"'meta.page_number' is {answered}, for page {page}")
         if page >= total:
             return None
         params["page[number]"] = page + 1

@@ -155,8 +155,8 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
         type=_above_zero("seconds", MAX_SECONDS),
         default=None,
         metavar="SECONDS",
-        help="the oldest a number's read may be when its write is sent; a Linq account "
-        "is listed once per this many seconds of the run (default 2: the library's "
+        help="the oldest a number's read may be when its write is sent; one listing of a "
+        "Linq account serves the reads of this many seconds (default 5: the library's "
         "migration READ_WINDOW)",
     )
     parser.add_argument(

@@ -76,7 +76,7 @@ MAX_RATE_LIMIT_WAIT = 300.0
 #: ``read_window=``). For a vendor without a per-number read (Linq), one listing serves
 #: every number read while it is this young, however many: its cost is spread over
 #: all the numbers of the account written meanwhile, not paid again every few numbers.
-READ_WINDOW = 2.0
+READ_WINDOW = 5.0
 #: How many times a number is read again because its read grew older than the window
 #: before its write could go (a long rate-limit pause); then it fails, to run again.
 MAX_STALE_READS = 3
@@ -528,9 +528,15 @@ class _StaleReadError(Exception):
 
 class _Reader:
     """Reads a number just before it is written: one `get_number` where the vendor has
-    a per-number read, else the account's listing, taken once and shared by every read
-    made while it is younger than the window (one listing at a time: readers arriving
-    while it is under way wait for it)."""
+    a per-number read, else the account's listing, shared by every read made while it
+    is younger than the window.
+
+    The next listing is taken ahead of time, when the current one's age comes within
+    twice a listing's duration of the window (at most half the window early), so the
+    reads go on from the current listing while the next is under way instead of all
+    waiting for it; a read only waits for a listing when the current one has passed the
+    window. One listing at a time.
+    """
 
     def __init__(self, run: _Run, per_number: bool, window: float) -> None:
         self._run = run
@@ -538,13 +544,17 @@ class _Reader:
         self.window = window
         self._listing: dict[str, PhoneNumber] | None = None
         self._at = -math.inf
-        #: How many listings the reads took (the rollback's first one included).
+        #: How early, before the window ends, the next listing is taken.
+        self._lead = 0.0
+        self._next: asyncio.Future[None] | None = None
+        #: How many listings the reads took.
         self.listings = 0
-        self._lock = asyncio.Lock()
 
-    def seed(self, listing: dict[str, PhoneNumber], at: float) -> None:
-        """Serve reads from a listing whose answer arrived at ``at``."""
+    def seed(self, listing: dict[str, PhoneNumber], at: float, took: float = 0.0) -> None:
+        """Serve reads from a listing whose answer arrived at ``at``, ``took`` seconds
+        after it was asked for."""
         self._listing, self._at = listing, at
+        self._lead = min(self.window / 2, 2 * took)
 
     def stale(self, at: float) -> bool:
         """Whether a read answered at ``at`` is older than the window now."""
@@ -559,14 +569,46 @@ class _Reader:
             except NotFoundError:
                 return None
             return _Read(number, _clock())
-        async with self._lock:
-            if self._listing is None or self.stale(self._at):
-                numbers = await self._run.request(lambda: _collect(target))
-                self.listings += 1
-                self.seed({n.id: n for n in numbers}, _clock())
-            assert self._listing is not None
-            found = self._listing.get(target_id)
-            return None if found is None else _Read(found, self._at)
+        age = _clock() - self._at
+        if self._listing is None or age > self.window:
+            await self._fresh()
+        elif self._next is None and age > self.window - self._lead:
+            self._next = asyncio.ensure_future(self._take())
+        assert self._listing is not None
+        found = self._listing.get(target_id)
+        return None if found is None else _Read(found, self._at)
+
+    async def _take(self) -> None:
+        asked = _clock()
+        numbers = await self._run.request(lambda: _collect(self._run.target))
+        at = _clock()
+        self.listings += 1
+        self.seed({n.id: n for n in numbers}, at, at - asked)
+        # Done: the next read may ask for the one after. (A failed one stays until a
+        # read that needs it is told, so a failing vendor is not asked on every read.)
+        self._next = None
+
+    async def _fresh(self) -> None:
+        """Wait for the listing under way, or a new one: the freshest there can be,
+        whatever its age when the read resumes (the write's own check sees to that).
+        Its failure is each waiting read's (their steps fail; the next read lists
+        again)."""
+        task = self._next
+        if task is None:
+            task = self._next = asyncio.ensure_future(self._take())
+        try:
+            # Shielded: a reader cancelled must not cancel the listing others await.
+            await asyncio.shield(task)
+        finally:
+            if self._next is task and task.done():
+                self._next = None
+
+    async def close(self) -> None:
+        """Stop a listing taken ahead that no read waited for (the run is over)."""
+        task, self._next = self._next, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
 
 @attrs.define
@@ -865,6 +907,8 @@ async def _run_workers(run: _Run, concurrency: int, worker: Callable[[], Awaitab
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
         raise
+    finally:
+        await run.reader.close()
 
 
 #: The longest a worker of a shared journal waits before it looks again for steps other
@@ -1313,6 +1357,7 @@ async def rollback(
             read_window=read_window,
         )
         if pending:
+            asked = _clock()
             snapshot = {n.id: n for n in await run.request(lambda: _collect(target))}
             if not any(step.target_id in snapshot for step in pending):
                 # Same provider, another account: failing every step would mark the
@@ -1324,7 +1369,7 @@ async def rollback(
                     hint=_CHECK_JOURNAL,
                 )
             # The first reads' listing, for a vendor without a per-number read.
-            run.reader.seed(snapshot, _clock())
+            run.reader.seed(snapshot, _clock(), _clock() - asked)
         if isinstance(book, SharedJournalStore):
             # A changed step is restored only when a write of it went out (see above).
             await _run_claimed(
