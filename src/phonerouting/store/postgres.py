@@ -53,7 +53,7 @@ from phonerouting.store.base import (
     Session,
     StoredNumber,
     number_data,
-    number_from_data,
+    number_from_fields,
     session_key,
 )
 
@@ -273,14 +273,14 @@ class PostgresStore:
     @staticmethod
     def _stored(row: tuple[Any, ...]) -> StoredNumber:
         account, data, raw, read_at = row
-        return StoredNumber(
-            account, number_from_data({**data, "raw": raw}), read_at.astimezone(UTC)
-        )
+        # The payload as text (raw::text), decoded straight into its read-only form.
+        return StoredNumber(account, number_from_fields(data, raw), read_at.astimezone(UTC))
 
     async def get_number(self, account: str, number_id: str) -> StoredNumber | None:
         """One number by vendor id."""
         row = await self._fetch_one(
-            "SELECT account, data, raw, read_at FROM store_numbers WHERE account=%s AND id=%s",
+            "SELECT account, data, raw::text, read_at FROM store_numbers "
+            "WHERE account=%s AND id=%s",
             (account, number_id),
         )
         return None if row is None else self._stored(row)
@@ -294,7 +294,7 @@ class PostgresStore:
         where, params = _number_where(query, after)
         params.append(limit)
         rows = await self._fetch(
-            "SELECT account, data, raw, read_at FROM store_numbers WHERE "
+            "SELECT account, data, raw::text, read_at FROM store_numbers WHERE "
             + where
             + " ORDER BY e164, account, id LIMIT %s",
             params,
