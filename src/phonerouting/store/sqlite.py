@@ -515,7 +515,10 @@ class SQLiteStore:
             self._append(db, (entry,))
             self._put(db, row)
 
-        await self._write(work, quick=True)
+        # A single edit waits on it (inline: no thread switches); a change set's or a
+        # migration's many writes go to the worker thread, where SQLite runs beside
+        # the event loop instead of stopping the engine's other workers.
+        await self._write(work, quick=entry.job is None)
 
     async def query_audit(
         self, query: AuditQuery, after: int | None, limit: int
