@@ -120,6 +120,23 @@ def test_inventory_searches_by_a_human_number_filters_pages_and_marks_stale(
         page.wait_for_load_state()
     assert seen == sorted(n.number for n in crm.numbers.values())
     assert page.get_by_role("link", name="First page").count() == 1
+
+    # A provider filter: exactly the numbers of the one Linq v3 account, and no other.
+    console.go("/numbers")
+    page.get_by_label("Provider", exact=True).select_option("linq-v3")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url(re.compile(r".*provider=linq-v3.*"))
+    rows = page.locator("table.numbers tbody tr")
+    assert sorted(rows.evaluate_all("rs => rs.map(r => r.dataset.number)")) == sorted(
+        n.phone_number for n in served.emulators["lines"].numbers.values()
+    )
+    assert set(rows.locator("td:nth-of-type(2)").all_inner_texts()) == {"linq-v3"}
+
+    # A number no account holds: the error page says so, and it is accessible too.
+    shown = console.go("/numbers/+12025550999")
+    assert shown.status == 404
+    assert "+12025550999" in page.get_by_role("alert").inner_text()
+    console.accessible()
     assert not console.errors
 
 
