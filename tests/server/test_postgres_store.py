@@ -6,6 +6,7 @@ runs on both stores.)"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -141,3 +142,27 @@ async def test_a_database_of_a_newer_schema_is_refused_and_left_as_it_is(
     )
     assert "pw-" not in served.stderr
     assert _versions(postgres_url) == [*range(1, LATEST + 1), 99]
+
+
+async def test_audit_entries_take_their_seq_in_commit_order(postgres_url: str) -> None:
+    # A reader pages the audit by seq (`after=`): an entry whose transaction commits
+    # after a later-numbered one would never be seen by a reader already past it. So a
+    # second writer waits for the first's commit, and takes the next seq after it.
+    store = PostgresStore(postgres_url)
+    await store.open()
+    first = AuditEntry(at=NOW, actor="first", action="update", account="a", outcome="written")
+    second = AuditEntry(at=NOW, actor="second", action="update", account="a", outcome="written")
+    try:
+        async with await psycopg.AsyncConnection.connect(postgres_url) as held:
+            async with held.transaction():
+                await PostgresStore._append(held, [first])  # its seq taken, not committed
+                later = asyncio.ensure_future(store.append_audit([second]))
+                done, _ = await asyncio.wait({later}, timeout=1.0)
+                assert not done  # the second writer waits for the first's commit
+                assert await store.query_audit(AuditQuery(("a",)), None, 9) == []
+            await later
+        kept = [(e.seq, e.actor) for e in await store.query_audit(AuditQuery(("a",)), None, 9)]
+        assert [actor for _, actor in kept] == ["first", "second"]
+        assert kept[0][0] < kept[1][0]  # a None seq fails here too
+    finally:
+        await store.close()
