@@ -211,13 +211,16 @@ class PostgresStore:
         pool = await self._connection_pool()
         async with pool.connection() as db:
             cursor = await db.execute(sql, params)
-            return cursor.rowcount
+            # Annotated: without the postgresql extra installed, psycopg is Any to mypy.
+            count: int = cursor.rowcount
+            return count
 
     async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         pool = await self._connection_pool()
         async with pool.connection() as db:
             cursor = await db.execute(sql, params)
-            return await cursor.fetchall()
+            rows: list[tuple[Any, ...]] = await cursor.fetchall()
+            return rows
 
     async def _fetch_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         rows = await self._fetch(sql, params)
