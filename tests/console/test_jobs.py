@@ -71,7 +71,7 @@ def test_a_bulk_change_is_previewed_confirmed_followed_live_and_rolled_back(
     )
     assert edited.status_code == 200
     # Slow writes, so the progress is seen moving before the run ends.
-    crm.faults.delay(1.0, count=None, method="PUT")
+    crm.faults.delay(2.0, count=None, method="PUT")
     try:
         page.get_by_role("button", name="Confirm and apply to 3 numbers").click()
         text = page.locator("[data-progress-text]")
