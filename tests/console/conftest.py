@@ -10,11 +10,10 @@ the same process: so the browser lives in a thread of its own, and each test mar
 ``browser`` (and every fixture step touching the browser) runs in that thread.
 axe-core comes from the npm registry, installed once into ``.cache/console-axe``
 (git-ignored) and injected into the pages checked.
-Screenshots are taken only when ``PHONEROUTING_SCREENSHOTS=1`` (the one command that
-regenerates the committed ones in ``docs/images/console``, see docs/server.md): a
-screenshot asserts nothing, and on a loaded machine Chromium's capture can take longer
-than any step it illustrates, so a test run that is not making them must not wait on
-them.
+Screenshots go to ``docs/images/console`` when ``PHONEROUTING_SCREENSHOTS=1`` (the one
+command that regenerates the committed ones, see docs/server.md), else to a temporary
+folder. They are taken with animations stopped: a page whose progress bar was still
+moving once kept a capture waiting past its bound on a loaded machine.
 """
 
 from __future__ import annotations
@@ -239,11 +238,12 @@ def axe_source() -> str:
 
 
 @pytest.fixture(scope="session")
-def shots() -> Path | None:
-    """Where the tests save their screenshots, or None when none is asked for."""
-    if os.environ.get("PHONEROUTING_SCREENSHOTS") != "1":
-        return None
-    folder = ROOT / "docs" / "images" / "console"
+def shots() -> Path:
+    """Where the tests save their screenshots."""
+    if os.environ.get("PHONEROUTING_SCREENSHOTS") == "1":
+        folder = ROOT / "docs" / "images" / "console"
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="console-shots-"))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -251,7 +251,7 @@ def shots() -> Path | None:
 class Console:
     """One browser context on the console, signed in as a role or not."""
 
-    def __init__(self, served: Served, page: Any, axe: str, shots: Path | None) -> None:
+    def __init__(self, served: Served, page: Any, axe: str, shots: Path) -> None:
         self.served = served
         self.page = page
         self.axe = axe
@@ -304,17 +304,16 @@ class Console:
         )
 
     def shot(self, name: str) -> None:
-        """Save a screenshot of the window (1280 x 900) as ``name``.png, when asked."""
-        if self.shots is None:
-            return
-        # Animations stopped so the capture is the settled page, not a transition.
+        """Save a screenshot of the window (1280 x 900) as ``name``.png."""
+        # Animations stopped: the capture is of the settled page, and Chromium need not
+        # render frame after frame of a moving bar on a busy machine to take it.
         self.page.screenshot(
             path=str(self.shots / f"{name}.png"), animations="disabled", timeout=60_000
         )
 
 
 @pytest.fixture
-def console(browser: Any, served: Served, axe_source: str, shots: Path | None) -> Iterator[Console]:
+def console(browser: Any, served: Served, axe_source: str, shots: Path) -> Iterator[Console]:
     """A fresh browser context (no cookies) on the console."""
 
     def start() -> tuple[Any, Console]:
