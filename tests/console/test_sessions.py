@@ -4,7 +4,10 @@ CSRF token and the console's own origin, and a refused request reaches no vendor
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import re
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -13,9 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from phonerouting.console.sessions import COOKIE, session_key
+from phonerouting.console.sessions import COOKIE
 from phonerouting.server import create_app
 from phonerouting.server.demo import Demo, demo_config
+from phonerouting.store.base import session_key
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -62,7 +66,7 @@ def test_import_phonerouting_loads_neither_the_console_nor_jinja2() -> None:
 
 
 async def test_a_session_cookie_is_the_apis_auth_and_writes_need_its_csrf_token(
-    app: object, demo: Demo
+    app: object, demo: Demo, tmp_path: Path
 ) -> None:
     emu = demo.emulators["close"]
     async with _client(app) as http:
@@ -77,10 +81,15 @@ async def test_a_session_cookie_is_the_apis_auth_and_writes_need_its_csrf_token(
         assert "Secure" not in cookie  # loopback: a Secure cookie would never come back
         value = http.cookies[COOKIE]
         service = app.state.service  # type: ignore[attr-defined]
-        # The store keeps the cookie's hash, never the cookie itself.
-        assert await service.store.get_session(value) is None
-        session = await service.store.get_session(session_key(value))
+        session = await service.store.get_session(value)
         assert session is not None
+        assert value not in repr(session)
+        # The store keeps the cookie's hash (once), never the cookie itself.
+        with contextlib.closing(sqlite3.connect(tmp_path / "store.sqlite")) as db:
+            assert db.execute("SELECT id FROM sessions").fetchall() == [
+                (hashlib.sha256(value.encode()).hexdigest(),)
+            ]
+        assert session_key(value) == hashlib.sha256(value.encode()).hexdigest()
         assert session.token_name == "editor"
         csrf = session.data["csrf"]
         page = await http.get("/numbers")
@@ -120,10 +129,10 @@ async def test_a_session_cookie_is_the_apis_auth_and_writes_need_its_csrf_token(
         # Sign out without the CSRF token: refused, the session lives on.
         kept = await http.post("/signout", content="csrf=wrong", headers=_FORM)
         assert kept.status_code == 403
-        assert await service.store.get_session(session_key(value)) is not None
+        assert await service.store.get_session(value) is not None
         out = await http.post("/signout", content=f"csrf={csrf}", headers=_FORM)
         assert out.status_code == 303
-        assert await service.store.get_session(session_key(value)) is None
+        assert await service.store.get_session(value) is None
         http.cookies.set(COOKIE, value)
         assert (await http.get("/api/v1/accounts")).status_code == 401
 

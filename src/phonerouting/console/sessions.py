@@ -15,7 +15,6 @@ from the accounts file (or changing its role) takes effect on its sessions at on
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import ipaddress
 import secrets
@@ -37,7 +36,6 @@ __all__ = [
     "SessionAuth",
     "is_loopback_request",
     "new_session",
-    "session_key",
 ]
 
 #: The cookie's name.
@@ -49,17 +47,12 @@ LIFETIME: Final = timedelta(hours=8)
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def session_key(cookie: str) -> str:
-    """The id the store keeps for a cookie's value (its SHA-256)."""
-    return "sha256:" + hashlib.sha256(cookie.encode()).hexdigest()
-
-
 def new_session(entry: TokenEntry, now: datetime | None = None) -> tuple[str, Session]:
     """A new session for ``entry``: the cookie's value and the session to store."""
     cookie = secrets.token_urlsafe(32)
     start = now or datetime.now(UTC)
     session = Session(
-        session_key(cookie),
+        cookie,
         entry.name,
         start,
         start + LIFETIME,
@@ -130,7 +123,7 @@ class SessionAuth:
         cookie = request.cookies.get(COOKIE)
         if not cookie:
             return None
-        return await self.store.get_session(session_key(cookie))
+        return await self.store.get_session(cookie)
 
     def principal(self, session: Session) -> Principal | None:
         """Who ``session`` acts as, or None when its token is gone."""

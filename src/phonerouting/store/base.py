@@ -228,9 +228,12 @@ class Job:
 
 @attrs.frozen
 class Session:
-    """A signed-in session of the web console, standing for a token's name and role."""
+    """A signed-in session of the web console, standing for a token's name and role.
 
-    id: str
+    ``id`` is the cookie's value, a bearer secret: it is kept out of the repr, and a
+    store keeps only its hash (`session_key`)."""
+
+    id: str = attrs.field(repr=False)
     token_name: str
     created_at: datetime
     expires_at: datetime
