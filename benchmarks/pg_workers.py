@@ -34,19 +34,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.run import Server, cpu_seconds  # noqa: E402  (after the path is set)
+
 DOCS = ROOT / "docs" / "performance.md"
 KEY_OLD, KEY_NEW = "bench-key-old-0001", "bench-key-new-0002"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int, *, children: bool = False) -> float:
-    """User + system CPU time of process ``pid`` so far (with ``children``, also that of
-    its children that ended and were waited for)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    used = int(fields[11]) + int(fields[12])
-    if children:
-        used += int(fields[13]) + int(fields[14])
-    return used / CLOCK_TICKS
 
 
 def server_cpu(data: Path) -> float:
@@ -65,40 +57,6 @@ def server_cpu(data: Path) -> float:
         except (OSError, IndexError, ValueError):
             continue  # a process that ended meanwhile
     return total
-
-
-class Emulator:
-    """``python -m phonerouting.testing serve`` in a subprocess."""
-
-    def __init__(self, provider: str, numbers: int, key: str, populate: float) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "phonerouting.testing",
-                "serve",
-                "--provider",
-                provider,
-                "--numbers",
-                str(numbers),
-                "--seed",
-                "7",
-                "--api-key",
-                key,
-                "--populate",
-                str(populate),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        self.base_url = self.process.stdout.readline().strip()
-        if not self.base_url.startswith("http://"):
-            raise RuntimeError(f"emulator did not start: {self.base_url!r}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
 
 
 # ---------------------------------------------------------------- one worker
@@ -140,8 +98,8 @@ def variant(
     numbers: int, workers: int, journal: str, concurrency: int, data: Path
 ) -> dict[str, Any]:
     """Apply one migration of ``numbers`` with ``workers`` processes on ``journal``."""
-    source = Emulator("linq-v2", numbers, KEY_OLD, populate=1.0)
-    target = Emulator("close", numbers, KEY_NEW, populate=0.0)
+    source = Server("linq-v2", numbers, seed=7, populate=1.0, key=KEY_OLD)
+    target = Server("close", numbers, seed=7, populate=0.0, key=KEY_NEW)
     procs: list[subprocess.Popen[str]] = []
     try:
         for _ in range(workers):

@@ -52,7 +52,14 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 class Server:
     """An emulator served by ``python -m phonerouting.testing serve`` in a subprocess."""
 
-    def __init__(self, provider: str, numbers: int, seed: int = 1, populate: float = 0.5) -> None:
+    def __init__(
+        self,
+        provider: str,
+        numbers: int,
+        seed: int = 1,
+        populate: float = 0.5,
+        key: str = KEY,
+    ) -> None:
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -66,7 +73,7 @@ class Server:
                 "--seed",
                 str(seed),
                 "--api-key",
-                KEY,
+                key,
                 "--populate",
                 str(populate),
             ],
@@ -80,12 +87,22 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the server process has used so far."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        return cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
+        """Stop the server and wait for it."""
         self.process.terminate()
-        self.process.wait(timeout=10)
+        self.process.wait(timeout=30)
+
+
+def cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """User + system CPU time of process ``pid`` so far (with ``children``, also that of
+    its children that ended and were waited for)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    used = int(fields[11]) + int(fields[12])
+    if children:
+        used += int(fields[13]) + int(fields[14])
+    return used / CLOCK_TICKS
 
 
 @contextmanager
