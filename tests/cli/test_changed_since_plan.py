@@ -22,7 +22,7 @@ def test_an_edit_during_apply_is_reported_and_force_writes_it(served: Served) ->
     # another number, which the run reads just before writing it.
     crm.faults.delay(2.0, count=1, method="PUT")
     process = cli.popen(*APPLY, "--concurrency", "1", "--json")
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90
     while crm.count("PUT") < 1 and time.monotonic() < deadline:
         time.sleep(0.005)
     first = next(r.path for r in crm.requests if r.method == "PUT")

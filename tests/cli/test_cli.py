@@ -181,7 +181,7 @@ def test_apply_killed_with_sigkill_resumes_without_writing_twice(served: Served)
         "40",
         "--yes",
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90
     while new.count("PUT") < 8 and time.monotonic() < deadline:
         time.sleep(0.01)
     process.send_signal(signal.SIGKILL)

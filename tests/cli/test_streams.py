@@ -97,7 +97,7 @@ def test_two_sigints_during_apply_end_in_one_line_and_130(served: Served, gap: f
         "--concurrency",
         "2",
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90
     while new.count("PUT") < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
     process.send_signal(signal.SIGINT)
@@ -146,7 +146,7 @@ def test_after_ctrl_c_on_a_terminal_the_message_has_its_own_line(served: Served)
         cwd=cli.folder,
     )
     os.close(slave)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90
     while new.count("PUT") < 4 and time.monotonic() < deadline:
         time.sleep(0.01)
     process.send_signal(signal.SIGINT)

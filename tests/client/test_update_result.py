@@ -12,7 +12,7 @@ from tests import profiles
 from tests.reliability.helpers import MODES, PROVIDERS, UPDATE, call, close, connect, first_id
 from tests.support import last_write_to, numbered_request_ids
 
-pytestmark = pytest.mark.timeout(20)
+pytestmark = pytest.mark.timeout(180)
 
 
 each_provider = pytest.mark.parametrize("provider", PROVIDERS)

@@ -64,7 +64,7 @@ ROLES = ("admin", "editor", "viewer")
 #: The one thread that drives the browser (see the module's doc).
 _BROWSER_THREAD = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="browser")
 #: The longest a browser test or step may take.
-BROWSER_TIMEOUT = 120
+BROWSER_TIMEOUT = 170
 _T = TypeVar("_T")
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.console.conftest import Console
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 
 def test_the_audit_shows_each_change_with_its_actor_and_exports_csv(

@@ -9,7 +9,7 @@ import pytest
 
 from tests.console.conftest import FRONT_DESK, Console
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 
 def test_sign_in_holds_a_cookie_not_the_token_and_sign_out_ends_the_session(

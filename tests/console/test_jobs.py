@@ -13,7 +13,7 @@ import pytest
 
 from tests.console.conftest import SHARED, Console
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 #: The longest a run may take in these tests (a wait, not a timing assertion).
 RUN = 60_000

@@ -13,7 +13,7 @@ from phonerouting.errors import ValidationError
 from phonerouting.model import ROUTING_FIELDS, RoutingUpdate
 from tests.console.conftest import FRONT_DESK, XSS_LABEL, XSS_NUMBER, Console
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 
 def _record(emu: Any, number: str) -> Any:

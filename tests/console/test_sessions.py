@@ -21,7 +21,7 @@ from phonerouting.server import create_app
 from phonerouting.server.demo import Demo, demo_config
 from phonerouting.store.base import session_key
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture

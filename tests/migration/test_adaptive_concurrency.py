@@ -17,7 +17,7 @@ from phonerouting.registry import adapter_for
 from phonerouting.testing.wire import EmuResponse
 from tests.migration.test_engine import client
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(180)
 
 PROVIDERS = tuple(testing.EMULATORS)
 

@@ -22,7 +22,7 @@ from phonerouting.testing import LinqV2Emulator, LinqV3Emulator
 from tests.migration.conftest import Journals
 from tests.migration.test_engine import client
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(180)
 
 #: Every registered provider, as the emulators know them.
 PROVIDERS = tuple(testing.EMULATORS)

@@ -15,7 +15,7 @@ from phonerouting.testing import CloseEmulator, LinqV3Emulator
 from tests.migration.conftest import Journals
 from tests.migration.test_engine import client
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(180)
 
 
 async def test_a_close_number_gets_its_parked_forward_to_back_on_rollback(

@@ -25,7 +25,7 @@ from phonerouting.registry import adapter_for
 from tests.migration.test_compare_before_write import BY_HAND, PROVIDERS, _field, _pair, _writes_to
 from tests.migration.test_engine import client
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(180)
 
 #: The providers without a per-number read: reading one number lists the account.
 LISTING = tuple(p for p in PROVIDERS if not adapter_for(p).reads_one_number)

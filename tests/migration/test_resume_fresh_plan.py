@@ -11,7 +11,7 @@ from phonerouting.testing import LinqV2Emulator, LinqV3Emulator
 from tests.migration.conftest import Journals
 from tests.migration.test_engine import client, v2_forwarding, v3_forwarding
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(180)
 
 
 class KilledError(Exception):

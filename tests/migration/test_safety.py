@@ -19,7 +19,7 @@ from phonerouting.migration.journal import Journal
 from phonerouting.testing import LinqV2Emulator, LinqV3Emulator
 from tests.migration.test_engine import client, puts_per_number, v2_forwarding, v3_forwarding
 
-pytestmark = pytest.mark.timeout(30)
+pytestmark = pytest.mark.timeout(180)
 
 
 async def test_a_journal_in_use_by_another_run_is_refused(tmp_path: Path) -> None:

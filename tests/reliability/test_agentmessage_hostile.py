@@ -12,7 +12,7 @@ import phonerouting as pr
 from tests.reliability.helpers import MODES, attempt, close
 from tests.reliability.hostile import ITEM, encode, list_body
 
-pytestmark = pytest.mark.timeout(30)
+pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.mark.parametrize("mode", MODES)

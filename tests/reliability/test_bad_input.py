@@ -45,7 +45,7 @@ from tests.reliability.helpers import (
     first_id,
 )
 
-pytestmark = pytest.mark.timeout(30)
+pytestmark = pytest.mark.timeout(180)
 
 FAST = settings(
     max_examples=40,

@@ -29,7 +29,7 @@ from tests.reliability.helpers import (
     written,
 )
 
-pytestmark = pytest.mark.timeout(20)
+pytestmark = pytest.mark.timeout(180)
 
 BACKOFF = [0.01, 0.02]  # the policy fixture's first two backoffs
 

@@ -48,7 +48,7 @@ from tests.reliability.hostile import (
     with_item,
 )
 
-pytestmark = pytest.mark.timeout(30)
+pytestmark = pytest.mark.timeout(180)
 
 #: Ids holding path characters, whatever the vendor.
 HOSTILE_IDS = ["../x", "..", "1/2", "%2e%2e", "%2F", "1001/../1002", "1001\n", "-1", ""]
@@ -315,7 +315,7 @@ def _items(provider: str, size: int) -> list[dict[str, Any]]:
 
 # "Quickly" is the bound, not an assertion on a timing: a loaded machine must not fail it
 # while a quadratic parse (minutes on 5 MB) still does.
-@pytest.mark.timeout(90)
+@pytest.mark.timeout(180)
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_five_megabytes_of_list_items_parse_quickly(provider: str) -> None:
     items = _items(provider, 5_000_000)
@@ -471,7 +471,7 @@ json_values = st.recursive(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(data=st.data())
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(180)
 def test_fuzzed_items_parse_or_are_unexpected(provider: str, data: st.DataObject) -> None:
     item = copy.deepcopy(ITEM[provider])
     keys = st.sampled_from([*item, "extra", "id_v2"])

@@ -44,7 +44,7 @@ from tests.reliability.helpers import (
     succeed,
 )
 
-pytestmark = pytest.mark.timeout(40)
+pytestmark = pytest.mark.timeout(180)
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
 

@@ -13,7 +13,7 @@ import pytest
 import phonerouting as pr
 from tests.server.conftest import Api
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(180)
 
 
 def _writes(api: Api, account: str) -> Counter[str]:

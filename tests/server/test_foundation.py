@@ -26,7 +26,7 @@ from phonerouting.server.openapi import OPERATIONS
 from phonerouting.store import Session
 from tests.server.conftest import SCOPED, SCOPED_ADMIN, Api, Waits, build, store_contents, store_of
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(180)
 
 
 def test_import_phonerouting_loads_no_server_framework() -> None:

@@ -19,7 +19,7 @@ from tests import profiles
 from tests.server.conftest import Api, Waits, build, run_sql
 from tests.support import last_write_to, numbered_request_ids
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(180)
 
 
 async def _all(api: Api, query: str, who: str = "admin", limit: int = 7) -> list[dict[str, Any]]:
@@ -333,7 +333,7 @@ async def test_a_refresh_never_puts_back_a_value_a_write_replaced_while_it_liste
 
     service.clients["close"] = Gated()
     refresh = asyncio.ensure_future(api.call("POST", "/api/v1/accounts/close/refresh"))
-    await asyncio.wait_for(listed.wait(), 10)
+    await asyncio.wait_for(listed.wait(), 60)
     patched = await api.call("PATCH", path, json={"label": "Written during the refresh"})
     assert patched.status_code == 200, patched.text
     go.set()

@@ -21,7 +21,7 @@ from phonerouting.postgres import LATEST, MIGRATIONS, SchemaTooNewError, schema_
 from phonerouting.store import AuditEntry, AuditQuery, Job, PostgresStore, Session
 from phonerouting.store.sqlite import SCHEMA_VERSION as SQLITE_SCHEMA_VERSION
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(180)
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 SCRIPT = Path(sys.executable).parent / "phonerouting"
 #: The first schema version holding the store's tables (those before are the journal's).

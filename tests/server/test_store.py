@@ -28,7 +28,7 @@ from phonerouting.store import (
 )
 from tests.server.conftest import run_sql
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(180)
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
