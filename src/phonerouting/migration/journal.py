@@ -1,12 +1,13 @@
 """The crash-safe record of a migration: the `JournalStore` interface, its default SQLite
 implementation (`SQLiteJournal`, over the file format `Journal`), and the step states.
 
-Every number's step is written to the journal *before* its write is sent (state
-``writing``, with the target's prior values and the values to write) and *after* it
-answers (``done`` with the vendor's result, or ``failed`` with the error). A run that is
-killed at any point, even with SIGKILL, leaves at most the numbers it was writing in
-state ``writing``; a resumed run re-reads those from the target and only writes the
-ones that do not already hold the planned values, so no number is written twice.
+Every number's step is committed to the journal *before* its write is sent (state
+``writing``, with the target's prior values and the values to write) and recorded
+*after* it answers (``done`` with the vendor's result, or ``failed`` with the error,
+committed with the next batch of moves). A run that is killed at any point, even with
+SIGKILL, leaves at most the numbers it was writing, or whose answer was not committed
+yet, in state ``writing``; a resumed run re-reads those from the target and only writes
+the ones that do not already hold the planned values, so no number is written twice.
 
 WAL mode with ``synchronous=NORMAL`` makes each commit durable against a process crash
 (the stated requirement); ``durable=True`` switches to ``synchronous=FULL`` for power
@@ -21,11 +22,12 @@ table, `TRANSITIONS`; an illegal one is a bug (`IllegalTransitionError`), never 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import sqlite3
-import types
-from collections.abc import Generator, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -243,6 +245,54 @@ def _dump(values: Mapping[str, Any]) -> str:
     return json.dumps(normalized(values), sort_keys=True)
 
 
+#: One move as the row `Journal.commit_rows` writes: (number, state, result, error,
+#: wrote, prior, restore, sent, updated_at), the values already JSON text.
+Row = tuple[str, str, str | None, str | None, int, str | None, str | None, int, str]
+
+#: The most moves one statement updates (9 parameters each, well under SQLite's 32,766).
+_ROWS_PER_STATEMENT = 500
+
+_UPDATE_ONE = (
+    "UPDATE steps SET state = ?2, result = COALESCE(?3, result), error = ?4, "
+    "writes = writes + ?5, prior = COALESCE(?6, prior), restore = COALESCE(?7, restore), "
+    "sent = MAX(sent, ?8), updated_at = ?9 WHERE number = ?1"
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _batch_update(count: int) -> str:
+    """The statement that makes ``count`` moves at once (looked up by the primary key)."""
+    # Only placeholders are put in the text; every value is a bound parameter.
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * count)
+    return _BATCH_UPDATE.replace("{values}", values)
+
+
+_BATCH_UPDATE = (
+    "WITH m(number, state, result, error, wrote, prior, restore, sent, at) AS (VALUES {values}) "
+    "UPDATE steps SET state = m.state, result = COALESCE(m.result, steps.result), "
+    "error = m.error, writes = steps.writes + m.wrote, "
+    "prior = COALESCE(m.prior, steps.prior), restore = COALESCE(m.restore, steps.restore), "
+    "sent = MAX(steps.sent, m.sent), updated_at = m.at "
+    "FROM m WHERE steps.number = m.number"
+)
+
+
+def _row(move: Move) -> Row:
+    """A move as the row the journal writes: its values encoded once, where it is made."""
+    number, state, result, error, wrote, prior, restore, sent = move
+    return (
+        number,
+        StepState(state).value,
+        None if result is None else _dump(result),
+        error,
+        int(wrote),
+        None if prior is None else _dump(prior),
+        None if restore is None else _dump(restore),
+        int(sent),
+        _now(),
+    )
+
+
 @attrs.frozen
 class Step:
     """One number's row in the journal."""
@@ -417,29 +467,26 @@ class Journal:
     def mark_many(self, moves: Sequence[Move]) -> None:
         """Make several `mark` moves in one commit (all of them or, on an error, none):
         the group commit of `SQLiteJournal`, one fsync for many steps."""
-        rows = [
-            (
-                StepState(state).value,
-                None if result is None else _dump(result),
-                error,
-                int(wrote),
-                None if prior is None else _dump(prior),
-                None if restore is None else _dump(restore),
-                int(sent),
-                _now(),
-                number,
-            )
-            for number, state, result, error, wrote, prior, restore, sent in moves
-        ]
+        self.commit_rows([_row(move) for move in moves])
+
+    def commit_rows(self, rows: Sequence[Row]) -> None:
+        """Commit moves made into rows (`_row`) in one transaction, in their order.
+
+        One statement updates them all where it can: SQLite releases the interpreter
+        lock around each statement it runs, and the thread that commits must take the
+        lock back from the event loop after each one, which costs more than the
+        statement itself (measured: see docs/performance.md). A batch that moves one
+        number twice (none does in an apply or a rollback, whose moves a step makes
+        after a durable one are its last) or is very large goes row by row instead.
+        """
         self._check_still_there()
-        with self._writing(), self._transaction():
-            self._db.executemany(
-                "UPDATE steps SET state = ?, result = COALESCE(?, result), error = ?, "
-                "writes = writes + ?, prior = COALESCE(?, prior), "
-                "restore = COALESCE(?, restore), sent = MAX(sent, ?), updated_at = ? "
-                "WHERE number = ?",
-                rows,
-            )
+        with self._writing():
+            if len(rows) <= _ROWS_PER_STATEMENT and len({row[0] for row in rows}) == len(rows):
+                # Autocommit: the one statement is its own transaction.
+                self._db.execute(_batch_update(len(rows)), [v for row in rows for v in row])
+                return
+            with self._transaction():
+                self._db.executemany(_UPDATE_ONE, rows)
 
     def steps(self, *states: str) -> Iterator[Step]:
         """The steps, in number order, optionally only those in ``states``."""
@@ -488,8 +535,12 @@ class JournalStore(Protocol):
     JSON-compatible dicts; a store gives them back as `normalized` does (lists, not
     tuples). A store holds routing values only, never credentials.
 
-    Crash safety is the store's promise to keep: `mark` returns only once the move is
-    durable, since the engine sends a write only after the ``writing`` move returned.
+    Crash safety is the store's promise to keep: a `mark` with ``sent=True`` returns
+    only once the move is durable, since the engine sends a write only after that
+    ``writing`` move returned. Any other move may return before it is durable, as the
+    SQLite journal's do, if moves become durable in the order they were made and all
+    of them by `close`: such a move lost to a crash leaves its step in the state
+    before, which a resumed run reads back from the target.
     A store shared by several workers (a database) claims steps through `mark`: it
     makes the move conditional on the step still being in ``previous`` (and, for a
     move that stays in its state, on no other worker holding the step, e.g. by an
@@ -557,10 +608,11 @@ class JournalStore(Protocol):
         sent: bool = False,
     ) -> bool:
         """Move a step from ``previous`` (a move `TRANSITIONS` allows, checked by the
-        engine) to ``state``, durably. ``result`` and ``restore`` and ``prior`` replace
-        the recorded values when given; ``error`` always does (None clears it); ``wrote``
-        counts a write the vendor answered; ``sent`` records, for good, that a write is
-        about to go out. Returns False when the store gave the step to another worker.
+        engine) to ``state``; durably before it returns when ``sent`` (see the class).
+        ``result`` and ``restore`` and ``prior`` replace the recorded values when given;
+        ``error`` always does (None clears it); ``wrote`` counts a write the vendor
+        answered; ``sent`` records, for good, that a write is about to go out. Returns
+        False when the store gave the step to another worker.
         """
         ...
 
@@ -625,22 +677,22 @@ class _Moves:
         raise NotImplementedError
 
 
-@types.coroutine
-def _turn() -> Generator[None, None, None]:
-    """One turn of the event loop, as ``asyncio.sleep(0)`` takes (without asking a
-    patched ``asyncio.sleep``, which tests use as a clock)."""
-    yield
-
-
 class SQLiteJournal(_Moves):
     """The default `JournalStore`: an SQLite file (`Journal`), worked on in a thread of
     its own so that no SQLite call blocks the event loop.
 
-    Moves are group-committed: the moves the run's workers make while one commit is
-    under way are committed together in the next one, and each `mark` returns once its
-    own commit is done. A write is still sent only after its ``writing`` record is
-    durable, but a run pays one commit (and, with ``durable``, one fsync) per batch of
-    moves rather than one per move.
+    Moves are group-committed by the journal's thread: it commits, in one transaction,
+    every move queued since its last commit, and goes straight on to the next batch
+    while the event loop hands the results out (no round trip through the loop between
+    commits). A move that says a write is about to go out (``sent``) returns once its
+    commit is done: a write is sent only after its ``writing`` record is durable. Any
+    other move (``done``, ``failed``, ``changed``) returns at once and is committed
+    with the next batch, and at the latest by `close`: lost to a crash, it leaves its
+    step in the state before, which a resumed run reads back from the target (compare
+    before write), so nothing is written twice. Moves are committed in the order they
+    were made, so a durable ``writing`` record means every earlier move is durable too.
+    A commit that fails stops the journal: every later move (and `close`, when no move
+    has reported it yet) raises its error.
     """
 
     def __init__(self, path: str | Path, *, durable: bool = False) -> None:
@@ -649,8 +701,17 @@ class SQLiteJournal(_Moves):
         self._durable = durable
         self._book: Journal | None = None
         self._thread: ThreadPoolExecutor | None = None
-        self._queue: list[tuple[Move, asyncio.Future[None]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        #: Moves not committed yet, as rows, each with the future of the caller waiting
+        #: for its commit (None: nobody waits). Shared with the journal's thread, under
+        #: `_lock`.
+        self._queue: list[tuple[Row, asyncio.Future[None] | None]] = []
+        self._lock = threading.Lock()
+        #: Whether the journal's thread has the queue in hand (it empties it before it
+        #: stops): a move queued meanwhile is committed without asking it again.
+        self._draining = False
+        #: The error of a commit that failed; every later move raises it.
+        self._failure: Exception | None = None
+        self._failure_told = False
 
     def __repr__(self) -> str:
         return f"SQLiteJournal({self.name!r})"
@@ -676,21 +737,26 @@ class SQLiteJournal(_Moves):
             raise
 
     async def close(self) -> None:
-        """Wait for the commit under way, then close the file and release its lock.
+        """Commit the moves still queued, then close the file and release its lock.
 
         Synchronous inside: it runs in the `finally` of a cancelled run too, where an
-        await could be cancelled again and leave the file locked."""
-        if self._flusher is not None:
-            self._flusher.cancel()
-        for _, waiter in self._queue:
-            waiter.cancel()
-        self._queue = []
+        await could be cancelled again and leave the file locked.
+
+        Raises:
+            ConfigurationError: a commit of moves nobody waited for failed (the file was
+                closed all the same); not raised again when a move already raised it.
+        """
         if self._thread is not None:
-            self._thread.shutdown(wait=True)  # at most the one commit under way
+            # The thread commits whatever is queued before it stops: the moves nobody
+            # waited for (done, failed) reach the file, and a cancelled run's too.
+            self._thread.shutdown(wait=True)
             self._thread = None
         if self._book is not None:
             self._book.close()
             self._book = None
+        if self._failure is not None and not self._failure_told:
+            self._failure_told = True
+            raise self._failure
 
     async def meta(self) -> dict[str, str]:
         """See `JournalStore.meta`."""
@@ -727,43 +793,61 @@ class SQLiteJournal(_Moves):
         found: dict[StepState, int] = await self._call(self._journal().counts)
         return found
 
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            self._failure_told = True
+            raise self._failure
+
     async def _move(self, move: Move) -> bool:
-        # Joins the next group commit and returns once it is done; the run holds the
-        # file alone (its lock), so the move always applies.
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append((move, waiter))
-        if self._flusher is None:
-            self._flusher = asyncio.ensure_future(self._flush())
-        await waiter
+        # Queued for the journal's thread; the run holds the file alone (its lock), so
+        # the move always applies. Only a write about to go out waits for the commit.
+        self._raise_failure()
+        assert self._thread is not None, "the journal is not open"
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future() if move[7] else None
+        # Encoded here, not in the thread: the thread's every turn holding the
+        # interpreter lock is one the event loop waits for.
+        row = _row(move)
+        with self._lock:
+            self._queue.append((row, waiter))
+            idle, self._draining = not self._draining, True
+        if idle:
+            self._thread.submit(self._drain, loop)
+        if waiter is not None:
+            await waiter
         return True
 
-    async def _flush(self) -> None:
+    def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        """In the journal's thread: commit the queue, batch after batch, until it is
+        empty; the waiters of each batch are woken in one call on the loop."""
         book = self._journal()
-        try:
-            while self._queue:
+        while True:
+            with self._lock:
                 batch, self._queue = self._queue, []
+                if not batch:
+                    self._draining = False
+                    return
+            if self._failure is None:
                 try:
-                    await self._call(book.mark_many, [move for move, _ in batch])
-                except BaseException as exc:
-                    for _, waiter in batch:
-                        if waiter.done():
-                            continue
-                        if isinstance(exc, Exception):
-                            waiter.set_exception(exc)
-                        else:  # cancelled: closing
-                            waiter.cancel()
-                    if not isinstance(exc, Exception):
-                        raise
-                else:
-                    for _, waiter in batch:
-                        if not waiter.done():
-                            waiter.set_result(None)
-                # Let the workers just answered run on (their progress callbacks among
-                # them) before the next commit starts: the thread is idle meanwhile, and
-                # the moves they make next join that commit.
-                await _turn()
-        finally:
-            self._flusher = None
+                    book.commit_rows([row for row, _ in batch])
+                except Exception as exc:
+                    self._failure = exc
+            waiters = [waiter for _, waiter in batch if waiter is not None]
+            if waiters:
+                # The loop outlives the thread: `close` waits for it before it returns.
+                loop.call_soon_threadsafe(self._settle, waiters, self._failure)
+
+    def _settle(self, waiters: list[asyncio.Future[None]], failure: Exception | None) -> None:
+        """On the loop: wake the callers of one batch (a cancelled one is gone) with its
+        commit's outcome."""
+        for waiter in waiters:
+            if waiter.done():
+                continue
+            if failure is None:
+                waiter.set_result(None)
+            else:
+                self._failure_told = True
+                waiter.set_exception(failure)
 
 
 class MemoryJournal(_Moves):
