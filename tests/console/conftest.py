@@ -98,7 +98,7 @@ class Served:
 
     def plain_crm(self) -> list[Any]:
         """The seeded Close numbers no test names, in number order: each test that
-        writes some takes its own slice (test_audit [:2], test_jobs [2:5],
+        writes some takes its own slice (test_audit [:2], test_jobs [2:8],
         test_number [-1]), so tests in one session never write the same number."""
         taken = {FRONT_DESK, XSS_NUMBER, *SHARED}
         crm = self.emulators["crm"].numbers.values()

@@ -162,3 +162,62 @@ def test_a_migration_is_planned_applied_verified_and_rolled_back(console: Consol
     console.wait_state("rolled_back")
     assert all(crm.numbers[i].forward_to is None for i in targets.values())
     assert not console.errors
+
+
+def test_a_bulk_change_lists_its_invalid_values_and_its_failures(console: Console) -> None:
+    # One number asked to forward to itself (invalid: listed in the preview with its
+    # reason, never sent) and one write the vendor refuses (listed under Failures with
+    # the vendor's error, and in the audit as attempted): the third is written.
+    page, served = console.page, console.served
+    crm = served.emulators["crm"]
+    chosen = served.plain_crm()[5:8]
+    itself, refused, written = chosen
+    before = {r.id: crm.numbers[r.id].forward_to for r in chosen}
+
+    console.sign_in("editor")
+    console.go("/changes/new")
+    page.get_by_label("Numbers by hand, one a line (any human form)").fill(
+        "\n".join(r.number for r in chosen)
+    )
+    page.get_by_label("forwarding_number", exact=True).fill(itself.number)
+    puts = crm.count("PUT")
+    page.get_by_role("button", name="Preview the change").click()
+    page.wait_for_url(re.compile(r".*/changes/[^/]+$"))
+    summary = page.get_by_test_id("summary")
+    assert summary.locator('[data-summary="to_write"]').inner_text() == "2"
+    row = page.get_by_test_id("plan").locator(f'tr[data-number="{itself.number}"]')
+    assert row.locator("td").nth(1).inner_text() == "no change"
+    assert row.locator("td").nth(3).inner_text() == (
+        f"forwarding_number: {before[itself.id] or '(empty)'} → {itself.number}"
+        f" ({itself.number} cannot forward its calls to itself)"
+    )
+    assert crm.count("PUT") == puts
+    console.accessible()
+
+    crm.faults.add("status", status=400, count=None, method="PUT", path=refused.id)
+    try:
+        page.get_by_role("button", name="Confirm and apply to 2 numbers").click()
+        console.wait_state("failed")
+    finally:
+        crm.faults.clear()
+    result = page.get_by_test_id("result-crm")
+    assert result.locator('[data-count="written"]').inner_text() == "1"
+    assert result.locator('[data-count="failed"]').inner_text() == "1"
+    failures = page.get_by_role("table", name="Failures").locator("tbody tr")
+    assert failures.count() == 1
+    assert failures.locator("td").first.inner_text() == refused.number
+    error = failures.locator("td").nth(1).inner_text()
+    # The library's error, with the vendor's status and the number's id in the vendor.
+    assert error.startswith("ValidationError: "), error
+    assert refused.id in error
+    assert "[HTTP 400]" in error
+    console.accessible()
+    assert {r.id: crm.numbers[r.id].forward_to for r in chosen} == {
+        **before,
+        written.id: itself.number,
+    }
+    audit = served.api("GET", f"api/v1/audit?number={quote(refused.number)}").json()["items"]
+    assert [(e["action"], e["outcome"], e["actor"]) for e in audit] == [
+        ("change_set.apply", "failed", "ops-editor")
+    ]
+    assert not console.errors
