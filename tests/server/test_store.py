@@ -182,6 +182,19 @@ async def test_the_audit_is_append_only_and_filtered(store: Store) -> None:
     assert len(await store.query_audit(AuditQuery(("a",)), None, 10)) == 4
 
 
+def _fail_inventory_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every store's inventory write fails as a full disk would."""
+
+    def fail(db: object, rows: object) -> None:
+        raise OSError("disk full")
+
+    async def fail_async(db: object, row: object) -> None:
+        fail(db, row)
+
+    monkeypatch.setattr(SQLiteStore, "_put", staticmethod(fail))
+    monkeypatch.setattr(PostgresStore, "_put", staticmethod(fail_async))
+
+
 async def test_a_write_is_recorded_in_the_audit_and_the_inventory_or_in_neither(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -208,14 +221,7 @@ async def test_a_write_is_recorded_in_the_audit_and_the_inventory_or_in_neither(
         {"label": "New"}
     ]
 
-    def fail(db: object, row: object) -> None:
-        raise OSError("disk full")
-
-    async def fail_async(db: object, row: object) -> None:
-        fail(db, row)
-
-    monkeypatch.setattr(SQLiteStore, "_put", staticmethod(fail))
-    monkeypatch.setattr(PostgresStore, "_put", staticmethod(fail_async))
+    _fail_inventory_writes(monkeypatch)
     with pytest.raises(OSError, match="disk full"):
         await store.record_write(entry, attrs.evolve(after, label="Newer"), later)
     # The entry went with the number it came with: nothing of the failed write is left.
@@ -327,3 +333,109 @@ async def test_a_schema_1_store_gets_its_search_index_on_open(tmp_path: Path) ->
     await reopened.close()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == ("2",)
+
+
+def _run_entry(i: int, job: str | None = "chg_1") -> AuditEntry:
+    return AuditEntry(
+        at=NOW,
+        actor="ops",
+        action="change_set.apply",
+        account="a",
+        outcome="written",
+        number=f"+1202555{i:04d}",
+        number_id=f"phon_{i:03d}",
+        after={"label": f"Run {i}"},
+        job=job,
+    )
+
+
+async def test_a_runs_writes_are_group_committed_each_answered_once_durable(
+    tmp_path: Path,
+) -> None:
+    """A change set's workers write at once: one transaction holds them all, and
+    each writer is answered only once its row is committed (seen by another
+    connection to the file)."""
+    path = tmp_path / "store.sqlite"
+    store = SQLiteStore(path)
+    await store.open()
+    await store.replace_inventory("a", [_line(i, "Line") for i in range(16)], NOW)
+    before = store.transactions
+    seen: dict[int, tuple[int, str]] = {}
+
+    async def worker(i: int) -> None:
+        await store.record_write(_run_entry(i), _line(i, f"Run {i}"), NOW)
+        other = sqlite3.connect(path)
+        try:
+            seen[i] = (
+                other.execute(
+                    "SELECT count(*) FROM audit WHERE number_id=?", (f"phon_{i:03d}",)
+                ).fetchone()[0],
+                other.execute(
+                    "SELECT label FROM numbers WHERE id=?", (f"phon_{i:03d}",)
+                ).fetchone()[0],
+            )
+        finally:
+            other.close()
+
+    await asyncio.gather(*(worker(i) for i in range(16)))
+    assert store.transactions - before == 1
+    assert seen == {i: (1, f"Run {i}") for i in range(16)}
+    assert await _search(store, label="run 1") == [
+        f"a/phon_{i:03d}" for i in (1, 10, 11, 12, 13, 14, 15)
+    ]
+    # A single edit (no job) commits on its own, inline.
+    await store.record_write(_run_entry(20, job=None), _line(20, "Edit"), NOW)
+    assert store.transactions - before == 2
+    await store.close()
+
+
+async def test_a_store_closed_with_run_writes_queued_commits_them(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    store = SQLiteStore(path)
+    await store.open()
+    writes = [
+        asyncio.ensure_future(store.record_write(_run_entry(i), _line(i, f"Run {i}"), NOW))
+        for i in range(5)
+    ]
+    await asyncio.sleep(0)  # queued, the commit not yet run
+    await store.close()
+    await asyncio.gather(*writes)
+    again = SQLiteStore(path)
+    await again.open()
+    entries = await again.query_audit(AuditQuery(("a",)), None, 10)
+    assert [e.number_id for e in entries] == [f"phon_{i:03d}" for i in range(5)]
+    await again.close()
+
+
+async def test_run_writes_that_cannot_be_committed_each_fail_leaving_nothing(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await store.replace_inventory("a", [_line(i, "Line") for i in range(3)], NOW)
+
+    _fail_inventory_writes(monkeypatch)
+    results = await asyncio.gather(
+        *(store.record_write(_run_entry(i), _line(i, "Run"), NOW) for i in range(3)),
+        return_exceptions=True,
+    )
+    assert [str(r) for r in results] == ["disk full"] * 3
+    assert all(isinstance(r, OSError) for r in results)
+    assert await store.query_audit(AuditQuery(("a",)), None, 10) == []
+    assert {s.number.label for s in await store.query_numbers(NumberQuery(("a",)), None, 10)} == {
+        "Line"
+    }
+
+
+async def test_a_write_of_another_field_keeps_the_number_found_by_its_label(
+    store: Store,
+) -> None:
+    await store.replace_inventory("a", [_line(1, "Front Desk"), _line(2, "Lobby")], NOW)
+    forwarded = attrs.evolve(_line(1, "Front Desk"), forwarding_number="+12025550199")
+    entry = AuditEntry(at=NOW, actor="ops", action="update", account="a", outcome="written")
+    await store.record_write(entry, forwarded, NOW)
+    await store.record_write(attrs.evolve(entry, job="chg_1"), forwarded, NOW)
+    found = await store.query_numbers(NumberQuery(("a",), label="desk"), None, 10)
+    assert [(s.number.id, s.number.forwarding_number) for s in found] == [
+        ("phon_001", "+12025550199")
+    ]
+    found = await store.query_numbers(NumberQuery(("a",), digits="5550001"), None, 10)
+    assert [s.number.id for s in found] == ["phon_001"]

@@ -261,7 +261,11 @@ class _Audited:
             )
             raise
         after = result.number
-        self._seen[number_id] = after
+        # Forgotten once written: a run reads each number just before its write, so a
+        # copy of every number of a 10,000-number run (vendor payload and all) kept to
+        # the end of the run would be memory held for nothing.
+        self._seen.pop(number_id, None)
+        self._notes.pop(number_id, None)
         self.read_at[number_id] = now()
         await self._service.store.record_write(
             attrs.evolve(
