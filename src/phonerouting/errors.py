@@ -157,10 +157,16 @@ class ValidationError(RoutingError):
     """
 
     hint = "Correct the value of the field named and try again."
+    #: The advice when neither the library nor the vendor named a field.
+    unnamed_field_hint = "Correct the value the vendor's message points to and try again."
 
     def __init__(self, message: str, *, field: str | None = None, **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.field = field
+        if field is None and self.hint == ValidationError.hint:
+            # "the field named" would send the reader looking for a name that is not
+            # there (a vendor's bare 400).
+            self.hint = self.unnamed_field_hint
 
     def _context(self) -> list[str]:
         parts = super()._context()

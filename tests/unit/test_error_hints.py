@@ -90,6 +90,25 @@ def test_server_error_advice_quotes_the_request_id_only_when_there_is_one() -> N
     )
 
 
+def test_a_validation_error_names_a_field_only_when_it_has_one() -> None:
+    named = errors.ValidationError("too short", field="ring_duration", status=400)
+    assert named.describe() == (
+        "too short [field ring_duration, HTTP 400]. "
+        "Correct the value of the field named and try again."
+    )
+    # A vendor's bare 400 names no field: the advice must not send anyone looking.
+    bare = errors.ValidationError("validation failed", provider="close", status=400)
+    assert bare.describe() == (
+        "close: validation failed [HTTP 400]. "
+        "Correct the value the vendor's message points to and try again."
+    )
+    assert pickle.loads(pickle.dumps(bare)).describe() == bare.describe()
+    # A raise site's own advice and a subclass's advice are kept as they are.
+    assert errors.ValidationError("x", hint="Pick 15 to 90.").hint == "Pick 15 to 90."
+    unsupported = errors.UnsupportedFieldError("no labels here", field=None)
+    assert unsupported.hint == errors.UnsupportedFieldError.hint
+
+
 def test_a_raise_sites_own_hint_beats_the_class_cli_hint() -> None:
     error = NotFoundError("listing missing", hint="Check base_url.")
     assert error.describe(cli=True) == "listing missing. Check base_url."
