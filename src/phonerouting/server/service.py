@@ -17,6 +17,7 @@ import secrets
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
@@ -24,6 +25,7 @@ from cattrs.preconf.json import make_converter
 
 from phonerouting import migration
 from phonerouting.errors import NotFoundError, RoutingError, ValidationError
+from phonerouting.migration.journal import JournalStore, SQLiteJournal, StepState
 from phonerouting.migration.plan import Plan
 from phonerouting.model import (
     ROUTING_FIELDS,
@@ -40,6 +42,7 @@ from phonerouting.server.problems import JobStateError, PreconditionFailedError
 from phonerouting.store import (
     AccountHealth,
     AuditEntry,
+    AuditQuery,
     Job,
     NumberQuery,
     StoredNumber,
@@ -733,10 +736,64 @@ class Service:
                     return  # ended between the listing and the lease
                 if resumed:
                     logger.info("resuming %s %s", job.kind, job.id)
+                    for part in job.parts:
+                        await self._audit_in_flight(job, str(part["account"]), actor, rollback)
                 await self._run_held(job, actor, rollback=rollback)
         finally:
             if self._runs.get(job.id) is asyncio.current_task():
                 self._runs.pop(job.id, None)
+
+    async def _audit_in_flight(self, job: Job, account: str, actor: str, rollback: bool) -> None:
+        """Before resuming a run its instance did not end (killed): an ``interrupted``
+        audit entry for each write the journal says went out whose outcome the audit
+        does not hold, so that the trail has every write attempted, even those whose
+        entry the kill cut off (its answer received, its commit not yet made)."""
+        where = self.store.journal(job.id, account)
+        book: JournalStore
+        if isinstance(where, str | Path):
+            if not Path(where).is_file():
+                return  # killed before the run's journal began: nothing went out
+            book = SQLiteJournal(where)
+        else:
+            book = where
+        await book.open(shared=True)
+        try:
+            busy = StepState.ROLLING_BACK if rollback else StepState.WRITING
+            steps = [step for step in await book.steps(busy) if step.sent]
+        finally:
+            await book.close()
+        if not steps:
+            return
+        action = f"{job.kind}.{'rollback' if rollback else 'apply'}"
+        latest: dict[str | None, str] = {}
+        after = None
+        while True:
+            page = await self.store.query_audit(AuditQuery((account,), job=job.id), after, 1000)
+            for entry in page:
+                if entry.action == action:
+                    latest[entry.number_id] = entry.outcome
+            if len(page) < 1000:
+                break
+            after = page[-1].seq
+        entries = [
+            AuditEntry(
+                at=now(),
+                actor=actor,
+                action=action,
+                account=account,
+                outcome="interrupted",
+                number=step.number,
+                number_id=step.target_id,
+                before=_plain(step.desired if rollback else step.prior),
+                after=_plain(step.prior if rollback else step.desired),
+                detail="the service stopped with this write in flight (it may have landed); "
+                "recorded from the journal when the run resumed",
+                job=job.id,
+            )
+            for step in steps
+            if latest.get(step.target_id) not in ("written", "interrupted")
+        ]
+        await self.store.append_audit(entries)
 
     async def _run_held(self, job: Job, actor: str, *, rollback: bool) -> None:
         watch = self.watch(job.id)
