@@ -8,7 +8,7 @@ import contextlib
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -206,9 +206,22 @@ async def test_sqlite_work_runs_off_the_event_loop(
     assert [thread for name, thread in calls if name == "close"] == [loop_thread]
 
 
-@contextlib.contextmanager
-def _thread_held(book: SQLiteJournal) -> Iterator[threading.Event]:
-    """Keeps the journal's thread busy (as with a long commit) until the event is set."""
+async def _until(condition: Callable[[], bool]) -> None:
+    for _ in range(9000):  # 90 s at most: a generous bound for a loaded machine
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("timed out")
+
+
+@contextlib.asynccontextmanager
+async def _thread_held(book: SQLiteJournal) -> AsyncIterator[threading.Event]:
+    """Keeps the journal's thread busy (as with a long commit) until the event is set.
+
+    Taken once the thread has stopped draining: after its last batch's waiters are
+    woken it may still be about to look at the queue once more, and would take a move
+    queued meanwhile."""
+    await _until(lambda: not book._draining)
     release = threading.Event()
     assert book._thread is not None
     busy = book._thread.submit(release.wait, 90)
@@ -217,14 +230,6 @@ def _thread_held(book: SQLiteJournal) -> Iterator[threading.Event]:
     finally:
         release.set()
         busy.result(timeout=90)
-
-
-async def _until(condition: Callable[[], bool]) -> None:
-    for _ in range(9000):  # 90 s at most: a generous bound for a loaded machine
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("timed out")
 
 
 async def test_moves_made_during_a_commit_are_one_commit_and_only_sent_ones_wait(
@@ -244,7 +249,7 @@ async def test_moves_made_during_a_commit_are_one_commit_and_only_sent_ones_wait
     try:
         numbers = [f"+1312555010{i}" for i in range(5)]
         assert await book.start({"source": "a", "target": "b"}, [(n, n, {}, {}) for n in numbers])
-        with _thread_held(book) as release:
+        async with _thread_held(book) as release:
             writing = [
                 asyncio.ensure_future(book.mark(n, S.WRITING, previous=S.PLANNED, sent=True))
                 for n in numbers
@@ -255,7 +260,7 @@ async def test_moves_made_during_a_commit_are_one_commit_and_only_sent_ones_wait
             release.set()
             assert await asyncio.wait_for(asyncio.gather(*writing), 90) == [True] * 5
         assert commits == [[f"{n} writing" for n in numbers]]
-        with _thread_held(book) as release:
+        async with _thread_held(book) as release:
             # A move after the write returns at once, before any commit: it joins the
             # next one (a crash before it leaves the step writing, which a resume reads
             # back from the target).
@@ -284,7 +289,7 @@ async def test_moves_made_during_a_commit_are_one_commit_and_only_sent_ones_wait
             True,
         )
         # The last moves nobody waits for are committed by close at the latest.
-        with _thread_held(book):
+        async with _thread_held(book):
             await book.mark(numbers[3], S.DONE, previous=S.WRITING, result={}, wrote=True)
             await book.mark(numbers[4], S.CHANGED, previous=S.WRITING, error="changed")
     finally:
@@ -341,7 +346,7 @@ async def test_a_failed_commit_nobody_waited_for_stops_the_journal(tmp_path: Pat
     try:
         assert await book.start({"source": "a", "target": "b"}, [(n, n, {}, {}) for n in numbers])
         await book.mark(numbers[0], S.WRITING, previous=S.PLANNED, sent=True)
-        with _thread_held(book):
+        async with _thread_held(book):
             await book.mark(numbers[0], S.DONE, previous=S.WRITING, result={}, wrote=True)
             path.unlink()  # its commit will find the file gone
         await _until(lambda: book._failure is not None)
@@ -357,7 +362,7 @@ async def test_a_failed_commit_nobody_waited_for_stops_the_journal(tmp_path: Pat
     await book.open()
     assert await book.start({"source": "a", "target": "b"}, [(numbers[0], "t", {}, {})])
     await book.mark(numbers[0], S.WRITING, previous=S.PLANNED, sent=True)
-    with _thread_held(book):
+    async with _thread_held(book):
         await book.mark(numbers[0], S.DONE, previous=S.WRITING, result={}, wrote=True)
         path.unlink()
     with pytest.raises(pr.ConfigurationError, match="was removed or replaced"):
