@@ -303,7 +303,9 @@ async def test_a_journal_that_stops_working_stops_the_run_with_a_typed_error(
     # removed file would make writes fail): SQLite gives up after its busy timeout.
     old, new = LinqV2Emulator(20, seed=16, populate=1.0), LinqV3Emulator(20, seed=16)
     journal = tmp_path / "j.sqlite"
-    blocker = sqlite3.connect(journal, timeout=0, isolation_level=None)
+    # The blocker waits its turn: the journal's thread may be committing a batch when the
+    # callback runs (moves that send nothing are committed after they return).
+    blocker = sqlite3.connect(journal, timeout=60, isolation_level=None)
 
     def progress(done: int, total: int) -> None:
         if done == 3:
