@@ -254,7 +254,8 @@ async def test_moves_made_during_a_commit_are_one_commit_and_only_sent_ones_wait
                 asyncio.ensure_future(book.mark(n, S.WRITING, previous=S.PLANNED, sent=True))
                 for n in numbers
             ]
-            await asyncio.sleep(0.05)
+            # All five queued while the thread is held (it cannot take them yet).
+            await _until(lambda: len(book._queue) == 5)
             # A write about to go out waits for its record to be durable.
             assert not any(task.done() for task in writing)
             release.set()
@@ -276,6 +277,9 @@ async def test_moves_made_during_a_commit_are_one_commit_and_only_sent_ones_wait
             again = asyncio.ensure_future(
                 book.mark(numbers[2], S.WRITING, previous=S.WRITING, sent=True)
             )
+            # The task queues its move only once it runs: released before that, the
+            # thread could commit the first two alone (as a loaded CI machine once did).
+            await _until(lambda: len(book._queue) == 3)
             release.set()
             await asyncio.wait_for(again, 90)
         # In the order made, one commit: the durable `writing` says the others are too.
