@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 import phonerouting as pr
+from phonerouting import migration
+from phonerouting.server.service import _plan as _stored_plan
 from tests.server.conftest import Api
 
 pytestmark = pytest.mark.timeout(180)
@@ -232,3 +234,51 @@ async def test_a_migration_is_planned_applied_verified_and_rolled_back(api: Api)
     assert restored == {k: v.forwarding_number for k, v in target_before.items()}
     same = await api.call("POST", "/api/v1/migrations", json={"from": "close", "to": "close"})
     assert (same.status_code, same.json()["field"]) == (422, "to")
+
+
+async def test_a_resumed_run_audits_the_writes_its_journal_holds_as_done(api: Api) -> None:
+    """A run's writes are group-committed to the audit after the engine goes on: a
+    kill can leave writes the journal holds as done with no audit entry. The run
+    resumed on restart records each of them, once, from the journal, and ends."""
+    plan = await _plan(api, {"selection": {"accounts": ["close"]}, "update": {"label": "Lost"}})
+    to_write = plan["summary"]["to_write"]
+    store = api.service.store
+    job = await store.get_job(plan["id"])
+    (part,) = job.parts
+    # What the killed instance did: every write sent and journaled as done, the job
+    # left applying, and the audit entries not yet committed (here: never made).
+    assert await store.claim_job(plan["id"], ("planned",), "applying")
+    report = await migration.apply(
+        _stored_plan(part), api.service.clients["close"], journal=store.journal(job.id, "close")
+    )
+    assert report.written == to_write
+    before = _writes(api, "close")
+
+    await api.service._resume()
+    done = await _finish(api, "changes", plan["id"])
+
+    assert done["state"] == "applied"
+    assert _writes(api, "close") == before  # nothing written again
+    audit = (await api.get("/api/v1/audit?limit=1000")).json()["items"]
+    changes = {n["number"]: n["changes"] for n in plan["numbers"] if n["changes"]}
+    assert sorted(e["number"] for e in audit) == sorted(changes)
+    for entry in audit:
+        (change,) = changes[entry["number"]]
+        assert (entry["actor"], entry["action"], entry["outcome"], entry["job"]) == (
+            "editor",
+            "change_set.apply",
+            "written",
+            plan["id"],
+        )
+        assert (entry["before"], entry["after"]) == (
+            {"label": change["before"]},
+            {"label": "Lost"},
+        )
+        assert entry["detail"].startswith(
+            "the service stopped before this write's audit entry was committed"
+        )
+    # Resumed again (another restart): nothing recorded twice.
+    assert await store.claim_job(plan["id"], ("applied",), "applying")
+    await api.service._resume()
+    await _finish(api, "changes", plan["id"])
+    assert len((await api.get("/api/v1/audit?limit=1000")).json()["items"]) == len(audit)

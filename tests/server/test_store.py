@@ -26,6 +26,7 @@ from phonerouting.store import (
     Store,
     store_at,
 )
+from phonerouting.store import sqlite as sqlite_store
 from tests.server.conftest import run_sql
 
 pytestmark = pytest.mark.timeout(180)
@@ -349,43 +350,74 @@ def _run_entry(i: int, job: str | None = "chg_1") -> AuditEntry:
     )
 
 
-async def test_a_runs_writes_are_group_committed_each_answered_once_durable(
+async def test_a_runs_writes_are_group_committed_and_durable_once_settled(
     tmp_path: Path,
 ) -> None:
-    """A change set's workers write at once: one transaction holds them all, and
-    each writer is answered only once its row is committed (seen by another
-    connection to the file)."""
+    """A change set's workers write at once: they go on without waiting for the
+    commit, one transaction holds them all, and once `settle` returns each row is
+    committed (seen by another connection to the file)."""
     path = tmp_path / "store.sqlite"
     store = SQLiteStore(path)
     await store.open()
     await store.replace_inventory("a", [_line(i, "Line") for i in range(16)], NOW)
     before = store.transactions
-    seen: dict[int, tuple[int, str]] = {}
+
+    async def worker(i: int) -> None:
+        await store.record_write(_run_entry(i), _line(i, f"Run {i}"), NOW)
+
+    await asyncio.gather(*(worker(i) for i in range(16)))
+    await store.settle()
+    assert store.transactions - before == 1
+    other = sqlite3.connect(path)
+    try:
+        seen = {
+            row[0]: (row[1], row[2])
+            for row in other.execute(
+                "SELECT n.id, (SELECT count(*) FROM audit a WHERE a.number_id = n.id), n.label "
+                "FROM numbers n"
+            )
+        }
+    finally:
+        other.close()
+    assert seen == {f"phon_{i:03d}": (1, f"Run {i}") for i in range(16)}
+    assert await _search(store, label="run 1") == [
+        f"a/phon_{i:03d}" for i in (1, 10, 11, 12, 13, 14, 15)
+    ]
+    # A single edit (no job) commits on its own, inline, before it returns.
+    await store.record_write(_run_entry(20, job=None), _line(20, "Edit"), NOW)
+    assert store.transactions - before == 2
+    await store.close()
+
+
+async def test_a_run_writing_faster_than_its_commits_waits_past_the_backlog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At most the backlog's writes wait uncommitted: a writer past it is answered
+    only once its own row is committed."""
+    monkeypatch.setattr(sqlite_store, "_BACKLOG", 3)
+    path = tmp_path / "store.sqlite"
+    store = SQLiteStore(path)
+    await store.open()
+    committed: dict[int, int] = {}
 
     async def worker(i: int) -> None:
         await store.record_write(_run_entry(i), _line(i, f"Run {i}"), NOW)
         other = sqlite3.connect(path)
         try:
-            seen[i] = (
-                other.execute(
-                    "SELECT count(*) FROM audit WHERE number_id=?", (f"phon_{i:03d}",)
-                ).fetchone()[0],
-                other.execute(
-                    "SELECT label FROM numbers WHERE id=?", (f"phon_{i:03d}",)
-                ).fetchone()[0],
-            )
+            committed[i] = other.execute(
+                "SELECT count(*) FROM audit WHERE number_id=?", (f"phon_{i:03d}",)
+            ).fetchone()[0]
         finally:
             other.close()
 
-    await asyncio.gather(*(worker(i) for i in range(16)))
-    assert store.transactions - before == 1
-    assert seen == {i: (1, f"Run {i}") for i in range(16)}
-    assert await _search(store, label="run 1") == [
-        f"a/phon_{i:03d}" for i in (1, 10, 11, 12, 13, 14, 15)
+    await asyncio.gather(*(worker(i) for i in range(6)))
+    # The first three returned with their rows queued; the fourth, fifth and sixth
+    # each waited for the commit that holds it.
+    assert {i: committed[i] for i in (3, 4, 5)} == {3: 1, 4: 1, 5: 1}
+    await store.settle()
+    assert [e.number_id for e in await store.query_audit(AuditQuery(("a",)), None, 10)] == [
+        f"phon_{i:03d}" for i in range(6)
     ]
-    # A single edit (no job) commits on its own, inline.
-    await store.record_write(_run_entry(20, job=None), _line(20, "Edit"), NOW)
-    assert store.transactions - before == 2
     await store.close()
 
 
@@ -407,22 +439,51 @@ async def test_a_store_closed_with_run_writes_queued_commits_them(tmp_path: Path
     await again.close()
 
 
-async def test_run_writes_that_cannot_be_committed_each_fail_leaving_nothing(
+async def test_run_writes_that_cannot_be_committed_fail_the_run_leaving_nothing(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A run's writes whose commit fails: the failure reaches the run (from
+    `record_write` itself, or from `settle` for a group commit), the next write
+    raises it too, and neither the audit nor the inventory holds any of them."""
     await store.replace_inventory("a", [_line(i, "Line") for i in range(3)], NOW)
 
     _fail_inventory_writes(monkeypatch)
-    results = await asyncio.gather(
+    outcomes = await asyncio.gather(
         *(store.record_write(_run_entry(i), _line(i, "Run"), NOW) for i in range(3)),
         return_exceptions=True,
     )
-    assert [str(r) for r in results] == ["disk full"] * 3
-    assert all(isinstance(r, OSError) for r in results)
+    settled: OSError | None = None
+    try:
+        await store.settle()
+    except OSError as error:
+        settled = error
+    errors = [str(o) for o in (*outcomes, settled) if isinstance(o, OSError)]
+    assert errors
+    assert set(errors) == {"disk full"}
+    assert all(o is None or isinstance(o, OSError) for o in outcomes)
+    if any(o is None for o in outcomes):  # queued for a group commit: settle said it
+        assert settled is not None
     assert await store.query_audit(AuditQuery(("a",)), None, 10) == []
     assert {s.number.label for s in await store.query_numbers(NumberQuery(("a",)), None, 10)} == {
         "Line"
     }
+    await store.settle()  # the failure is raised once
+
+
+async def test_a_group_commit_failure_stops_the_runs_next_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SQLiteStore(tmp_path / "store.sqlite")
+    await store.open()
+    _fail_inventory_writes(monkeypatch)
+    await store.record_write(_run_entry(0), _line(0, "Run"), NOW)  # queued
+    while store._flusher is not None:  # the group commit, failing
+        await asyncio.sleep(0.01)
+    with pytest.raises(OSError, match="disk full"):
+        await store.record_write(_run_entry(1), _line(1, "Run"), NOW)
+    with pytest.raises(OSError, match="disk full"):
+        await store.settle()
+    await store.close()
 
 
 async def test_a_write_of_another_field_keeps_the_number_found_by_its_label(

@@ -757,9 +757,10 @@ class Service:
         else:
             book = where
         await book.open(shared=True)
+        busy = StepState.ROLLING_BACK if rollback else StepState.WRITING
+        landed = StepState.ROLLED_BACK if rollback else StepState.DONE
         try:
-            busy = StepState.ROLLING_BACK if rollback else StepState.WRITING
-            steps = [step for step in await book.steps(busy) if step.sent]
+            steps = [step for step in await book.steps(busy, landed) if step.sent]
         finally:
             await book.close()
         if not steps:
@@ -781,13 +782,19 @@ class Service:
                 actor=actor,
                 action=action,
                 account=account,
-                outcome="interrupted",
+                outcome="written" if step.state == landed else "interrupted",
                 number=step.number,
                 number_id=step.target_id,
                 before=_plain(step.desired if rollback else step.prior),
                 after=_plain(step.prior if rollback else step.desired),
-                detail="the service stopped with this write in flight (it may have landed); "
-                "recorded from the journal when the run resumed",
+                detail=(
+                    "the service stopped before this write's audit entry was committed; "
+                    "recorded from the journal, which holds it as written, when the run "
+                    "resumed"
+                    if step.state == landed
+                    else "the service stopped with this write in flight (it may have "
+                    "landed); recorded from the journal when the run resumed"
+                ),
                 job=job.id,
             )
             for step in steps
@@ -832,14 +839,19 @@ class Service:
                         concurrency=self.config.concurrency,
                         progress=progress,
                     )
+                # The part's audit and inventory rows (group-committed) are committed
+                # before the run says it is over.
+                await self.store.settle()
                 done_before += report.total
                 reports.append({"account": account, **to_data(report), "ok": report.ok})
         except asyncio.CancelledError:
             # Left as applying / rolling_back: the next start resumes it from the journal.
+            await asyncio.shield(self._settle_quietly(job))
             await asyncio.shield(self.store.update_job(job.id, progress=watch.progress))
             raise
         except Exception as error:  # a run that cannot go on: recorded, not lost
             logger.warning("%s %s stopped: %s", job.kind, job.id, _describe(error))
+            await self._settle_quietly(job)
             state = "failed"
             reports.append({"error": _describe(error)})
         else:
@@ -851,6 +863,19 @@ class Service:
             job.id, state=state, progress=watch.progress, report={"parts": reports}
         )
         watch.tell({"state": state, **watch.progress, "final": True})
+
+    async def _settle_quietly(self, job: Job) -> None:
+        """`Store.settle` for a run already stopping: a commit failure is logged, not
+        raised over the reason the run stopped."""
+        try:
+            await self.store.settle()
+        except Exception as error:
+            logger.warning(
+                "%s %s: its last audit entries could not be committed: %s",
+                job.kind,
+                job.id,
+                _describe(error),
+            )
 
     async def wait(self, job_id: str) -> None:
         """Wait for a job's run in progress to end (tests, the CLI)."""

@@ -301,7 +301,16 @@ class Store(Protocol):
     async def record_write(self, entry: AuditEntry, number: PhoneNumber, read_at: datetime) -> None:
         """Add ``entry`` to the audit trail and record ``number`` (as the vendor answered
         the write, or as read before refusing it) in the inventory of ``entry.account``,
-        in one transaction: neither without the other, in one round trip per edit."""
+        in one transaction: neither without the other, in one round trip per edit.
+
+        A single edit's (``entry.job`` None) is committed when this returns. A change
+        set's or a migration's may be committed later, with others (a group commit):
+        `settle` waits for those, and the run's journal holds each write meanwhile."""
+        ...
+
+    async def settle(self) -> None:
+        """Wait until every write `record_write` took is committed; raise the error of
+        a commit that failed."""
         ...
 
     async def query_audit(

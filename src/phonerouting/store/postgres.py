@@ -369,6 +369,9 @@ class PostgresStore:
             await self._append(db, (entry,))
             await self._put(db, row)
 
+    async def settle(self) -> None:
+        """Nothing to wait for: each `record_write` commits before it returns."""
+
     async def query_audit(
         self, query: AuditQuery, after: int | None, limit: int
     ) -> list[AuditEntry]:

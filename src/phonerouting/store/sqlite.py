@@ -53,6 +53,9 @@ _T = TypeVar("_T")
 
 #: Commits between two checkpoints of the WAL (SQLite's own default: 1000 pages).
 _CHECKPOINT_EVERY = 200
+#: A run's writes that may wait for their commit before `record_write` waits too:
+#: a bound on the rows held in memory when the disk is slower than the vendor.
+_BACKLOG = 256
 
 SCHEMA_VERSION = 2
 
@@ -172,6 +175,8 @@ class SQLiteStore:
         #: with the future its writer awaits, and the task committing them.
         self._pending: list[tuple[AuditEntry, tuple[Any, ...], asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        #: A group commit's failure, raised by the next `record_write` and `settle`.
+        self._failure: Exception | None = None
         #: Transactions committed (tests count them: a group commit is one).
         self.transactions = 0
 
@@ -544,15 +549,21 @@ class SQLiteStore:
         cls._put(db, rows)
 
     async def record_write(self, entry: AuditEntry, number: PhoneNumber, read_at: datetime) -> None:
-        """The entry and the number in one transaction, committed when this returns.
+        """The entry and the number in one transaction.
 
-        A single edit's (``entry.job`` None) commits inline: no thread switches. A
-        change set's or a migration's writes are group-committed in the worker thread:
-        those its workers make while one commit is under way go together in the next
-        (one transaction, a statement per table), and each caller returns once its own
-        is committed. One thread hand-off per write, each waiting for the event loop's
-        thread to let go of the GIL, was what held a run to half the library's pace.
+        A single edit's (``entry.job`` None) commits inline, before this returns: no
+        thread switches. A change set's or a migration's writes are group-committed in
+        the worker thread: those its workers make while one commit is under way go
+        together in the next (one transaction, a statement per table), and the caller
+        goes on without waiting for it unless `_BACKLOG` writes are already waiting
+        (then until its own is committed). `settle` waits for them all. Workers
+        waiting on each commit left the event loop idle for most of it: what held a
+        run to 0.6x the library's pace. A kill loses at most the writes not yet
+        committed, which the journal still holds (the service records them when the
+        run resumes).
         """
+        if self._failure is not None:
+            raise self._failure
         row = self._row(entry.account, number, read_at)
         if entry.job is None:
             await self._write(
@@ -563,9 +574,19 @@ class SQLiteStore:
         self._pending.append((entry, row, done))
         if self._flusher is None:
             self._flusher = asyncio.ensure_future(self._flush())
-        # Shielded: a writer cancelled (the service stopping) does not take its row
-        # out of the commit, which records a write the vendor already answered.
-        await asyncio.shield(done)
+        if len(self._pending) > _BACKLOG:
+            # Shielded: a writer cancelled (the service stopping) does not take its
+            # row out of the commit, which records a write the vendor already answered.
+            await asyncio.shield(done)
+
+    async def settle(self) -> None:
+        """Wait until every write `record_write` took is committed; raise the commit
+        failure if one failed (once)."""
+        while self._flusher is not None:
+            await asyncio.shield(self._flusher)
+        failure, self._failure = self._failure, None
+        if failure is not None:
+            raise failure
 
     async def _flush(self) -> None:
         try:
@@ -576,11 +597,15 @@ class SQLiteStore:
                 try:
                     await self._write(functools.partial(self._record, entries=entries, rows=rows))
                 except BaseException as exc:
+                    if isinstance(exc, Exception):
+                        # Raised by the next record_write and by settle: the run stops.
+                        self._failure = exc
                     for _, _, done in batch:
                         if done.done():
                             continue
                         if isinstance(exc, Exception):
                             done.set_exception(exc)
+                            done.exception()  # retrieved: raised by settle instead
                         else:  # cancelled: the loop is ending
                             done.cancel()
                     if not isinstance(exc, Exception):
