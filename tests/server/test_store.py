@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import attrs
 import psycopg
@@ -192,7 +193,12 @@ def _fail_inventory_writes(monkeypatch: pytest.MonkeyPatch) -> None:
     async def fail_async(db: object, row: object) -> None:
         fail(db, row)
 
+    def fail_batch(db: object, entries: object, rows: object) -> bool:
+        fail(db, rows)
+        return True
+
     monkeypatch.setattr(SQLiteStore, "_put", staticmethod(fail))
+    monkeypatch.setattr(SQLiteStore, "_record_batch", staticmethod(fail_batch))
     monkeypatch.setattr(PostgresStore, "_put", staticmethod(fail_async))
 
 
@@ -500,3 +506,58 @@ async def test_a_write_of_another_field_keeps_the_number_found_by_its_label(
     ]
     found = await store.query_numbers(NumberQuery(("a",), digits="5550001"), None, 10)
     assert [s.number.id for s in found] == ["phon_001"]
+
+
+@pytest.mark.parametrize("nul", [False, True], ids=["one-statement-a-table", "nul-per-row"])
+async def test_a_group_commit_records_every_value_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, nul: bool
+) -> None:
+    """A group commit writes its rows from one JSON array (or, when a value holds a
+    NUL character, a statement per row): text of every kind comes back as written,
+    and of a number written twice in one commit the last write is what the inventory
+    and its search hold."""
+    batched: list[bool] = []
+    record_batch = SQLiteStore._record_batch
+
+    def spy(*args: Any) -> bool:
+        batched.append(record_batch(*args))
+        return batched[-1]
+
+    monkeypatch.setattr(SQLiteStore, "_record_batch", staticmethod(spy))
+    store = SQLiteStore(tmp_path / "store.sqlite")
+    await store.open()
+    labels = ['Caf\u00e9 "Nord" \\ \U0001f4de', "12", "null", "", None, "tab\tnew\nline"]
+    if nul:
+        labels.append("a\x00b")
+    numbers = [
+        attrs.evolve(
+            _line(i, label),
+            forwarding_number="+12025550199" if i % 2 else None,
+            ring_duration=i * 5,
+            raw={"id": f"phon_{i:03d}", "label": label, "nested": {"n": [1, 2.5, None]}},
+        )
+        for i, label in enumerate(labels)
+    ]
+    twice = attrs.evolve(numbers[0], label="Earlier")
+    entries = [
+        attrs.evolve(_run_entry(i), detail=label, after={"label": label})
+        for i, label in enumerate(labels)
+    ]
+    await asyncio.gather(
+        store.record_write(attrs.evolve(entries[0], detail="earlier"), twice, NOW),
+        *(store.record_write(e, n, NOW) for e, n in zip(entries, numbers, strict=True)),
+    )
+    await store.settle()
+    assert batched == [not nul]
+    for number in numbers:
+        stored = await store.get_number("a", number.id)
+        assert stored is not None
+        assert stored.number == number
+    audit = await store.query_audit(AuditQuery(("a",)), None, 20)
+    assert [(e.number_id, e.detail, e.after) for e in audit] == [
+        ("phon_000", "earlier", {"label": labels[0]}),
+        *((f"phon_{i:03d}", label, {"label": label}) for i, label in enumerate(labels)),
+    ]
+    assert await _search(store, label="nord") == ["a/phon_000"]
+    assert await _search(store, label="earlier") == []
+    await store.close()
