@@ -70,8 +70,12 @@ def test_a_bulk_change_is_previewed_confirmed_followed_live_and_rolled_back(
         "PATCH", f"api/v1/accounts/crm/numbers/{ids[2]}", json={"label": "Edited after the plan"}
     )
     assert edited.status_code == 200
-    # Slow writes, so the progress is seen moving before the run ends.
-    crm.faults.delay(2.0, count=None, method="PUT")
+    # Slow writes, so the progress is seen moving before the run ends: the second
+    # ends 6 s after the first, so a page seeing "2 of 3" needs no luck. (Both slowed
+    # alike, they ended within milliseconds of each other, and a page on a loaded
+    # machine saw "0 of 3", then "3 of 3".)
+    crm.faults.delay(2.0, count=1, method="PUT")
+    crm.faults.delay(8.0, count=1, method="PUT")
     try:
         page.get_by_role("button", name="Confirm and apply to 3 numbers").click()
         text = page.locator("[data-progress-text]")
