@@ -561,3 +561,22 @@ async def test_a_group_commit_records_every_value_exactly(
     assert await _search(store, label="nord") == ["a/phon_000"]
     assert await _search(store, label="earlier") == []
     await store.close()
+
+
+async def test_a_runs_write_committed_after_a_later_edit_keeps_the_edit(store: Store) -> None:
+    """A run's write waits for its group commit; a single edit of the same number made
+    meanwhile commits at once. The run's older copy, committed last, does not replace
+    the edit's in the inventory or its search."""
+    await store.replace_inventory("a", [_line(1, "Line")], NOW)
+    await store.record_write(_run_entry(1), _line(1, "Run 1"), NOW + timedelta(seconds=1))
+    edit = attrs.evolve(_run_entry(1, job=None), action="update", after={"label": "Edited"})
+    await store.record_write(edit, _line(1, "Edited"), NOW + timedelta(seconds=2))
+    await store.settle()
+    stored = await store.get_number("a", "phon_001")
+    assert stored is not None
+    assert (stored.number.label, stored.read_at) == ("Edited", NOW + timedelta(seconds=2))
+    found = await store.query_numbers(NumberQuery(("a",), label="edited"), None, 10)
+    assert [s.number.id for s in found] == ["phon_001"]
+    assert await store.query_numbers(NumberQuery(("a",), label="run 1"), None, 10) == []
+    entries = await store.query_audit(AuditQuery(("a",)), None, 10)
+    assert sorted(e.after["label"] for e in entries if e.after) == ["Edited", "Run 1"]

@@ -69,20 +69,25 @@ def _columns(count: int, of: str = "value") -> str:
 _AUDIT_FROM_JSON = (
     f"INSERT INTO audit ({AUDIT_COLUMNS}) SELECT {_columns(12)} FROM json_each(?) ORDER BY key"
 )
-_NUMBERS_FROM_JSON = f"INSERT OR REPLACE INTO numbers SELECT {_columns(8)} FROM json_each(?)"
+_NUMBERS_FROM_JSON = (
+    f"INSERT OR REPLACE INTO numbers SELECT {_columns(8)} FROM json_each(?1) j "
+    "WHERE NOT EXISTS (SELECT 1 FROM numbers n WHERE "
+    "n.account = json_extract(j.value, '$[1]') AND n.id = json_extract(j.value, '$[2]') "
+    "AND n.read_at > json_extract(j.value, '$[7]'))"
+)
 _KEYS_FROM_JSON = (
     "INSERT OR IGNORE INTO number_keys (account, id) "
     "SELECT json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?)"
 )
-# As `SQLiteStore._put`'s: the search row replaced unless it holds this label and number.
+# As `SQLiteStore._put`'s: the search row made the inventory's, unless it holds it.
 _SEARCH_FROM_JSON = (
     "INSERT OR REPLACE INTO number_search (rowid, label, e164) "
-    "SELECT k.rid, j.label, j.e164 FROM (SELECT json_extract(value, '$[4]') AS label, "
-    "json_extract(value, '$[0]') AS e164, json_extract(value, '$[1]') AS account, "
+    "SELECT k.rid, n.label, n.e164 FROM (SELECT json_extract(value, '$[1]') AS account, "
     "json_extract(value, '$[2]') AS id FROM json_each(?)) j "
     "JOIN number_keys k ON k.account = j.account AND k.id = j.id "
+    "JOIN numbers n ON n.account = k.account AND n.id = k.id "
     "WHERE NOT EXISTS (SELECT 1 FROM number_search s WHERE s.rowid = k.rid "
-    "AND s.label IS j.label AND s.e164 = j.e164)"
+    "AND s.label IS n.label AND s.e164 = n.e164)"
 )
 
 _SCHEMA = """
@@ -393,22 +398,32 @@ class SQLiteStore:
     def _put(db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
         """Record ``rows`` (`_row`) in the inventory and the search index, in order: a
         statement each for all of them (executemany), not three per number."""
-        # REPLACE deletes whichever row holds its key or its (account, id).
-        db.executemany("INSERT OR REPLACE INTO numbers VALUES (?,?,?,?,?,?,?,?)", rows).close()
+        # REPLACE deletes whichever row holds its key or its (account, id); unless that
+        # row was read later (a single edit committed while this run's write waited
+        # for its group commit): the older copy never replaces the newer.
+        db.executemany(
+            "INSERT OR REPLACE INTO numbers SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 "
+            "WHERE NOT EXISTS (SELECT 1 FROM numbers n WHERE n.account = ?2 AND n.id = ?3 "
+            "AND n.read_at > ?8)",
+            rows,
+        ).close()
         # Its search rowid, given once and kept (IGNORE: an existing key is not
         # rewritten, which an upsert would do on every write).
         db.executemany(
             "INSERT OR IGNORE INTO number_keys (account, id) VALUES (?, ?)",
             [(row[1], row[2]) for row in rows],
         ).close()
-        # Its search row replaced, unless it already holds this label and number (a
-        # write of any other field): an FTS5 replace deletes and re-adds every trigram.
+        # Its search row made the inventory's (which may be a newer copy than the row's),
+        # unless it already holds that label and number (a write of any other field): an
+        # FTS5 replace deletes and re-adds every trigram.
         db.executemany(
             "INSERT OR REPLACE INTO number_search (rowid, label, e164) "
-            "SELECT k.rid, ?1, ?2 FROM number_keys k WHERE k.account = ?3 AND k.id = ?4 "
+            "SELECT k.rid, n.label, n.e164 FROM number_keys k "
+            "JOIN numbers n ON n.account = k.account AND n.id = k.id "
+            "WHERE k.account = ?1 AND k.id = ?2 "
             "AND NOT EXISTS (SELECT 1 FROM number_search s WHERE s.rowid = k.rid "
-            "AND s.label IS ?1 AND s.e164 = ?2)",
-            [(row[4], row[0], row[1], row[2]) for row in rows],
+            "AND s.label IS n.label AND s.e164 = n.e164)",
+            [(row[1], row[2]) for row in rows],
         ).close()
 
     async def put_number(self, account: str, number: PhoneNumber, read_at: datetime) -> None:
