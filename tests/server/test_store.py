@@ -372,7 +372,7 @@ async def test_a_runs_writes_are_group_committed_and_durable_once_settled(
         await store.record_write(_run_entry(i), _line(i, f"Run {i}"), NOW)
 
     await asyncio.gather(*(worker(i) for i in range(16)))
-    await store.settle()
+    await store.settle("chg_1")
     assert store.transactions - before == 1
     other = sqlite3.connect(path)
     try:
@@ -420,7 +420,7 @@ async def test_a_run_writing_faster_than_its_commits_waits_past_the_backlog(
     # The first three returned with their rows queued; the fourth, fifth and sixth
     # each waited for the commit that holds it.
     assert {i: committed[i] for i in (3, 4, 5)} == {3: 1, 4: 1, 5: 1}
-    await store.settle()
+    await store.settle("chg_1")
     assert [e.number_id for e in await store.query_audit(AuditQuery(("a",)), None, 10)] == [
         f"phon_{i:03d}" for i in range(6)
     ]
@@ -460,7 +460,7 @@ async def test_run_writes_that_cannot_be_committed_fail_the_run_leaving_nothing(
     )
     settled: OSError | None = None
     try:
-        await store.settle()
+        await store.settle("chg_1")
     except OSError as error:
         settled = error
     errors = [str(o) for o in (*outcomes, settled) if isinstance(o, OSError)]
@@ -473,7 +473,7 @@ async def test_run_writes_that_cannot_be_committed_fail_the_run_leaving_nothing(
     assert {s.number.label for s in await store.query_numbers(NumberQuery(("a",)), None, 10)} == {
         "Line"
     }
-    await store.settle()  # the failure is raised once
+    await store.settle("chg_1")  # the failure is raised once
 
 
 async def test_a_group_commit_failure_stops_the_runs_next_write(
@@ -487,8 +487,17 @@ async def test_a_group_commit_failure_stops_the_runs_next_write(
         await asyncio.sleep(0.01)
     with pytest.raises(OSError, match="disk full"):
         await store.record_write(_run_entry(1), _line(1, "Run"), NOW)
+    # The failure is that run's: once the disk takes writes again, a single edit and
+    # another run's write are recorded, and only the failed run's settle raises.
+    monkeypatch.undo()
+    await store.record_write(_run_entry(2, job=None), _line(2, "Edit"), NOW)
+    await store.record_write(_run_entry(3, job="chg_2"), _line(3, "Other run"), NOW)
+    await store.settle("chg_2")
     with pytest.raises(OSError, match="disk full"):
-        await store.settle()
+        await store.settle("chg_1")
+    await store.settle("chg_1")  # raised once
+    entries = await store.query_audit(AuditQuery(("a",)), None, 10)
+    assert [(e.number_id, e.job) for e in entries] == [("phon_002", None), ("phon_003", "chg_2")]
     await store.close()
 
 
@@ -547,7 +556,7 @@ async def test_a_group_commit_records_every_value_exactly(
         store.record_write(attrs.evolve(entries[0], detail="earlier"), twice, NOW),
         *(store.record_write(e, n, NOW) for e, n in zip(entries, numbers, strict=True)),
     )
-    await store.settle()
+    await store.settle("chg_1")
     assert batched == [not nul]
     for number in numbers:
         stored = await store.get_number("a", number.id)
@@ -571,7 +580,7 @@ async def test_a_runs_write_committed_after_a_later_edit_keeps_the_edit(store: S
     await store.record_write(_run_entry(1), _line(1, "Run 1"), NOW + timedelta(seconds=1))
     edit = attrs.evolve(_run_entry(1, job=None), action="update", after={"label": "Edited"})
     await store.record_write(edit, _line(1, "Edited"), NOW + timedelta(seconds=2))
-    await store.settle()
+    await store.settle("chg_1")
     stored = await store.get_number("a", "phon_001")
     assert stored is not None
     assert (stored.number.label, stored.read_at) == ("Edited", NOW + timedelta(seconds=2))

@@ -841,7 +841,7 @@ class Service:
                     )
                 # The part's audit and inventory rows (group-committed) are committed
                 # before the run says it is over.
-                await self.store.settle()
+                await self.store.settle(job.id)
                 done_before += report.total
                 reports.append({"account": account, **to_data(report), "ok": report.ok})
         except asyncio.CancelledError:
@@ -868,7 +868,7 @@ class Service:
         """`Store.settle` for a run already stopping: a commit failure is logged, not
         raised over the reason the run stopped."""
         try:
-            await self.store.settle()
+            await self.store.settle(job.id)
         except Exception as error:
             logger.warning(
                 "%s %s: its last audit entries could not be committed: %s",

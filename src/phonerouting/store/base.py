@@ -308,9 +308,10 @@ class Store(Protocol):
         `settle` waits for those, and the run's journal holds each write meanwhile."""
         ...
 
-    async def settle(self) -> None:
+    async def settle(self, job: str) -> None:
         """Wait until every write `record_write` took is committed; raise the error of
-        a commit that failed."""
+        a commit that failed holding writes of ``job`` (another job's failure is that
+        job's to raise)."""
         ...
 
     async def query_audit(

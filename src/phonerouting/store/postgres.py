@@ -369,7 +369,7 @@ class PostgresStore:
             await self._append(db, (entry,))
             await self._put(db, row)
 
-    async def settle(self) -> None:
+    async def settle(self, job: str) -> None:
         """Nothing to wait for: each `record_write` commits before it returns."""
 
     async def query_audit(

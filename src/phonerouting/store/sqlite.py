@@ -206,8 +206,9 @@ class SQLiteStore:
         #: with the future its writer awaits, and the task committing them.
         self._pending: list[tuple[AuditEntry, tuple[Any, ...], asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
-        #: A group commit's failure, raised by the next `record_write` and `settle`.
-        self._failure: Exception | None = None
+        #: A failed group commit's error, by the job whose writes it held: raised by
+        #: that job's next `record_write` and its `settle`, never another job's.
+        self._failures: dict[str, Exception] = {}
         #: Transactions committed (tests count them: a group commit is one).
         self.transactions = 0
 
@@ -628,14 +629,15 @@ class SQLiteStore:
         committed, which the journal still holds (the service records them when the
         run resumes).
         """
-        if self._failure is not None:
-            raise self._failure
         row = self._row(entry.account, number, read_at)
         if entry.job is None:
             await self._write(
                 functools.partial(self._record, entries=(entry,), rows=(row,)), quick=True
             )
             return
+        failure = self._failures.get(entry.job)
+        if failure is not None:
+            raise failure
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((entry, row, done))
         if self._flusher is None:
@@ -645,12 +647,12 @@ class SQLiteStore:
             # row out of the commit, which records a write the vendor already answered.
             await asyncio.shield(done)
 
-    async def settle(self) -> None:
-        """Wait until every write `record_write` took is committed; raise the commit
-        failure if one failed (once)."""
+    async def settle(self, job: str) -> None:
+        """Wait until every write `record_write` took is committed; raise the error of
+        a failed commit that held writes of ``job`` (once)."""
         while self._flusher is not None:
             await asyncio.shield(self._flusher)
-        failure, self._failure = self._failure, None
+        failure = self._failures.pop(job, None)
         if failure is not None:
             raise failure
 
@@ -664,8 +666,10 @@ class SQLiteStore:
                     await self._write(functools.partial(self._record, entries=entries, rows=rows))
                 except BaseException as exc:
                     if isinstance(exc, Exception):
-                        # Raised by the next record_write and by settle: the run stops.
-                        self._failure = exc
+                        # Raised by the run's next write and its settle: the run stops.
+                        for entry in entries:
+                            if entry.job is not None:
+                                self._failures[entry.job] = exc
                     for _, _, done in batch:
                         if done.done():
                             continue
