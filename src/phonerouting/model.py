@@ -339,6 +339,12 @@ class RawPayload(Mapping[str, Any]):
         # fields an adapter reads, quadratic for a whole object of a hostile size).
         return dict(zip(self._keys, map(_read, self._values), strict=True))
 
+    def json_object(self) -> dict[str, Any]:
+        """This level of the payload as a dict for a JSON encoder: its values as held
+        (arrays as lists or tuples, which an encoder writes alike; objects as
+        payloads). A store writes one per number it records: no per-key copy."""
+        return dict(zip(self._keys, self._values, strict=True))
+
     def items(self) -> ItemsView[str, Any]:
         """The payload's items (arrays as tuples)."""
         return self._dict().items()

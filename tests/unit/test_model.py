@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 from datetime import UTC, datetime
 
@@ -9,7 +10,8 @@ import attrs
 import pytest
 
 import phonerouting as pr
-from phonerouting.model import freeze_raw
+from phonerouting.model import decode_json, freeze_raw
+from phonerouting.store.base import number_from_fields, raw_json
 
 
 def test_unset_is_a_falsy_sentinel_with_a_clear_repr() -> None:
@@ -219,3 +221,24 @@ def test_error_hierarchy() -> None:
     ):
         assert issubclass(cls, pr.RoutingError)
         assert cls.__doc__
+
+
+def test_a_decoded_payload_is_written_back_as_the_json_it_was_read_from() -> None:
+    """A store writes each number's payload as JSON text (`raw_json`) straight from
+    the payloads `decode_json` built (arrays kept as the decoder's lists, objects as
+    payloads): the text decodes to exactly the body read, at every depth."""
+    body = {
+        "id": "phon_1",
+        "tags": ["a", {"deep": [1, 2.5, None, True, {"x": 'ü \\ " ☎'}]}],
+        "empty": {},
+        "nothing": [],
+        "count": 12345678901234567890,
+    }
+    payload = decode_json(json.dumps(body))
+    assert json.loads(raw_json(payload)) == body
+    top = payload.json_object()
+    assert list(top) == list(body)
+    assert top["tags"][1]["deep"][4] == {"x": 'ü \\ " ☎'}
+    # And back: the stored text decodes to the payload the number held.
+    fields = {"provider": "close", "id": "phon_1", "number": "+12025550142"}
+    assert number_from_fields(fields, raw_json(payload)).raw == payload

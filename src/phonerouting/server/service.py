@@ -229,37 +229,44 @@ class _Audited:
     ) -> PhoneNumber:
         fields = tuple(update.changes())
         before = self._seen.get(number_id)
-        entry = AuditEntry(
-            at=now(),
-            actor=self._actor,
-            action=self._action,
-            account=self._account,
-            outcome="written",
-            number=before.number if before else None,
-            number_id=number_id,
-            before=_routing_of(before, fields),
-            detail=self._notes.get(number_id),
-            job=self._job,
-        )
+
+        def entry(
+            outcome: str,
+            *,
+            number: str | None = before.number if before else None,
+            after: dict[str, Any] | None = None,
+            vendor_request_id: str | None = None,
+            detail: str | None = self._notes.get(number_id),
+        ) -> AuditEntry:
+            # Built once, with its outcome (a run makes one per number it writes).
+            return AuditEntry(
+                at=at,
+                actor=self._actor,
+                action=self._action,
+                account=self._account,
+                outcome=outcome,
+                number=number,
+                number_id=number_id,
+                before=_routing_of(before, fields),
+                after=after,
+                vendor_request_id=vendor_request_id,
+                detail=detail,
+                job=self._job,
+            )
+
+        at = now()
         try:
             result = await call
         except RoutingError as error:
             await self._service.store.append_audit(
-                [
-                    attrs.evolve(
-                        entry,
-                        outcome="failed",
-                        vendor_request_id=error.request_id,
-                        detail=_describe(error),
-                    )
-                ]
+                [entry("failed", vendor_request_id=error.request_id, detail=_describe(error))]
             )
             raise
         except BaseException:
             # Cancelled (shutdown) with the write in flight: it may have landed.
             await asyncio.shield(
                 self._service.store.append_audit(
-                    [attrs.evolve(entry, outcome="interrupted", detail="the service stopped")]
+                    [entry("interrupted", detail="the service stopped")]
                 )
             )
             raise
@@ -269,16 +276,16 @@ class _Audited:
         # the end of the run would be memory held for nothing.
         self._seen.pop(number_id, None)
         self._notes.pop(number_id, None)
-        self.read_at[number_id] = now()
+        read_at = self.read_at[number_id] = now()
         await self._service.store.record_write(
-            attrs.evolve(
-                entry,
+            entry(
+                "written",
                 number=after.number,
                 after=_routing_of(after, fields),
                 vendor_request_id=result.request_id,
             ),
             after,
-            self.read_at[number_id],
+            read_at,
         )
         return after
 

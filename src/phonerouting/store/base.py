@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from phonerouting.migration.journal import JournalStore
-from phonerouting.model import PhoneNumber, decode_json, freeze_raw
+from phonerouting.model import PhoneNumber, RawPayload, decode_json, freeze_raw
 
 __all__ = [
     "AccountHealth",
@@ -54,6 +54,8 @@ _TIMES = frozenset({"created_at", "updated_at"})
 
 def _json_ready(value: Any) -> Any:
     """What `json.dumps` cannot write itself in a payload, as `to_data` writes it."""
+    if type(value) is RawPayload:
+        return value.json_object()
     if isinstance(value, Mapping):
         return dict(value.items())
     if isinstance(value, datetime):

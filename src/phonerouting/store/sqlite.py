@@ -148,7 +148,7 @@ def _parse(value: str | None) -> datetime | None:
 def _instant(value: datetime) -> str:
     """``value`` as the numbers table keeps it: UTC, always with microseconds, so that
     two of them compare as text in the order of time (``read_at <= ?``)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _json(value: Any) -> str | None:
@@ -202,9 +202,11 @@ class SQLiteStore:
         self._lock = threading.Lock()
         self._commits = 0
         self._checkpoint: asyncio.Future[None] | None = None
-        #: A run's writes waiting for the next group commit (`record_write`), each
-        #: with the future its writer awaits, and the task committing them.
-        self._pending: list[tuple[AuditEntry, tuple[Any, ...], asyncio.Future[None]]] = []
+        #: A run's writes waiting for the next group commit (`record_write`), the
+        #: future of that commit (made only when a writer past the backlog waits for
+        #: it: not one per write), and the task committing them.
+        self._pending: list[tuple[AuditEntry, tuple[Any, ...]]] = []
+        self._pending_done: asyncio.Future[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
         #: A failed group commit's error, by the job whose writes it held: raised by
         #: that job's next `record_write` and its `settle`, never another job's.
@@ -638,11 +640,13 @@ class SQLiteStore:
         failure = self._failures.get(entry.job)
         if failure is not None:
             raise failure
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((entry, row, done))
+        self._pending.append((entry, row))
         if self._flusher is None:
             self._flusher = asyncio.ensure_future(self._flush())
         if len(self._pending) > _BACKLOG:
+            done = self._pending_done
+            if done is None:
+                done = self._pending_done = asyncio.get_running_loop().create_future()
             # Shielded: a writer cancelled (the service stopping) does not take its
             # row out of the commit, which records a write the vendor already answered.
             await asyncio.shield(done)
@@ -660,8 +664,9 @@ class SQLiteStore:
         try:
             while self._pending:
                 batch, self._pending = self._pending, []
-                entries = [entry for entry, _, _ in batch]
-                rows = [row for _, row, _ in batch]
+                done, self._pending_done = self._pending_done, None
+                entries = [entry for entry, _ in batch]
+                rows = [row for _, row in batch]
                 try:
                     await self._write(functools.partial(self._record, entries=entries, rows=rows))
                 except BaseException as exc:
@@ -670,9 +675,7 @@ class SQLiteStore:
                         for entry in entries:
                             if entry.job is not None:
                                 self._failures[entry.job] = exc
-                    for _, _, done in batch:
-                        if done.done():
-                            continue
+                    if done is not None and not done.done():
                         if isinstance(exc, Exception):
                             done.set_exception(exc)
                             done.exception()  # retrieved: raised by settle instead
@@ -681,9 +684,8 @@ class SQLiteStore:
                     if not isinstance(exc, Exception):
                         raise
                 else:
-                    for _, _, done in batch:
-                        if not done.done():
-                            done.set_result(None)
+                    if done is not None and not done.done():
+                        done.set_result(None)
                 # The writers just answered run on before the next commit, so that what
                 # they write next joins it instead of a commit of its own.
                 await _turn()
