@@ -177,6 +177,44 @@ async def test_progress_streams_as_server_sent_events(api: Api) -> None:
     assert finished.text.count("event: done") == 1
 
 
+async def test_a_run_in_progress_shows_its_live_count_to_a_late_reader(api: Api) -> None:
+    """A number left alone (changed since the plan) counts at once; a GET or a page's
+    event stream opened while the writes are under way sees that count, not the
+    store's copy of the progress (saved only every few seconds, for other
+    instances)."""
+    emu = api.demo.emulators["close"]
+    listing = [n async for n in api.service.clients["close"].list_numbers()]
+    chosen = [n for n in listing if n.label != "Live"][:3]
+    plan = await _plan(
+        api,
+        {
+            "selection": {"accounts": ["close"], "numbers": [n.number for n in chosen]},
+            "update": {"label": "Live"},
+        },
+    )
+    assert plan["summary"]["to_write"] == 3
+    await api.service.clients["close"].update_routing(
+        chosen[2].id, pr.RoutingUpdate(label="Someone else")
+    )
+    emu.faults.delay(3.0, count=2, method="PUT")
+    try:
+        await api.call("POST", f"/api/v1/changes/{plan['id']}/apply")
+        for _ in range(100):  # the held-back number's read is quick: well within 1 s
+            job = (await api.get(f"/api/v1/changes/{plan['id']}", who="viewer")).json()
+            if job["progress"].get("done"):
+                break
+            await asyncio.sleep(0.01)
+        assert (job["state"], job["progress"]) == ("applying", {"done": 1, "total": 3})
+        response = await api.get(f"/api/v1/changes/{plan['id']}/events", who="viewer")
+    finally:
+        emu.faults.clear()
+    first = response.text.split("\n\n")[0]
+    assert first == 'event: progress\ndata: {"state":"applying","done":1,"total":3}'
+    assert response.text.rstrip().endswith(
+        'event: done\ndata: {"state":"failed","done":3,"total":3}'
+    )
+
+
 async def test_rollback_restores_what_the_change_set_replaced(api: Api) -> None:
     before = {n.id: n.label async for n in _aiter(api, "close")}
     plan = await _plan(api, {"selection": {"accounts": ["close"]}, "update": {"label": "Tmp"}})

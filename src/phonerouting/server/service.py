@@ -814,9 +814,11 @@ class Service:
         action = f"{job.kind}.{'rollback' if rollback else 'apply'}"
         reports: list[dict[str, Any]] = []
         done_before = 0
-        total_all = sum(len(_plan(p).to_write) for p in job.parts)
+        # Each part's plan structured once (a 10,000-number plan takes tens of ms).
+        plans = [_plan(part) for part in job.parts]
+        total_all = sum(len(plan.to_write) for plan in plans)
         try:
-            for part in job.parts:
+            for part, plan in zip(job.parts, plans, strict=True):
                 account = str(part["account"])
                 client = _Audited(self, account, self.client(account), actor, action, job.id)
                 journal = self.store.journal(job.id, account)
@@ -840,7 +842,7 @@ class Service:
                     )
                 else:
                     report = await migration.apply(
-                        _plan(part),
+                        plan,
                         client,
                         journal=journal,
                         concurrency=self.config.concurrency,
