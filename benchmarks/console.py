@@ -50,18 +50,8 @@ from phonerouting.model import PhoneNumber
 from phonerouting.server import create_app
 from phonerouting.server.demo import demo_config
 from phonerouting.store import NumberQuery
+from phonerouting.testing.browser import CHROMIUM, CHROMIUM_ARGS
 from phonerouting.testing.seeding import e164_numbers
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def _ms(samples: list[float]) -> dict[str, float]:
@@ -128,9 +118,7 @@ def _measure(url: str, token: str, total: int, samples: int) -> dict[str, Any]:
         results["inventory_server_time"] = server
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         page = browser.new_page()
         page.goto(url + "signin")
         page.get_by_label("Token").fill(token)

@@ -37,19 +37,9 @@ from playwright import sync_api as playwright_api
 
 from phonerouting import testing
 from phonerouting.server import hash_token, new_token
+from phonerouting.testing.browser import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 AXE_DIR = ROOT / ".cache" / "console-axe"
 AXE = "axe-core@4"
 SCRIPT = Path(sys.executable).parent / "phonerouting"
@@ -191,7 +181,9 @@ def browser() -> Iterator[Any]:
 
     def start() -> tuple[Any, Any]:
         playwright = playwright_api.sync_playwright().start()
-        return playwright, playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        return playwright, playwright.chromium.launch(
+            executable_path=CHROMIUM, args=list(CHROMIUM_ARGS)
+        )
 
     playwright, chromium = in_browser(start)
     try:

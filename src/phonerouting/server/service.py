@@ -60,6 +60,17 @@ _READ_PAGE = 5_000
 #: Seconds a lease (an account's refresh, a job's run) lasts unless renewed; its holder
 #: renews it every third of that, so an instance that died frees it within this time.
 _LEASE = 30.0
+
+#: What a resumed run's audit entries recorded from the journal say: a write the
+#: journal holds as done whose entry the stop cut off, and one in flight at the stop.
+_LANDED = (
+    "the service stopped before this write's audit entry was committed; recorded from "
+    "the journal, which holds it as written, when the run resumed"
+)
+_IN_FLIGHT = (
+    "the service stopped with this write in flight (it may have landed); recorded from "
+    "the journal when the run resumed"
+)
 #: How often an instance looks for runs no instance holds (their instance died).
 _ADOPT_EVERY = 60.0
 _NO_ACCOUNT = "Check the account's name: GET /api/v1/accounts lists those this token sees."
@@ -794,14 +805,7 @@ class Service:
                 number_id=step.target_id,
                 before=_plain(step.desired if rollback else step.prior),
                 after=_plain(step.prior if rollback else step.desired),
-                detail=(
-                    "the service stopped before this write's audit entry was committed; "
-                    "recorded from the journal, which holds it as written, when the run "
-                    "resumed"
-                    if step.state == landed
-                    else "the service stopped with this write in flight (it may have "
-                    "landed); recorded from the journal when the run resumed"
-                ),
+                detail=_LANDED if step.state == landed else _IN_FLIGHT,
                 job=job.id,
             )
             for step in steps
