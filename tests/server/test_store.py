@@ -449,8 +449,8 @@ async def test_run_writes_that_cannot_be_committed_fail_the_run_leaving_nothing(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A run's writes whose commit fails: the failure reaches the run (from
-    `record_write` itself, or from `settle` for a group commit), the next write
-    raises it too, and neither the audit nor the inventory holds any of them."""
+    `record_write` itself, or from `settle` for a group commit), once, and neither
+    the audit nor the inventory holds any of them."""
     await store.replace_inventory("a", [_line(i, "Line") for i in range(3)], NOW)
 
     _fail_inventory_writes(monkeypatch)

@@ -71,6 +71,7 @@ _IN_FLIGHT = (
     "the service stopped with this write in flight (it may have landed); recorded from "
     "the journal when the run resumed"
 )
+
 #: How often an instance looks for runs no instance holds (their instance died).
 _ADOPT_EVERY = 60.0
 _NO_ACCOUNT = "Check the account's name: GET /api/v1/accounts lists those this token sees."

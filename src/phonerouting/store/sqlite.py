@@ -669,20 +669,17 @@ class SQLiteStore:
                 rows = [row for _, row in batch]
                 try:
                     await self._write(functools.partial(self._record, entries=entries, rows=rows))
-                except BaseException as exc:
-                    if isinstance(exc, Exception):
-                        # Raised by the run's next write and its settle: the run stops.
-                        for entry in entries:
-                            if entry.job is not None:
-                                self._failures[entry.job] = exc
+                except Exception as exc:
+                    # Raised by each run's next write and its settle: the runs stop.
+                    for job in {entry.job for entry in entries if entry.job is not None}:
+                        self._failures[job] = exc
                     if done is not None and not done.done():
-                        if isinstance(exc, Exception):
-                            done.set_exception(exc)
-                            done.exception()  # retrieved: raised by settle instead
-                        else:  # cancelled: the loop is ending
-                            done.cancel()
-                    if not isinstance(exc, Exception):
-                        raise
+                        done.set_exception(exc)
+                        done.exception()  # retrieved: raised by settle instead
+                except BaseException:
+                    if done is not None and not done.done():
+                        done.cancel()  # cancelled: the loop is ending
+                    raise
                 else:
                     if done is not None and not done.done():
                         done.set_result(None)
