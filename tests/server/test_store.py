@@ -323,23 +323,103 @@ async def test_the_search_index_follows_every_write(store: SQLiteStore) -> None:
     await store.replace_inventory("a", [_line(3, "Desk three")], later)
     assert await _search(store, label="desk") == ["a/phon_003"]
     assert await _search(store, label="wareh") == []
+    # A refresh that finds a number's label changed moves it in the index; one that
+    # finds it unchanged leaves it found.
+    latest = NOW + timedelta(seconds=10)
+    await store.replace_inventory("a", [_line(3, "Stockroom"), _line(4, "Desk four")], latest)
+    assert await _search(store, label="desk") == ["a/phon_004"]
+    assert await _search(store, label="stockr") == ["a/phon_003"]
+    await store.replace_inventory("a", [_line(3, "Stockroom")], latest + timedelta(seconds=1))
+    assert await _search(store, label="stockr") == ["a/phon_003"]
+    assert await _search(store, label="desk") == []
 
 
-async def test_a_schema_1_store_gets_its_search_index_on_open(tmp_path: Path) -> None:
+#: The inventory's tables as schema 1 and schema 2 files hold them (schema 2 added the
+#: search index; schema 3 made the inventory a rowid table the index shares).
+_OLD_INVENTORY = {
+    1: """CREATE TABLE numbers (
+        e164 TEXT NOT NULL, account TEXT NOT NULL, id TEXT NOT NULL,
+        provider TEXT NOT NULL, label TEXT, data TEXT NOT NULL, raw TEXT NOT NULL,
+        read_at TEXT NOT NULL, PRIMARY KEY (e164, account, id)) WITHOUT ROWID;
+        CREATE UNIQUE INDEX numbers_by_id ON numbers (account, id);""",
+}
+_OLD_INVENTORY[2] = (
+    _OLD_INVENTORY[1]
+    + """CREATE TABLE number_keys (rid INTEGER PRIMARY KEY, account TEXT NOT NULL,
+        id TEXT NOT NULL, UNIQUE (account, id));
+    CREATE VIRTUAL TABLE number_search USING fts5(label, e164, tokenize='trigram');"""
+)
+
+
+@pytest.mark.parametrize("version", [1, 2])
+async def test_an_older_store_is_upgraded_on_open_with_every_number_kept(
+    tmp_path: Path, version: int
+) -> None:
     path = tmp_path / "old.sqlite"
     store = SQLiteStore(path)
-    await store.replace_inventory("a", [_line(1, "Front Desk"), _line(2, "Lobby")], NOW)
+    lines = [_line(2, "Lobby"), _line(1, "Front Desk"), _line(3, None)]
+    await store.replace_inventory("a", lines, NOW)
+    await store.replace_inventory("b", [_line(1, "Desk B")], NOW)
     await store.close()
-    with sqlite3.connect(path) as db:  # as schema 1 left it: no index tables
-        db.execute("DROP TABLE number_search")
-        db.execute("DROP TABLE number_keys")
-        db.execute("UPDATE meta SET value='1' WHERE key='schema'")
+    with sqlite3.connect(path) as db:  # the same rows, as the older version kept them
+        rows = db.execute(
+            "SELECT e164, account, id, provider, label, data, raw, read_at FROM numbers"
+        ).fetchall()
+        db.executescript("DROP TABLE numbers; DROP TABLE number_search; " + _OLD_INVENTORY[version])
+        db.executemany("INSERT INTO numbers VALUES (?,?,?,?,?,?,?,?)", rows)
+        if version == 2:
+            db.execute("INSERT INTO number_keys (account, id) SELECT account, id FROM numbers")
+            db.execute(
+                "INSERT INTO number_search (rowid, label, e164) SELECT k.rid, n.label, n.e164 "
+                "FROM numbers n JOIN number_keys k ON k.account = n.account AND k.id = n.id"
+            )
+        db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(version),))
     reopened = SQLiteStore(path)
-    assert await _search(reopened, label="desk") == ["a/phon_001"]
+    assert await _search(reopened, label="desk") == ["a/phon_001", "b/phon_001"]
     assert await _search(reopened, label="lobby") == ["a/phon_002"]
+    assert await _search(reopened, digits="5550003") == ["a/phon_003"]
+    got = await reopened.get_number("a", "phon_001")
+    assert got is not None
+    assert (got.number, got.read_at) == (lines[1], NOW)
+    page = await reopened.query_numbers(NumberQuery(("a", "b")), None, 10)
+    assert [(s.account, s.number.id) for s in page] == [
+        ("a", "phon_001"),
+        ("b", "phon_001"),
+        ("a", "phon_002"),
+        ("a", "phon_003"),
+    ]
+    # Written to after the upgrade, as any store.
+    entry = AuditEntry(at=NOW, actor="ops", action="update", account="a", outcome="written")
+    await reopened.record_write(entry, _line(2, "Warehouse"), NOW)
+    assert await _search(reopened, label="wareh") == ["a/phon_002"]
+    assert await _search(reopened, label="lobby") == []
     await reopened.close()
     with sqlite3.connect(path) as db:
+        assert db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == ("3",)
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert "number_keys" not in tables
+        assert "numbers_before_3" not in tables
+        assert db.execute("SELECT count(*) FROM number_search").fetchone() == (4,)
+
+
+async def test_an_upgrade_that_fails_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    store = SQLiteStore(path)
+    await store.replace_inventory("a", [_line(1, "Front Desk")], NOW)
+    await store.close()
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT e164, account, id, label, data, raw FROM numbers").fetchall()
+        db.execute("UPDATE meta SET value='2' WHERE key='schema'")
+        # A table in the way of the upgrade's first step: it fails there.
+        db.execute("CREATE TABLE numbers_before_3 (x)")
+    with pytest.raises(pr.ConfigurationError, match="cannot open the store") as failed:
+        await SQLiteStore(path).open()
+    assert "numbers_before_3" in str(failed.value)
+    with sqlite3.connect(path) as db:
         assert db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == ("2",)
+        kept = db.execute("SELECT e164, account, id, label, data, raw FROM numbers").fetchall()
+        assert kept == rows
+        assert db.execute("SELECT count(*) FROM number_search").fetchone() == (1,)
 
 
 def _run_entry(i: int, job: str | None = "chg_1") -> AuditEntry:

@@ -57,56 +57,69 @@ _CHECKPOINT_EVERY = 200
 #: a bound on the rows held in memory when the disk is slower than the vendor.
 _BACKLOG = 256
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _columns(count: int, of: str = "value") -> str:
     return ", ".join(f"json_extract({of}, '$[{i}]')" for i in range(count))
 
 
+# The inventory's row of `SQLiteStore._row` ``(?1, ..., ?8)``, written over the row of
+# the same (account, id) in place (its rowid, which the search index's row shares,
+# kept): unless that row was read later (a single edit committed while a run's write
+# waited for its group commit): the older copy never replaces the newer.
+_UPSERT = (
+    " ON CONFLICT (account, id) DO UPDATE SET e164 = excluded.e164, "
+    "provider = excluded.provider, label = excluded.label, data = excluded.data, "
+    "raw = excluded.raw, read_at = excluded.read_at WHERE excluded.read_at >= numbers.read_at"
+)
+_NUMBERS = "INSERT INTO numbers (e164, account, id, provider, label, data, raw, read_at) "
+# Each numbers row's search row made what the row holds now (which may be a newer copy
+# than the one just written), unless it holds that already (a write of any field but
+# the label): an FTS5 replace deletes and re-adds every trigram.
+_SEARCH = (
+    "INSERT OR REPLACE INTO number_search (rowid, label, e164) SELECT n.rid, n.label, n.e164 "
+    "FROM {rows} WHERE {only}NOT EXISTS (SELECT 1 FROM number_search s WHERE s.rowid = n.rid "
+    "AND s.label IS n.label AND s.e164 = n.e164)"
+)
+
 # A group commit's statements (`SQLiteStore._record_batch`): each reads its rows, in
 # order, from one JSON array of `audit_row` or `SQLiteStore._row` tuples.
 _AUDIT_FROM_JSON = (
     f"INSERT INTO audit ({AUDIT_COLUMNS}) SELECT {_columns(12)} FROM json_each(?) ORDER BY key"
 )
-_NUMBERS_FROM_JSON = (
-    f"INSERT OR REPLACE INTO numbers SELECT {_columns(8)} FROM json_each(?1) j "
-    "WHERE NOT EXISTS (SELECT 1 FROM numbers n WHERE "
-    "n.account = json_extract(j.value, '$[1]') AND n.id = json_extract(j.value, '$[2]') "
-    "AND n.read_at > json_extract(j.value, '$[7]'))"
-)
-_KEYS_FROM_JSON = (
-    "INSERT OR IGNORE INTO number_keys (account, id) "
-    "SELECT json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?)"
-)
-# As `SQLiteStore._put`'s: the search row made the inventory's, unless it holds it.
-_SEARCH_FROM_JSON = (
-    "INSERT OR REPLACE INTO number_search (rowid, label, e164) "
-    "SELECT k.rid, n.label, n.e164 FROM (SELECT json_extract(value, '$[1]') AS account, "
-    "json_extract(value, '$[2]') AS id FROM json_each(?)) j "
-    "JOIN number_keys k ON k.account = j.account AND k.id = j.id "
-    "JOIN numbers n ON n.account = k.account AND n.id = k.id "
-    "WHERE NOT EXISTS (SELECT 1 FROM number_search s WHERE s.rowid = k.rid "
-    "AND s.label IS n.label AND s.e164 = n.e164)"
+# (WHERE true: an upsert's SELECT needs a WHERE, or SQLite reads ON as a join's.)
+_NUMBERS_FROM_JSON = _NUMBERS + f"SELECT {_columns(8)} FROM json_each(?) WHERE true" + _UPSERT
+_SEARCH_FROM_JSON = _SEARCH.format(
+    only="",
+    rows="json_each(?) j JOIN numbers n ON n.account = json_extract(j.value, '$[1]') "
+    "AND n.id = json_extract(j.value, '$[2]')",
 )
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS numbers (
+#: The inventory (schema 3): a rowid table, its rows (a vendor payload each, often
+#: kilobytes) rewritten in place, and the search index of labels and numbers, whose
+#: rows share the inventory's rowids. Trigrams: a substring of three characters or
+#: more is found without reading every row. (Schema 2 kept the numbers in a WITHOUT
+#: ROWID table, where rows past a kilobyte overflow their page, with a separate table
+#: of search rowids: a run's writes cost twice the CPU.)
+_INVENTORY = (
+    """CREATE TABLE IF NOT EXISTS numbers (
+    rid INTEGER PRIMARY KEY,
     e164 TEXT NOT NULL, account TEXT NOT NULL, id TEXT NOT NULL,
     provider TEXT NOT NULL, label TEXT, data TEXT NOT NULL, raw TEXT NOT NULL,
     read_at TEXT NOT NULL,
-    PRIMARY KEY (e164, account, id)
-) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS numbers_by_id ON numbers (account, id);
--- The search index of labels and numbers (schema 2): trigrams, so a substring of three
--- characters or more is found without reading every row. number_keys gives each
--- (account, id) the integer rowid an FTS5 table needs; the store keeps both in step
--- with numbers in the same transactions.
-CREATE TABLE IF NOT EXISTS number_keys (
-    rid INTEGER PRIMARY KEY, account TEXT NOT NULL, id TEXT NOT NULL, UNIQUE (account, id)
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS number_search USING fts5(label, e164, tokenize='trigram');
+    UNIQUE (account, id)
+)""",
+    "CREATE INDEX IF NOT EXISTS numbers_in_order ON numbers (e164, account, id)",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS number_search "
+    "USING fts5(label, e164, tokenize='trigram', columnsize=0)",
+)
+
+_META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+
+_SCHEMA = (
+    ";\n".join(_INVENTORY)
+    + """;
 CREATE TABLE IF NOT EXISTS health (
     account TEXT PRIMARY KEY, last_success_at TEXT, last_error_at TEXT, last_error TEXT
 );
@@ -135,6 +148,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     expires_at TEXT NOT NULL, data TEXT NOT NULL
 );
 """
+)
 
 
 def _time(value: datetime | None) -> str | None:
@@ -224,30 +238,51 @@ class SQLiteStore:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA busy_timeout=5000")
             db.execute("PRAGMA wal_autocheckpoint=0")
-            db.executescript(_SCHEMA)
+            db.execute(_META)
             row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-            if row is None:
-                db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            elif int(row[0]) < SCHEMA_VERSION:
-                # Schema 1 had no search index: built from the numbers it holds.
-                db.execute("BEGIN IMMEDIATE")
-                for account in [r[0] for r in db.execute("SELECT DISTINCT account FROM numbers")]:
-                    self._reindex(db, account)
-                db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
-                db.execute("COMMIT")
-            elif int(row[0]) > SCHEMA_VERSION:
+            if row is not None and int(row[0]) > SCHEMA_VERSION:
                 db.close()
                 raise ConfigurationError(
                     f"the store {str(self.path)!r} was written by a newer phonerouting "
                     f"(schema {row[0]}, this one knows {SCHEMA_VERSION})",
                     hint="Upgrade phonerouting, or give --store another file.",
                 )
+            if row is not None and int(row[0]) < SCHEMA_VERSION:
+                self._upgrade(db)
+            db.executescript(_SCHEMA)
+            if row is None:
+                db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         except (sqlite3.Error, OSError) as exc:
             raise ConfigurationError(
                 f"cannot open the store {str(self.path)!r}: {exc}",
                 hint="Give --store a writable file path (a SQLite file is created there).",
             ) from None
         return db
+
+    @staticmethod
+    def _upgrade(db: sqlite3.Connection) -> None:
+        """A schema 1 or 2 file's inventory copied into schema 3's tables, its search
+        index built (schema 1 had none), in one transaction: a failure leaves the file
+        as it was."""
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("ALTER TABLE numbers RENAME TO numbers_before_3")
+            db.execute("DROP INDEX IF EXISTS numbers_by_id")
+            db.execute("DROP TABLE IF EXISTS number_keys")
+            db.execute("DROP TABLE IF EXISTS number_search")
+            for statement in _INVENTORY:
+                db.execute(statement)
+            db.execute(
+                _NUMBERS + "SELECT e164, account, id, provider, label, data, raw, read_at "
+                "FROM numbers_before_3 ORDER BY e164, account, id"
+            )
+            db.execute("DROP TABLE numbers_before_3")
+            db.execute(_SEARCH.format(rows="numbers n", only=""))
+            db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     def schema_version(self) -> int:
         """The file's schema version; 0 when there is no file (or no schema) yet."""
@@ -362,70 +397,33 @@ class SQLiteStore:
         """The account now holds exactly ``numbers`` (one transaction)."""
         rows = [self._row(account, n, read_at) for n in numbers]
         listed = _instant(read_at)
+        ids = json.dumps([n.id for n in numbers], ensure_ascii=False)
 
         def work(db: sqlite3.Connection) -> None:
-            # A row recorded after the listing began (a write that landed while the
-            # listing ran) is newer than what the listing read: it stays as it is.
-            db.execute("DELETE FROM numbers WHERE account=? AND read_at <= ?", (account, listed))
-            db.executemany("INSERT OR IGNORE INTO numbers VALUES (?,?,?,?,?,?,?,?)", rows)
-            self._reindex(db, account)
+            # Each number listed written over its row (in place, its search row
+            # rewritten only if its label or number changed), unless that row was
+            # recorded after the listing began (a write that landed while the listing
+            # ran: newer than what the listing read). Then the rows of numbers the
+            # listing does not hold go, unless recorded after it began too.
+            db.executemany(_NUMBERS + "VALUES (?,?,?,?,?,?,?,?)" + _UPSERT, rows).close()
+            gone = (
+                "FROM numbers WHERE account = ? AND read_at <= ? "
+                "AND id NOT IN (SELECT value FROM json_each(?))"
+            )
+            params = (account, listed, ids)
+            db.execute(f"DELETE FROM number_search WHERE rowid IN (SELECT rid {gone})", params)
+            db.execute(f"DELETE {gone}", params)
+            db.execute(_SEARCH.format(rows="numbers n", only="n.account = ? AND "), (account,))
 
         await self._write(work)
 
     @staticmethod
-    def _reindex(db: sqlite3.Connection, account: str) -> None:
-        """The search index of ``account`` rebuilt from its numbers (after a refresh)."""
-        db.execute(
-            "DELETE FROM number_search WHERE rowid IN "
-            "(SELECT rid FROM number_keys WHERE account=?)",
-            (account,),
-        )
-        db.execute(
-            "DELETE FROM number_keys WHERE account=? AND id NOT IN "
-            "(SELECT id FROM numbers WHERE account=?)",
-            (account, account),
-        )
-        db.execute(
-            "INSERT OR IGNORE INTO number_keys (account, id) "
-            "SELECT account, id FROM numbers WHERE account=?",
-            (account,),
-        )
-        db.execute(
-            "INSERT INTO number_search (rowid, label, e164) SELECT k.rid, n.label, n.e164 "
-            "FROM numbers n JOIN number_keys k ON k.account = n.account AND k.id = n.id "
-            "WHERE n.account=?",
-            (account,),
-        )
-
-    @staticmethod
     def _put(db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
         """Record ``rows`` (`_row`) in the inventory and the search index, in order: a
-        statement each for all of them (executemany), not three per number."""
-        # REPLACE deletes whichever row holds its key or its (account, id); unless that
-        # row was read later (a single edit committed while this run's write waited
-        # for its group commit): the older copy never replaces the newer.
+        statement each for all of them (executemany), not two per number."""
+        db.executemany(_NUMBERS + "VALUES (?,?,?,?,?,?,?,?)" + _UPSERT, rows).close()
         db.executemany(
-            "INSERT OR REPLACE INTO numbers SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 "
-            "WHERE NOT EXISTS (SELECT 1 FROM numbers n WHERE n.account = ?2 AND n.id = ?3 "
-            "AND n.read_at > ?8)",
-            rows,
-        ).close()
-        # Its search rowid, given once and kept (IGNORE: an existing key is not
-        # rewritten, which an upsert would do on every write).
-        db.executemany(
-            "INSERT OR IGNORE INTO number_keys (account, id) VALUES (?, ?)",
-            [(row[1], row[2]) for row in rows],
-        ).close()
-        # Its search row made the inventory's (which may be a newer copy than the row's),
-        # unless it already holds that label and number (a write of any other field): an
-        # FTS5 replace deletes and re-adds every trigram.
-        db.executemany(
-            "INSERT OR REPLACE INTO number_search (rowid, label, e164) "
-            "SELECT k.rid, n.label, n.e164 FROM number_keys k "
-            "JOIN numbers n ON n.account = k.account AND n.id = k.id "
-            "WHERE k.account = ?1 AND k.id = ?2 "
-            "AND NOT EXISTS (SELECT 1 FROM number_search s WHERE s.rowid = k.rid "
-            "AND s.label IS n.label AND s.e164 = n.e164)",
+            _SEARCH.format(rows="numbers n", only="n.account = ? AND n.id = ? AND "),
             [(row[1], row[2]) for row in rows],
         ).close()
 
@@ -514,15 +512,16 @@ class SQLiteStore:
             if found <= driven_max:
                 # Few matches: read those (the join order forced), then sort them.
                 sql = (
-                    columns + "number_search s CROSS JOIN number_keys k CROSS JOIN numbers n "
-                    "WHERE s.number_search MATCH ? AND k.rid = s.rowid "
-                    "AND n.account = k.account AND n.id = k.id AND " + " AND ".join(where) + order
+                    columns + "number_search s CROSS JOIN numbers n "
+                    "WHERE s.number_search MATCH ? AND n.rid = s.rowid AND "
+                    + " AND ".join(where)
+                    + order
                 )
                 return db.execute(sql, [match, *params, limit]).fetchall()
-            # Many: the inventory in order, each number looked up in the matches.
+            # Many: the inventory in order, each number looked up in the matches (unary
+            # +: the matches' rowids a set to test, not a list to read and then sort).
             sql = (
-                columns + "numbers n WHERE (SELECT k.rid FROM number_keys k WHERE "
-                "k.account = n.account AND k.id = n.id) IN (SELECT rowid FROM number_search "
+                columns + "numbers n WHERE +n.rid IN (SELECT rowid FROM number_search "
                 "WHERE number_search MATCH ?) AND " + " AND ".join(where) + order
             )
             return db.execute(sql, [match, *params, limit]).fetchall()
@@ -613,7 +612,6 @@ class SQLiteStore:
             return False
         db.execute(_AUDIT_FROM_JSON, (audit,)).close()
         db.execute(_NUMBERS_FROM_JSON, (numbers,)).close()
-        db.execute(_KEYS_FROM_JSON, (numbers,)).close()
         db.execute(_SEARCH_FROM_JSON, (numbers,)).close()
         return True
 
