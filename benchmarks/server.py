@@ -3,6 +3,7 @@
     python benchmarks/server.py            # 100,000 numbers across the accounts
     python benchmarks/server.py --quick    # tiny sizes: proves the script works
     python benchmarks/server.py --total 10000 --change-set 1000
+    python benchmarks/server.py --store postgresql://...   # an empty database as the store
 
 Everything runs in one process over in-process emulators (httpx's ASGI transport to
 the service, the emulators' async transport behind it), so the numbers are the
@@ -61,13 +62,15 @@ async def _timed(call: Callable[[], Awaitable[Any]]) -> float:
     return time.perf_counter() - start
 
 
-async def run(total: int, change_set: int, samples: int, rounds: int = 3) -> dict[str, Any]:
+async def run(
+    total: int, change_set: int, samples: int, rounds: int = 3, store: str | None = None
+) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="phonerouting-bench-"))
     # Every registered provider with an emulator is an account of the demo.
     per_account = max(1, total // len([p for p in providers() if p in EMULATORS]))
     started = time.perf_counter()
     demo = demo_config(
-        folder / "store.sqlite",
+        store or folder / "store.sqlite",
         numbers=per_account,
         populate=0.5,
         wait_for_inventory=True,
@@ -369,12 +372,24 @@ def main() -> int:
     parser.add_argument(
         "--rounds", type=int, default=3, help="rounds of the PATCH and change set comparisons"
     )
+    parser.add_argument(
+        "--store",
+        help="the service's store: an empty PostgreSQL database's URL (default: a new SQLite file)",
+    )
     args = parser.parse_args()
     if args.quick:
-        results = asyncio.run(run(total=400, change_set=50, samples=20, rounds=args.rounds))
+        results = asyncio.run(
+            run(total=400, change_set=50, samples=20, rounds=args.rounds, store=args.store)
+        )
     else:
         results = asyncio.run(
-            run(total=args.total, change_set=args.change_set, samples=200, rounds=args.rounds)
+            run(
+                total=args.total,
+                change_set=args.change_set,
+                samples=200,
+                rounds=args.rounds,
+                store=args.store,
+            )
         )
     print(json.dumps(results, indent=2))
     print()

@@ -27,7 +27,6 @@ from phonerouting.store import (
     Store,
     store_at,
 )
-from phonerouting.store import sqlite as sqlite_store
 from tests.server.conftest import run_sql
 
 pytestmark = pytest.mark.timeout(180)
@@ -437,66 +436,66 @@ def _run_entry(i: int, job: str | None = "chg_1") -> AuditEntry:
 
 
 async def test_a_runs_writes_are_group_committed_and_durable_once_settled(
-    tmp_path: Path,
+    store: SQLiteStore | PostgresStore, where: str
 ) -> None:
     """A change set's workers write at once: they go on without waiting for the
     commit, one transaction holds them all, and once `settle` returns each row is
-    committed (seen by another connection to the file)."""
-    path = tmp_path / "store.sqlite"
-    store = SQLiteStore(path)
-    await store.open()
+    committed (seen through another connection); of a number written twice, the
+    later write is what the inventory holds."""
     await store.replace_inventory("a", [_line(i, "Line") for i in range(16)], NOW)
-    before = store.transactions
 
     async def worker(i: int) -> None:
         await store.record_write(_run_entry(i), _line(i, f"Run {i}"), NOW)
 
-    await asyncio.gather(*(worker(i) for i in range(16)))
+    await asyncio.gather(
+        store.record_write(_run_entry(3), _line(3, "Earlier"), NOW),
+        *(worker(i) for i in range(16)),
+    )
+    assert store._group.commits == 0  # queued, not yet committed
     await store.settle("chg_1")
-    assert store.transactions - before == 1
-    other = sqlite3.connect(path)
+    assert store._group.commits == 1
+    other = store_at(where)
+    await other.open()
     try:
-        seen = {
-            row[0]: (row[1], row[2])
-            for row in other.execute(
-                "SELECT n.id, (SELECT count(*) FROM audit a WHERE a.number_id = n.id), n.label "
-                "FROM numbers n"
-            )
-        }
+        audit = await other.query_audit(AuditQuery(("a",)), None, 50)
+        stored = await other.query_numbers(NumberQuery(("a",)), None, 50)
     finally:
-        other.close()
-    assert seen == {f"phon_{i:03d}": (1, f"Run {i}") for i in range(16)}
-    assert await _search(store, label="run 1") == [
-        f"a/phon_{i:03d}" for i in (1, 10, 11, 12, 13, 14, 15)
+        await other.close()
+    assert [e.number_id for e in audit] == ["phon_003"] + [f"phon_{i:03d}" for i in range(16)]
+    assert [(s.number.id, s.number.label) for s in stored] == [
+        (f"phon_{i:03d}", f"Run {i}") for i in range(16)
     ]
-    # A single edit (no job) commits on its own, inline, before it returns.
+    assert await _labels(store, "run 1") == [f"phon_{i:03d}" for i in (1, 10, 11, 12, 13, 14, 15)]
+    # A single edit (no job) commits on its own, before it returns.
     await store.record_write(_run_entry(20, job=None), _line(20, "Edit"), NOW)
-    assert store.transactions - before == 2
-    await store.close()
+    assert store._group.commits == 1
+    assert (await store.get_number("a", "phon_020")) is not None
+
+
+async def _labels(store: Store, label: str) -> list[str]:
+    found = await store.query_numbers(NumberQuery(("a",), label=label), None, 50)
+    return [s.number.id for s in found]
 
 
 async def test_a_run_writing_faster_than_its_commits_waits_past_the_backlog(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: SQLiteStore | PostgresStore, where: str
 ) -> None:
     """At most the backlog's writes wait uncommitted: a writer past it is answered
     only once its own row is committed."""
-    monkeypatch.setattr(sqlite_store, "_BACKLOG", 3)
-    path = tmp_path / "store.sqlite"
-    store = SQLiteStore(path)
-    await store.open()
+    store._group.backlog = 3
+    other = store_at(where)
+    await other.open()
     committed: dict[int, int] = {}
 
     async def worker(i: int) -> None:
         await store.record_write(_run_entry(i), _line(i, f"Run {i}"), NOW)
-        other = sqlite3.connect(path)
-        try:
-            committed[i] = other.execute(
-                "SELECT count(*) FROM audit WHERE number_id=?", (f"phon_{i:03d}",)
-            ).fetchone()[0]
-        finally:
-            other.close()
+        query = AuditQuery(("a",), number=f"+1202555{i:04d}")
+        committed[i] = len(await other.query_audit(query, None, 10))
 
-    await asyncio.gather(*(worker(i) for i in range(6)))
+    try:
+        await asyncio.gather(*(worker(i) for i in range(6)))
+    finally:
+        await other.close()
     # The first three returned with their rows queued; the fourth, fifth and sixth
     # each waited for the commit that holds it.
     assert {i: committed[i] for i in (3, 4, 5)} == {3: 1, 4: 1, 5: 1}
@@ -504,12 +503,10 @@ async def test_a_run_writing_faster_than_its_commits_waits_past_the_backlog(
     assert [e.number_id for e in await store.query_audit(AuditQuery(("a",)), None, 10)] == [
         f"phon_{i:03d}" for i in range(6)
     ]
-    await store.close()
 
 
-async def test_a_store_closed_with_run_writes_queued_commits_them(tmp_path: Path) -> None:
-    path = tmp_path / "store.sqlite"
-    store = SQLiteStore(path)
+async def test_a_store_closed_with_run_writes_queued_commits_them(where: str) -> None:
+    store = store_at(where)
     await store.open()
     writes = [
         asyncio.ensure_future(store.record_write(_run_entry(i), _line(i, f"Run {i}"), NOW))
@@ -518,7 +515,7 @@ async def test_a_store_closed_with_run_writes_queued_commits_them(tmp_path: Path
     await asyncio.sleep(0)  # queued, the commit not yet run
     await store.close()
     await asyncio.gather(*writes)
-    again = SQLiteStore(path)
+    again = store_at(where)
     await again.open()
     entries = await again.query_audit(AuditQuery(("a",)), None, 10)
     assert [e.number_id for e in entries] == [f"phon_{i:03d}" for i in range(5)]
@@ -557,13 +554,11 @@ async def test_run_writes_that_cannot_be_committed_fail_the_run_leaving_nothing(
 
 
 async def test_a_group_commit_failure_stops_the_runs_next_write(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: SQLiteStore | PostgresStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = SQLiteStore(tmp_path / "store.sqlite")
-    await store.open()
     _fail_inventory_writes(monkeypatch)
     await store.record_write(_run_entry(0), _line(0, "Run"), NOW)  # queued
-    while store._flusher is not None:  # the group commit, failing
+    while store._group.flushing:  # the group commit, failing
         await asyncio.sleep(0.01)
     with pytest.raises(OSError, match="disk full"):
         await store.record_write(_run_entry(1), _line(1, "Run"), NOW)
@@ -578,7 +573,6 @@ async def test_a_group_commit_failure_stops_the_runs_next_write(
     await store.settle("chg_1")  # raised once
     entries = await store.query_audit(AuditQuery(("a",)), None, 10)
     assert [(e.number_id, e.job) for e in entries] == [("phon_002", None), ("phon_003", "chg_2")]
-    await store.close()
 
 
 async def test_a_write_of_another_field_keeps_the_number_found_by_its_label(

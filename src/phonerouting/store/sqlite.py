@@ -14,14 +14,14 @@ import json
 import sqlite3
 import threading
 import time
-import types
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from phonerouting.errors import ConfigurationError
 from phonerouting.model import PhoneNumber
+from phonerouting.store._group import GroupCommit
 from phonerouting.store._sql import (
     AUDIT_COLUMNS,
     JOB_COLUMNS,
@@ -53,10 +53,6 @@ _T = TypeVar("_T")
 
 #: Commits between two checkpoints of the WAL (SQLite's own default: 1000 pages).
 _CHECKPOINT_EVERY = 200
-#: A run's writes that may wait for their commit before `record_write` waits too:
-#: a bound on the rows held in memory when the disk is slower than the vendor.
-_BACKLOG = 256
-
 SCHEMA_VERSION = 3
 
 
@@ -192,13 +188,6 @@ def _match(query: NumberQuery) -> str | None:
     return " OR ".join(terms) or None
 
 
-@types.coroutine
-def _turn() -> Generator[None, None, None]:
-    """One turn of the event loop, as ``asyncio.sleep(0)`` takes (without asking a
-    patched ``asyncio.sleep``, which tests use as a clock)."""
-    yield
-
-
 def _placeholders(values: Sequence[object]) -> str:
     return ",".join("?" * len(values))
 
@@ -216,15 +205,8 @@ class SQLiteStore:
         self._lock = threading.Lock()
         self._commits = 0
         self._checkpoint: asyncio.Future[None] | None = None
-        #: A run's writes waiting for the next group commit (`record_write`), the
-        #: future of that commit (made only when a writer past the backlog waits for
-        #: it: not one per write), and the task committing them.
-        self._pending: list[tuple[AuditEntry, tuple[Any, ...]]] = []
-        self._pending_done: asyncio.Future[None] | None = None
-        self._flusher: asyncio.Task[None] | None = None
-        #: A failed group commit's error, by the job whose writes it held: raised by
-        #: that job's next `record_write` and its `settle`, never another job's.
-        self._failures: dict[str, Exception] = {}
+        #: A run's writes, committed together in the worker thread (`record_write`).
+        self._group = GroupCommit(self._commit_batch)
         #: Transactions committed (tests count them: a group commit is one).
         self.transactions = 0
 
@@ -362,9 +344,7 @@ class SQLiteStore:
         def close(db: sqlite3.Connection) -> None:
             db.close()
 
-        if self._flusher is not None:
-            # The writes already answered by their vendor are committed, not dropped.
-            await asyncio.gather(self._flusher, return_exceptions=True)
+        await self._group.drain()
         if self._checkpoint is not None:
             await asyncio.gather(self._checkpoint, return_exceptions=True)
         with self._lock:
@@ -619,15 +599,8 @@ class SQLiteStore:
         """The entry and the number in one transaction.
 
         A single edit's (``entry.job`` None) commits inline, before this returns: no
-        thread switches. A change set's or a migration's writes are group-committed in
-        the worker thread: those its workers make while one commit is under way go
-        together in the next (one transaction, a statement per table), and the caller
-        goes on without waiting for it unless `_BACKLOG` writes are already waiting
-        (then until its own is committed). `settle` waits for them all. Workers
-        waiting on each commit left the event loop idle for most of it: what held a
-        run to 0.6x the library's pace. A kill loses at most the writes not yet
-        committed, which the journal still holds (the service records them when the
-        run resumes).
+        thread switches. A change set's or a migration's writes are group-committed
+        (`GroupCommit`) in the worker thread, one statement a table for each batch.
         """
         row = self._row(entry.account, number, read_at)
         if entry.job is None:
@@ -635,57 +608,17 @@ class SQLiteStore:
                 functools.partial(self._record, entries=(entry,), rows=(row,)), quick=True
             )
             return
-        failure = self._failures.get(entry.job)
-        if failure is not None:
-            raise failure
-        self._pending.append((entry, row))
-        if self._flusher is None:
-            self._flusher = asyncio.ensure_future(self._flush())
-        if len(self._pending) > _BACKLOG:
-            done = self._pending_done
-            if done is None:
-                done = self._pending_done = asyncio.get_running_loop().create_future()
-            # Shielded: a writer cancelled (the service stopping) does not take its
-            # row out of the commit, which records a write the vendor already answered.
-            await asyncio.shield(done)
+        await self._group.add(entry, row)
+
+    async def _commit_batch(
+        self, entries: Sequence[AuditEntry], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        await self._write(functools.partial(self._record, entries=entries, rows=rows))
 
     async def settle(self, job: str) -> None:
         """Wait until every write `record_write` took is committed; raise the error of
         a failed commit that held writes of ``job`` (once)."""
-        while self._flusher is not None:
-            await asyncio.shield(self._flusher)
-        failure = self._failures.pop(job, None)
-        if failure is not None:
-            raise failure
-
-    async def _flush(self) -> None:
-        try:
-            while self._pending:
-                batch, self._pending = self._pending, []
-                done, self._pending_done = self._pending_done, None
-                entries = [entry for entry, _ in batch]
-                rows = [row for _, row in batch]
-                try:
-                    await self._write(functools.partial(self._record, entries=entries, rows=rows))
-                except Exception as exc:
-                    # Raised by each run's next write and its settle: the runs stop.
-                    for job in {entry.job for entry in entries if entry.job is not None}:
-                        self._failures[job] = exc
-                    if done is not None and not done.done():
-                        done.set_exception(exc)
-                        done.exception()  # retrieved: raised by settle instead
-                except BaseException:
-                    if done is not None and not done.done():
-                        done.cancel()  # cancelled: the loop is ending
-                    raise
-                else:
-                    if done is not None and not done.done():
-                        done.set_result(None)
-                # The writers just answered run on before the next commit, so that what
-                # they write next joins it instead of a commit of its own.
-                await _turn()
-        finally:
-            self._flusher = None
+        await self._group.settle(job)
 
     async def query_audit(
         self, query: AuditQuery, after: int | None, limit: int
