@@ -469,7 +469,9 @@ async def test_a_runs_writes_are_group_committed_and_durable_once_settled(
     # A single edit (no job) commits on its own, before it returns.
     await store.record_write(_run_entry(20, job=None), _line(20, "Edit"), NOW)
     assert store._group.commits == 1
-    assert (await store.get_number("a", "phon_020")) is not None
+    edited = await store.get_number("a", "phon_020")
+    assert edited is not None
+    assert edited.number.label == "Edit"
 
 
 async def _labels(store: Store, label: str) -> list[str]:

@@ -86,6 +86,11 @@ _AUDIT_FROM_JSON = (
 )
 # (WHERE true: an upsert's SELECT needs a WHERE, or SQLite reads ON as a join's.)
 _NUMBERS_FROM_JSON = _NUMBERS + f"SELECT {_columns(8)} FROM json_each(?) WHERE true" + _UPSERT
+# The same statements for rows given as parameters (a single edit, a refresh).
+_NUMBERS_FROM_ROW = _NUMBERS + "VALUES (?,?,?,?,?,?,?,?)" + _UPSERT
+_SEARCH_OF_NUMBER = _SEARCH.format(rows="numbers n", only="n.account = ? AND n.id = ? AND ")
+_SEARCH_OF_ACCOUNT = _SEARCH.format(rows="numbers n", only="n.account = ? AND ")
+_SEARCH_OF_ALL = _SEARCH.format(rows="numbers n", only="")
 _SEARCH_FROM_JSON = _SEARCH.format(
     only="",
     rows="json_each(?) j JOIN numbers n ON n.account = json_extract(j.value, '$[1]') "
@@ -259,7 +264,7 @@ class SQLiteStore:
                 "FROM numbers_before_3 ORDER BY e164, account, id"
             )
             db.execute("DROP TABLE numbers_before_3")
-            db.execute(_SEARCH.format(rows="numbers n", only=""))
+            db.execute(_SEARCH_OF_ALL)
             db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
         except BaseException:
             db.execute("ROLLBACK")
@@ -385,7 +390,7 @@ class SQLiteStore:
             # recorded after the listing began (a write that landed while the listing
             # ran: newer than what the listing read). Then the rows of numbers the
             # listing does not hold go, unless recorded after it began too.
-            db.executemany(_NUMBERS + "VALUES (?,?,?,?,?,?,?,?)" + _UPSERT, rows).close()
+            db.executemany(_NUMBERS_FROM_ROW, rows).close()
             gone = (
                 "FROM numbers WHERE account = ? AND read_at <= ? "
                 "AND id NOT IN (SELECT value FROM json_each(?))"
@@ -393,7 +398,7 @@ class SQLiteStore:
             params = (account, listed, ids)
             db.execute(f"DELETE FROM number_search WHERE rowid IN (SELECT rid {gone})", params)
             db.execute(f"DELETE {gone}", params)
-            db.execute(_SEARCH.format(rows="numbers n", only="n.account = ? AND "), (account,))
+            db.execute(_SEARCH_OF_ACCOUNT, (account,))
 
         await self._write(work)
 
@@ -401,9 +406,9 @@ class SQLiteStore:
     def _put(db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
         """Record ``rows`` (`_row`) in the inventory and the search index, in order: a
         statement each for all of them (executemany), not two per number."""
-        db.executemany(_NUMBERS + "VALUES (?,?,?,?,?,?,?,?)" + _UPSERT, rows).close()
+        db.executemany(_NUMBERS_FROM_ROW, rows).close()
         db.executemany(
-            _SEARCH.format(rows="numbers n", only="n.account = ? AND n.id = ? AND "),
+            _SEARCH_OF_NUMBER,
             [(row[1], row[2]) for row in rows],
         ).close()
 
