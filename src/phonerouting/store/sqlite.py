@@ -14,7 +14,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -50,14 +50,36 @@ from phonerouting.store.base import (
 __all__ = ["SQLiteStore"]
 
 _T = TypeVar("_T")
+_R = TypeVar("_R")
 
 #: Commits between two checkpoints of the WAL (SQLite's own default: 1000 pages).
 _CHECKPOINT_EVERY = 200
 SCHEMA_VERSION = 3
 
 
-def _columns(count: int, of: str = "value") -> str:
-    return ", ".join(f"json_extract({of}, '$[{i}]')" for i in range(count))
+#: Rows one statement of a group commit writes at most (12 audit columns a row: 3,072
+#: parameters, under the 32,766 of SQLite since 3.32; `_chunks` lowers it for a build
+#: that allows fewer).
+_MOST_ROWS = 256
+
+
+def _chunks(rows: Sequence[_R], most: int = _MOST_ROWS) -> Iterator[Sequence[_R]]:
+    """``rows`` in order, in pieces of a power of two rows each, at most ``most`` (37
+    rows: 32, 4, 1). A statement of n rows is its own SQL text, prepared (about 4 µs a
+    row) and cached by its text: powers of two keep the shapes to nine a statement, each
+    prepared once, while a batch still takes a handful of statements, not one a row."""
+    start = 0
+    while start < len(rows):
+        size = min(most, 1 << ((len(rows) - start).bit_length() - 1))
+        yield rows[start : start + size]
+        start += size
+
+
+@functools.cache
+def _values(rows: int, columns: int) -> str:
+    """``VALUES`` of ``rows`` rows of ``columns`` parameters."""
+    row = "(" + ",".join("?" * columns) + ")"
+    return "VALUES " + ",".join([row] * rows)
 
 
 # The inventory's row of `SQLiteStore._row` ``(?1, ..., ?8)``, written over the row of
@@ -79,23 +101,18 @@ _SEARCH = (
     "AND s.label IS n.label AND s.e164 = n.e164)"
 )
 
-# A group commit's statements (`SQLiteStore._record_batch`): each reads its rows, in
-# order, from one JSON array of `audit_row` or `SQLiteStore._row` tuples.
-_AUDIT_FROM_JSON = (
-    f"INSERT INTO audit ({AUDIT_COLUMNS}) SELECT {_columns(12)} FROM json_each(?) ORDER BY key"
+# The statements of `SQLiteStore._put` and `SQLiteStore._append`, of n rows: the rows'
+# values are parameters (bound in C, a NUL character kept), one statement of many rows
+# taking the GIL back from the event loop once, where ``executemany`` takes it back
+# after every row (a run's hundreds of hand-offs a second, which the loop lost).
+_NUMBERS_OF_ROWS = _NUMBERS + "{values}" + _UPSERT
+# (Each row's search row from the numbers row now, found by its key.)
+_SEARCH_OF_ROWS = "WITH k (account, id) AS ({values}) " + _SEARCH.format(
+    rows="k JOIN numbers n ON n.account = k.account AND n.id = k.id", only=""
 )
-# (WHERE true: an upsert's SELECT needs a WHERE, or SQLite reads ON as a join's.)
-_NUMBERS_FROM_JSON = _NUMBERS + f"SELECT {_columns(8)} FROM json_each(?) WHERE true" + _UPSERT
-# The same statements for rows given as parameters (a single edit, a refresh).
-_NUMBERS_FROM_ROW = _NUMBERS + "VALUES (?,?,?,?,?,?,?,?)" + _UPSERT
-_SEARCH_OF_NUMBER = _SEARCH.format(rows="numbers n", only="n.account = ? AND n.id = ? AND ")
+_AUDIT_OF_ROWS = f"INSERT INTO audit ({AUDIT_COLUMNS}) " + "{values}"
 _SEARCH_OF_ACCOUNT = _SEARCH.format(rows="numbers n", only="n.account = ? AND ")
 _SEARCH_OF_ALL = _SEARCH.format(rows="numbers n", only="")
-_SEARCH_FROM_JSON = _SEARCH.format(
-    only="",
-    rows="json_each(?) j JOIN numbers n ON n.account = json_extract(j.value, '$[1]') "
-    "AND n.id = json_extract(j.value, '$[2]')",
-)
 
 #: The inventory (schema 3): a rowid table, its rows (a vendor payload each, often
 #: kilobytes) rewritten in place, and the search index of labels and numbers, whose
@@ -220,7 +237,11 @@ class SQLiteStore:
     def _connect(self) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            # Room for the group commit's statements of every size (`_chunks`) beside
+            # the queries' own.
+            db = sqlite3.connect(
+                self.path, check_same_thread=False, isolation_level=None, cached_statements=256
+            )
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA busy_timeout=5000")
@@ -390,7 +411,7 @@ class SQLiteStore:
             # recorded after the listing began (a write that landed while the listing
             # ran: newer than what the listing read). Then the rows of numbers the
             # listing does not hold go, unless recorded after it began too.
-            db.executemany(_NUMBERS_FROM_ROW, rows).close()
+            self._upsert(db, rows)
             gone = (
                 "FROM numbers WHERE account = ? AND read_at <= ? "
                 "AND id NOT IN (SELECT value FROM json_each(?))"
@@ -403,14 +424,28 @@ class SQLiteStore:
         await self._write(work)
 
     @staticmethod
-    def _put(db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Record ``rows`` (`_row`) in the inventory and the search index, in order: a
-        statement each for all of them (executemany), not two per number."""
-        db.executemany(_NUMBERS_FROM_ROW, rows).close()
-        db.executemany(
-            _SEARCH_OF_NUMBER,
-            [(row[1], row[2]) for row in rows],
-        ).close()
+    def _write_rows(
+        db: sqlite3.Connection, statement: str, rows: Sequence[Sequence[Any]], columns: int
+    ) -> None:
+        """``statement`` (with ``{values}``) over ``rows`` of ``columns`` values, in
+        order, a few statements of many rows each (`_chunks`)."""
+        most = min(_MOST_ROWS, db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // columns)
+        for chunk in _chunks(rows, most):
+            values = [value for row in chunk for value in row]
+            db.execute(statement.format(values=_values(len(chunk), columns)), values).close()
+
+    @classmethod
+    def _upsert(cls, db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """``rows`` (`_row`) written over the inventory's rows; the keys written. Of a
+        number twice in ``rows``, the last: one statement does not see its own rows."""
+        latest = list({(row[1], row[2]): row for row in rows}.values())
+        cls._write_rows(db, _NUMBERS_OF_ROWS, latest, 8)
+        return [(row[1], row[2]) for row in latest]
+
+    @classmethod
+    def _put(cls, db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Record ``rows`` (`_row`) in the inventory and the search index, in order."""
+        cls._write_rows(db, _SEARCH_OF_ROWS, cls._upsert(db, rows), 2)
 
     async def put_number(self, account: str, number: PhoneNumber, read_at: datetime) -> None:
         """Record one number as just read."""
@@ -552,13 +587,9 @@ class SQLiteStore:
 
     # ------------------------------------------------------------ audit
 
-    @staticmethod
-    def _append(db: sqlite3.Connection, entries: Sequence[AuditEntry]) -> None:
-        rows = [audit_row(e, SQLITE) for e in entries]
-        db.executemany(
-            f"INSERT INTO audit ({AUDIT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            rows,
-        ).close()
+    @classmethod
+    def _append(cls, db: sqlite3.Connection, entries: Sequence[AuditEntry]) -> None:
+        cls._write_rows(db, _AUDIT_OF_ROWS, [audit_row(e, SQLITE) for e in entries], 12)
 
     async def append_audit(self, entries: Sequence[AuditEntry]) -> None:
         """Append entries to the trail."""
@@ -573,39 +604,16 @@ class SQLiteStore:
         entries: Sequence[AuditEntry],
         rows: Sequence[tuple[Any, ...]],
     ) -> None:
-        if len(rows) > 1 and cls._record_batch(db, entries, rows):
-            return
         cls._append(db, entries)
         cls._put(db, rows)
-
-    @staticmethod
-    def _record_batch(
-        db: sqlite3.Connection, entries: Sequence[AuditEntry], rows: Sequence[tuple[Any, ...]]
-    ) -> bool:
-        """A group commit's rows written as `_append` and `_put` write them, with one
-        statement per table reading all of them from one JSON array (``json_each``).
-        ``executemany`` runs a statement per row, and each takes the GIL back from the
-        event loop's thread when it ends: a run's hundreds of hand-offs a second were
-        what the loop lost to this thread. False, having written nothing, when a value
-        holds a NUL character (which SQLite's JSON functions would cut there)."""
-        # One row per number, the last written: a statement reads the tables as they
-        # were before it, so two rows of one number would not see each other.
-        latest = list({(row[1], row[2]): row for row in rows}.values())
-        audit = json.dumps([audit_row(e, SQLITE) for e in entries], ensure_ascii=False)
-        numbers = json.dumps(latest, ensure_ascii=False)
-        if "\\u0000" in audit or "\\u0000" in numbers:
-            return False
-        db.execute(_AUDIT_FROM_JSON, (audit,)).close()
-        db.execute(_NUMBERS_FROM_JSON, (numbers,)).close()
-        db.execute(_SEARCH_FROM_JSON, (numbers,)).close()
-        return True
 
     async def record_write(self, entry: AuditEntry, number: PhoneNumber, read_at: datetime) -> None:
         """The entry and the number in one transaction.
 
         A single edit's (``entry.job`` None) commits inline, before this returns: no
         thread switches. A change set's or a migration's writes are group-committed
-        (`GroupCommit`) in the worker thread, one statement a table for each batch.
+        (`GroupCommit`) in the worker thread, a few statements a table for each batch
+        (`_chunks`).
         """
         row = self._row(entry.account, number, read_at)
         if entry.job is None:
