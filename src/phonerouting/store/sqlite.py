@@ -76,10 +76,11 @@ def _chunks(rows: Sequence[_R], most: int = _MOST_ROWS) -> Iterator[Sequence[_R]
 
 
 @functools.cache
-def _values(rows: int, columns: int) -> str:
-    """``VALUES`` of ``rows`` rows of ``columns`` parameters."""
+def _of_rows(statement: str, rows: int, columns: int) -> str:
+    """``statement`` with its ``{values}`` made ``VALUES`` of ``rows`` rows of
+    ``columns`` parameters (made once: a single edit writes through it too)."""
     row = "(" + ",".join("?" * columns) + ")"
-    return "VALUES " + ",".join([row] * rows)
+    return statement.format(values="VALUES " + ",".join([row] * rows))
 
 
 # The inventory's row of `SQLiteStore._row` ``(?1, ..., ?8)``, written over the row of
@@ -432,10 +433,12 @@ class SQLiteStore:
         most = min(_MOST_ROWS, db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // columns)
         for chunk in _chunks(rows, most):
             values = [value for row in chunk for value in row]
-            db.execute(statement.format(values=_values(len(chunk), columns)), values).close()
+            db.execute(_of_rows(statement, len(chunk), columns), values).close()
 
     @classmethod
-    def _upsert(cls, db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> list[Any]:
+    def _upsert(
+        cls, db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]
+    ) -> list[tuple[Any, Any]]:
         """``rows`` (`_row`) written over the inventory's rows; the keys written. Of a
         number twice in ``rows``, the last: one statement does not see its own rows."""
         latest = list({(row[1], row[2]): row for row in rows}.values())
